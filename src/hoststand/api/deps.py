@@ -1,0 +1,96 @@
+"""Dependencies of the routes, as Annotated aliases."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hoststand.domain.access import Principal
+from hoststand.domain.cursor import Cursor
+from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.runtime import Runtime
+from hoststand.services.context import ServiceContext
+from hoststand.services.transaction import IdempotencyKey
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token of the restaurant (hs_...) or the operator's admin token.",
+)
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _services(runtime: Annotated[Runtime, Depends(_runtime)]) -> ServiceContext:
+    return runtime.ctx
+
+
+async def _principal(
+    request: Request,
+    runtime: Annotated[Runtime, Depends(_runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    secret = credentials.credentials if credentials else None
+    client = request.client.host if request.client else "unknown"
+    return await runtime.authenticator.authenticate(secret, client=client)
+
+
+def _expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = _ETAG.match(if_match.strip())
+    if found is None:
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            'If-Match must be an ETag this API returned, e.g. "3"',
+            [{"field": "If-Match", "message": "not an ETag of this API"}],
+        )
+    return int(found.group(1))
+
+
+async def _idempotency_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="A unique key per intended change; retries with it never apply twice."),
+    ] = None,
+) -> IdempotencyKey | None:
+    if idempotency_key is None:
+        return None
+    if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+            [{"field": "Idempotency-Key", "message": "bad length"}],
+        )
+    body = await request.body()
+    return IdempotencyKey.for_request(
+        idempotency_key, method=request.method, path=request.url.path, body=body
+    )
+
+
+def _cursor(
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Cursor | None:
+    return None if cursor is None else Cursor.decode(cursor)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+ServicesDep = Annotated[ServiceContext, Depends(_services)]
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
+IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
+CursorDep = Annotated[Cursor | None, Depends(_cursor)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]

@@ -1,0 +1,115 @@
+"""The one place that turns exceptions into HTTP error responses.
+
+Every error body is {"error": {"code", "message", "details"}}; codes live in ErrorCode.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from hoststand.api.responses import JSON
+from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.services.authentication import RateLimited
+from hoststand.services.transaction import Replayed
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[str, int] = {
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.INVALID_JSON: 422,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.VERSION_CONFLICT: 412,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.RESYNC_REQUIRED: 410,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+CONFLICT_STATUS = 409  # every other refusal is a conflict with the current state
+
+HTTP_CODES = {
+    400: ErrorCode.VALIDATION_ERROR,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The error envelope."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def status_for(code: str) -> int:
+    """The HTTP status of an error code."""
+    return STATUS.get(code, CONFLICT_STATUS)
+
+
+def _domain_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, DomainError)
+    headers: dict[str, str] = {}
+    if exc.code == ErrorCode.UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="hoststand"'
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSON(error_body(exc.code, exc.message, exc.details), status_for(exc.code), headers)
+
+
+def _replayed(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, Replayed)
+    stored = exc.response
+    return JSON(stored.body.encode(), stored.status_code, {"Idempotent-Replayed": "true"})
+
+
+def _validation_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    invalid_json = False
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        invalid_json = invalid_json or err.get("type") == "json_invalid"
+        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+    if invalid_json:
+        return JSON(
+            error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details), 422
+        )
+    return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
+
+
+def _http_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    return JSON(error_body(code, message), exc.status_code, dict(exc.headers or {}))
+
+
+def _integrity_error(_: Request, exc: Exception) -> JSON:
+    # Only reached when a race slips past the services' checks: the database guard held.
+    log.info("integrity guard refused a write: %s", type(exc).__name__)
+    return JSON(
+        error_body(ErrorCode.CONFLICT, "the change conflicts with the current state; reload"), 409
+    )
+
+
+def _unexpected(_: Request, exc: Exception) -> JSON:
+    log.exception("unhandled error", exc_info=exc)
+    return JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the mapper for every kind of exception."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(Replayed, _replayed)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,35 @@
+"""JSON responses serialised with orjson, and entity responses that carry an ETag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+
+from hoststand.domain.cursor import next_cursor
+from hoststand.domain.entities import Guest, Restaurant, Table
+
+
+class JSON(Response):
+    """application/json, rendered by orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
+
+
+def etag(version: int) -> str:
+    """The strong ETag of an entity version."""
+    return f'"{version}"'
+
+
+def entity(item: Restaurant | Table | Guest, *, status_code: int = 200) -> JSON:
+    """An entity with its ETag, so a client can send it back as If-Match."""
+    return JSON(item.view(), status_code=status_code, headers={"ETag": etag(item.version)})
+
+
+def page(items: list[Any], *, limit: int) -> JSON:
+    """One page of a list, with the cursor of the next one when there may be more."""
+    return JSON({"items": [i.view() for i in items], "next_cursor": next_cursor(items, limit)})

@@ -1,0 +1,1 @@
+"""The routers of /api/v1 and the open health routes."""

@@ -1,0 +1,122 @@
+"""/api/v1/restaurants/{restaurant_id}/guests"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from hoststand.api import responses
+from hoststand.api.deps import (
+    CurrentPrincipal,
+    CursorDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    Limit,
+    ServicesDep,
+)
+from hoststand.api.models import ERRORS, GuestOut, GuestPage
+from hoststand.domain.status import GuestKind, GuestStatus
+from hoststand.services import guests
+from hoststand.services.commands import GuestCreate, GuestUpdate
+
+router = APIRouter(prefix="/restaurants/{restaurant_id}/guests", tags=["guests"], responses=ERRORS)
+
+
+@router.post("", status_code=201, response_model=GuestOut)
+async def create_guest(
+    restaurant_id: uuid.UUID,
+    body: GuestCreate,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    key: IdempotencyDep,
+) -> Response:
+    """Add a walk-in to the waitlist or book a reservation."""
+    guest = await guests.create(
+        ctx, principal=principal, restaurant_id=restaurant_id, command=body, idempotency_key=key
+    )
+    return responses.entity(guest, status_code=201)
+
+
+@router.get("", response_model=GuestPage)
+async def list_guests(
+    restaurant_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    cursor: CursorDep,
+    limit: Limit = 100,
+    status: Annotated[
+        list[GuestStatus] | None, Query(description="Repeat to allow several")
+    ] = None,
+    kind: GuestKind | None = None,
+    day: Annotated[
+        date | None, Query(description="YYYY-MM-DD in the restaurant's time zone")
+    ] = None,
+) -> Response:
+    """Guests in the order they joined, by status, kind and day."""
+    items = await guests.page(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        limit=limit,
+        cursor=cursor,
+        statuses=frozenset(status) if status else None,
+        kind=kind,
+        day=day,
+    )
+    return responses.page(items, limit=limit)
+
+
+@router.get("/{guest_id}", response_model=GuestOut)
+async def get_guest(
+    restaurant_id: uuid.UUID, guest_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
+) -> Response:
+    """One guest."""
+    guest = await guests.get(
+        ctx, principal=principal, restaurant_id=restaurant_id, guest_id=guest_id
+    )
+    return responses.entity(guest)
+
+
+@router.patch("/{guest_id}", response_model=GuestOut)
+async def update_guest(
+    restaurant_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    body: GuestUpdate,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+    key: IdempotencyDep,
+) -> Response:
+    """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored."""
+    guest = await guests.update(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        guest_id=guest_id,
+        command=body,
+        expected_version=expected,
+        idempotency_key=key,
+    )
+    return responses.entity(guest)
+
+
+@router.delete("/{guest_id}", status_code=204)
+async def delete_guest(
+    restaurant_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+) -> Response:
+    """Remove a guest entered by mistake; refused while seated."""
+    await guests.delete(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        guest_id=guest_id,
+        expected_version=expected,
+    )
+    return Response(status_code=204)

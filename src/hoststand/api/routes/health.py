@@ -1,0 +1,44 @@
+"""Open routes for load balancers and monitoring: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from hoststand.api import responses
+from hoststand.api.deps import RuntimeDep
+from hoststand.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    """The process is alive."""
+    return responses.JSON({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(runtime: RuntimeDep) -> Response:
+    """Ready when the database answers; `degraded` while the broker is unreachable."""
+    checks: dict[str, str] = {}
+    try:
+        await runtime.ctx.db.ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    broker_ok = runtime.ctx.broker.healthy
+    checks["broker"] = "ok" if broker_ok else "unreachable: events are read from the log"
+    if checks["database"] != "ok":
+        status, code = "unavailable", 503
+    elif not runtime.hub.accepting:
+        status, code = "shutting_down", 503
+    else:
+        status, code = ("ok", 200) if broker_ok else ("degraded", 200)
+    return responses.JSON({"status": status, "checks": checks}, status_code=code)
+
+
+@router.get("/metrics")
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus text format."""
+    runtime.ctx.metrics.broker_up.set(1 if runtime.ctx.broker.healthy else 0)
+    return Response(runtime.ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,48 @@
+"""/api/v1/restaurants/{restaurant_id}/snapshot and /events: how a device gets in sync."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from hoststand.api import responses
+from hoststand.api.deps import CurrentPrincipal, ServicesDep
+from hoststand.api.models import ERRORS, EventsOut, SnapshotOut
+from hoststand.services import reads
+
+router = APIRouter(prefix="/restaurants/{restaurant_id}", tags=["sync"], responses=ERRORS)
+
+
+@router.get("/snapshot", response_model=SnapshotOut)
+async def get_snapshot(
+    restaurant_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
+) -> Response:
+    """Restaurant, tables and guests as of `seq`; then connect with last_seq=seq."""
+    snapshot = await reads.snapshot(ctx, principal=principal, restaurant_id=restaurant_id)
+    return responses.JSON(snapshot.view())
+
+
+@router.get("/events", response_model=EventsOut)
+async def list_events(
+    restaurant_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    after: Annotated[int, Query(ge=0, description="The last seq you have")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Response:
+    """Events with seq > after, as on the socket; 410 resync_required if some were pruned."""
+    page = await reads.events_after(
+        ctx, principal=principal, restaurant_id=restaurant_id, after=after, limit=limit
+    )
+    body = (
+        b'{"events":['
+        + ",".join(page.messages).encode()
+        + b'],"seq":%d,"next_after":%d}'
+        % (
+            page.seq,
+            page.next_after,
+        )
+    )
+    return responses.JSON(body)

@@ -1,0 +1,162 @@
+"""/api/v1/restaurants/{restaurant_id}/tables, with assign and release."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from hoststand.api import responses
+from hoststand.api.deps import (
+    CurrentPrincipal,
+    CursorDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    Limit,
+    ServicesDep,
+)
+from hoststand.api.models import ERRORS, SeatingOut, TableOut, TablePage
+from hoststand.domain.entities import Guest, Table
+from hoststand.domain.status import TableStatus
+from hoststand.services import floor, seating
+from hoststand.services.commands import Assign, TableCreate, TableUpdate
+
+router = APIRouter(prefix="/restaurants/{restaurant_id}/tables", tags=["tables"], responses=ERRORS)
+
+
+@router.post("", status_code=201, response_model=TableOut)
+async def create_table(
+    restaurant_id: uuid.UUID,
+    body: TableCreate,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    key: IdempotencyDep,
+) -> Response:
+    """Add a table to the floor (owners)."""
+    table = await floor.create(
+        ctx, principal=principal, restaurant_id=restaurant_id, command=body, idempotency_key=key
+    )
+    return responses.entity(table, status_code=201)
+
+
+@router.get("", response_model=TablePage)
+async def list_tables(
+    restaurant_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    cursor: CursorDep,
+    limit: Limit = 100,
+    status: TableStatus | None = None,
+) -> Response:
+    """The floor's tables, optionally by status."""
+    items = await floor.page(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        limit=limit,
+        cursor=cursor,
+        status=status,
+    )
+    return responses.page(items, limit=limit)
+
+
+@router.get("/{table_id}", response_model=TableOut)
+async def get_table(
+    restaurant_id: uuid.UUID, table_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
+) -> Response:
+    """One table."""
+    table = await floor.get(
+        ctx, principal=principal, restaurant_id=restaurant_id, table_id=table_id
+    )
+    return responses.entity(table)
+
+
+@router.patch("/{table_id}", response_model=TableOut)
+async def update_table(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    body: TableUpdate,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+    key: IdempotencyDep,
+) -> Response:
+    """Change a table: layout (owners) or status only (hosts: clean, out of service, ...)."""
+    table = await floor.update(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        command=body,
+        expected_version=expected,
+        idempotency_key=key,
+    )
+    return responses.entity(table)
+
+
+@router.delete("/{table_id}", status_code=204)
+async def delete_table(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+) -> Response:
+    """Remove a table (owners); refused while it is occupied."""
+    await floor.delete(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        expected_version=expected,
+    )
+    return Response(status_code=204)
+
+
+def _seating(table: Table, guest: Guest | None) -> Response:
+    body = {"table": table.view(), "guest": guest.view() if guest else None}
+    return responses.JSON(body, headers={"ETag": responses.etag(table.version)})
+
+
+@router.post("/{table_id}/assign", response_model=SeatingOut)
+async def assign_table(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    body: Assign,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+    key: IdempotencyDep,
+) -> Response:
+    """Seat a guest here: guest seated, table occupied, both linked, in one transaction."""
+    table, guest = await seating.assign(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        command=body,
+        expected_version=expected,
+        idempotency_key=key,
+    )
+    return _seating(table, guest)
+
+
+@router.post("/{table_id}/release", response_model=SeatingOut)
+async def release_table(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    ctx: ServicesDep,
+    principal: CurrentPrincipal,
+    expected: ExpectedVersion,
+    key: IdempotencyDep,
+) -> Response:
+    """The party leaves: guest completed, table dirty."""
+    table, guest = await seating.release(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        expected_version=expected,
+        idempotency_key=key,
+    )
+    return _seating(table, guest)

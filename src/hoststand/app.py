@@ -1,0 +1,68 @@
+"""create_app(settings): the FastAPI application with its API, realtime socket and web page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hoststand import __version__
+from hoststand.api import errors
+from hoststand.api.responses import JSON
+from hoststand.api.routes import guests, health, restaurants, sync, tables, tokens
+from hoststand.config import Settings, load_settings
+from hoststand.realtime.endpoint import realtime
+from hoststand.runtime import Runtime
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).parent / "web"
+
+DESCRIPTION = """
+The real-time backend of restaurant host stands: waitlist, reservations and the floor of tables,
+kept in sync on every device. Authenticate with `Authorization: Bearer <token>`.
+Every change is broadcast on the `/realtime` WebSocket (see docs/PROTOCOL.md).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; the database and the broker open in its lifespan."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings)
+        app.state.runtime = runtime
+        await runtime.start()
+        if settings.auth == "open":
+            log.warning(
+                "HOSTSTAND_AUTH=open: NO AUTHENTICATION. Anyone who can reach %s:%s can read and "
+                "change every restaurant. For local development only.",
+                settings.host,
+                settings.port,
+            )
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="hoststand",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSON,
+    )
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    for module in (restaurants, tables, guests, sync, tokens):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    app.add_api_websocket_route("/realtime", realtime)
+    if WEB.is_dir():
+        app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
+    return app

@@ -1,0 +1,230 @@
+"""The `hoststand` command: serve, migrate, demo data, restaurants and tokens, tail the feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from hoststand.config import Settings, SettingsError, load_settings
+from hoststand.domain.access import Principal, Role
+from hoststand.domain.errors import DomainError
+from hoststand.services import demo as demo_service
+from hoststand.services import restaurants, tokens
+from hoststand.services.commands import RestaurantCreate, TokenCreate
+from hoststand.services.context import ServiceContext
+
+app = typer.Typer(
+    help="hoststand: the real-time backend for restaurant host stands.", no_args_is_help=True
+)
+restaurant_app = typer.Typer(help="Manage restaurants.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(restaurant_app, name="restaurant")
+app.add_typer(token_app, name="token")
+
+CLI = Principal(token_id=None, name="cli", role=Role.OWNER, restaurant_id=None, is_admin=True)
+T = TypeVar("T")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        typer.secho(f"hoststand: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def _migrate(settings: Settings) -> None:
+    from hoststand.store import migrate
+
+    migrate.upgrade(settings.database_url, schema=settings.database_schema)
+
+
+def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
+    """Run one use case against the configured database, outside any server."""
+    from hoststand.bus import create_broker
+    from hoststand.store.database import Database
+
+    async def main() -> T:
+        db = Database(settings.database_url, schema=settings.database_schema, pool_size=2)
+        broker = create_broker(settings.broker_url)
+        await broker.start(lambda _payload: None)
+        try:
+            return await work(ServiceContext(db=db, broker=broker, settings=settings))
+        finally:
+            await broker.close()
+            await db.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        typer.secho(f"hoststand: {exc.message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind [HOSTSTAND_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [HOSTSTAND_PORT or PORT]")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first")] = True,
+) -> None:
+    """Run the server (applies pending migrations first unless --no-migrate)."""
+    from hoststand import logs
+    from hoststand.app import create_app
+
+    settings = _settings(host=host, port=port)
+    secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    logs.configure(settings.log_level, settings.log_format, secrets=(secret,))
+    if migrate:
+        _migrate(settings)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=settings.ws_ping_interval_seconds,
+        ws_ping_timeout=settings.ws_ping_timeout_seconds,
+        ws_per_message_deflate=settings.ws_compression,
+        log_config=None,
+        log_level=settings.log_level,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=round(settings.shutdown_timeout_seconds),
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo restaurant (once) and print a fresh host token and how to use it."""
+    settings = _settings()
+    _migrate(settings)
+    result = _run(settings, lambda ctx: demo_service.ensure_demo(ctx, principal=CLI))
+    rid, secret = result.restaurant.id, result.host_token.secret
+    base = f"http://{_display_host(settings.host)}:{settings.port}"
+    ws = base.replace("http", "ws", 1)
+    state = "created" if result.created else "already there"
+    typer.echo(
+        f"""
+Demo restaurant "{result.restaurant.name}" ({state})
+  restaurant id : {rid}
+  host token    : {secret}
+
+  Web page      : {base}/   (sign in with the token)
+  API docs      : {base}/docs
+  Snapshot      : curl -H "Authorization: Bearer {secret}" {base}/api/v1/restaurants/{rid}/snapshot
+  Realtime      : {ws}/realtime?restaurant_id={rid}&token={secret}
+  Follow it     : hoststand tail --url {base} --restaurant {rid} --token {secret}
+"""
+    )
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+
+
+@restaurant_app.command("create")
+def restaurant_create(
+    name: str,
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Paris")] = "UTC",
+) -> None:
+    """Create a restaurant; prints its id and an owner token (shown once)."""
+    settings = _settings()
+
+    async def work(ctx: ServiceContext) -> tuple[uuid.UUID, str]:
+        restaurant = await restaurants.create(
+            ctx, principal=CLI, command=RestaurantCreate(name=name, timezone=timezone)
+        )
+        issued = await tokens.create(
+            ctx,
+            principal=CLI,
+            restaurant_id=restaurant.id,
+            command=TokenCreate(name="owner", role=Role.OWNER),
+        )
+        return restaurant.id, issued.secret
+
+    rid, secret = _run(settings, work)
+    typer.echo(f"restaurant id: {rid}\nowner token:   {secret}\n(the token is shown only now)")
+
+
+@token_app.command("create")
+def token_create(
+    restaurant: Annotated[uuid.UUID, typer.Option(help="Restaurant id")],
+    name: Annotated[str, typer.Option(help='Who or what uses it, e.g. "Host iPad 1"')],
+    role: Annotated[Role, typer.Option(help="owner, host or viewer")] = Role.HOST,
+) -> None:
+    """Issue a token for a restaurant; the secret is printed once."""
+    settings = _settings()
+    issued = _run(
+        settings,
+        lambda ctx: tokens.create(
+            ctx, principal=CLI, restaurant_id=restaurant, command=TokenCreate(name=name, role=role)
+        ),
+    )
+    typer.echo(
+        f"token id: {issued.token.id}\ntoken:    {issued.secret}\n(the token is shown only now)"
+    )
+
+
+@token_app.command("list")
+def token_list(restaurant: Annotated[uuid.UUID, typer.Option(help="Restaurant id")]) -> None:
+    """List a restaurant's tokens (never their secrets)."""
+    settings = _settings()
+    items = _run(settings, lambda ctx: tokens.page(ctx, principal=CLI, restaurant_id=restaurant))
+    for t in items:
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        typer.echo(f"{t.id}  {t.role.value:<6}  {state:<24}  {t.name}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: uuid.UUID) -> None:
+    """Revoke a token; servers close its sockets within about a second."""
+    settings = _settings()
+
+    async def work(ctx: ServiceContext) -> None:
+        restaurant_id = await tokens.find_restaurant(ctx, token_id=token_id)
+        if restaurant_id is None:
+            raise DomainError("not_found", f"token {token_id} not found")
+        await tokens.revoke(ctx, principal=CLI, restaurant_id=restaurant_id, token_id=token_id)
+
+    _run(settings, work)
+    typer.echo(f"revoked {token_id}")
+
+
+@app.command()
+def tail(
+    url: Annotated[str, typer.Option(help="Server base URL, e.g. http://127.0.0.1:8000")],
+    restaurant: Annotated[uuid.UUID, typer.Option(help="Restaurant id")],
+    token: Annotated[str, typer.Option(help="API token", envvar="HOSTSTAND_TOKEN")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print raw JSON messages")] = False,
+) -> None:
+    """Follow a restaurant's feed as a device does, one readable line per event."""
+    from hoststand.realtime.tail import run_tail
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_tail(url=url, restaurant_id=restaurant, token=token, raw=json_output))
+
+
+if __name__ == "__main__":
+    app()

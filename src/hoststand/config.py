@@ -1,0 +1,135 @@
+"""Every setting of hoststand, read from HOSTSTAND_* environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+MIN_ADMIN_TOKEN_LENGTH = 32
+WEAK_ADMIN_TOKENS = {"admin", "secret", "changeme", "password", "hoststand", "token"}
+
+
+class SettingsError(Exception):
+    """A setting has a value hoststand refuses to start with; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Configuration of one hoststand instance; safe defaults for a developer's laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="HOSTSTAND_", extra="ignore")
+
+    env: Literal["dev", "production"] = Field(
+        "dev", description="'production' turns unsafe defaults into start-up errors."
+    )
+    database_url: str = "sqlite+aiosqlite:///./hoststand.db"
+    database_schema: str | None = Field(
+        None, description="PostgreSQL schema to use (search_path); default: the server's."
+    )
+    database_pool_size: int = Field(10, ge=1, le=200)
+    broker_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("HOSTSTAND_PORT", "PORT"))
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+
+    auth: Literal["tokens", "open"] = "tokens"
+    admin_token: SecretStr | None = None
+    allow_open_public: bool = False
+    auth_failure_limit: int = Field(
+        20, ge=1, description="Failed authentications per client per window."
+    )
+    auth_failure_window_seconds: float = Field(60.0, gt=0)
+    token_cache_seconds: float = Field(
+        1.0, ge=0, description="How long a checked token is trusted."
+    )
+
+    handshake_timeout_seconds: float = Field(10.0, gt=0)
+    ws_ping_interval_seconds: float = Field(20.0, gt=0)
+    ws_ping_timeout_seconds: float = Field(20.0, gt=0)
+    ws_queue_limit: int = Field(1000, ge=1, description="Messages queued per device before 4409.")
+    ws_max_message_bytes: int = Field(64 * 1024, ge=1024)
+    ws_compression: bool = Field(False, description="permessage-deflate; costs memory and CPU.")
+    user_action_rate: float = Field(10.0, gt=0, description="user_action messages per second.")
+    user_action_burst: int = Field(20, ge=1)
+    replay_page_size: int = Field(500, ge=1)
+    log_poll_interval_seconds: float = Field(
+        1.0, gt=0, description="How often hubs compare their restaurants with the event log."
+    )
+
+    event_retention_days: float = Field(7.0, gt=0)
+    prune_interval_seconds: float = Field(3600.0, gt=0)
+    idempotency_ttl_hours: float = Field(24.0, gt=0)
+    idempotency_wait_seconds: float = Field(5.0, ge=0)
+    reservation_warning_minutes: int = Field(30, ge=0)
+    shutdown_timeout_seconds: float = Field(10.0, ge=0)
+    forwarded_allow_ips: str | None = Field(
+        None, description="Proxies trusted for X-Forwarded-For (uvicorn's --forwarded-allow-ips)."
+    )
+    fault_kill_after_commit: bool = Field(
+        False,
+        description="Testing only: SIGKILL this process right after a commit, before publish.",
+    )
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        """How long a response is kept for retries with the same Idempotency-Key."""
+        return timedelta(hours=self.idempotency_ttl_hours)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        token = self.admin_token.get_secret_value() if self.admin_token else None
+        if token is not None and self.env != "dev" and _is_weak(token):
+            raise ValueError(
+                "HOSTSTAND_ADMIN_TOKEN is weak or a default: outside dev mode use at least "
+                f"{MIN_ADMIN_TOKEN_LENGTH} random characters, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if self.auth == "open" and not self.allow_open_public and not is_loopback(self.host):
+            raise ValueError(
+                f"HOSTSTAND_AUTH=open refuses to listen on {self.host!r}: anyone could read and "
+                "change every restaurant. Bind to 127.0.0.1, use HOSTSTAND_AUTH=tokens, or set "
+                "HOSTSTAND_ALLOW_OPEN_PUBLIC=1 if you really mean it."
+            )
+        if self.auth == "open" and self.env == "production":
+            raise ValueError("HOSTSTAND_AUTH=open is refused with HOSTSTAND_ENV=production.")
+        return self
+
+
+def _is_weak(token: str) -> bool:
+    return len(token) < MIN_ADMIN_TOKEN_LENGTH or token.lower() in WEAK_ADMIN_TOKENS
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Turn pydantic's errors into lines that name the environment variable to fix."""
+    lines = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        name = f"HOSTSTAND_{str(loc[0]).upper()}" if loc else "settings"
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc and loc[0] == "port":
+            name = "HOSTSTAND_PORT (or PORT)"
+        lines.append(f"{name}: {message}" if loc else message)
+    return "invalid configuration:\n  " + "\n  ".join(lines)

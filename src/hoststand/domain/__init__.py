@@ -1,0 +1,1 @@
+"""Pure domain model: entities, statuses and their transitions, error codes, events."""

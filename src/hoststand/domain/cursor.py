@@ -1,0 +1,47 @@
+"""Opaque keyset cursors over (created_at, id), shared by every list."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hoststand.domain.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the previous page stopped."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        """The opaque string handed to clients."""
+        raw = orjson.dumps([self.created_at.isoformat(), str(self.id)])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        """Parse a cursor a client sent back; refuse anything else with validation_error."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            created_at, ident = orjson.loads(raw)
+            return cls(datetime.fromisoformat(created_at), uuid.UUID(ident))
+        except (ValueError, TypeError, orjson.JSONDecodeError):
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR,
+                "invalid cursor: pass back the next_cursor of a previous page",
+                [{"field": "cursor", "message": "invalid cursor"}],
+            ) from None
+
+
+def next_cursor(items: list[Any], limit: int) -> str | None:
+    """The cursor after the last item of a full page; None when the page was the last."""
+    if len(items) < limit or not items:
+        return None
+    return Cursor(items[-1].created_at, items[-1].id).encode()

@@ -1,0 +1,80 @@
+"""Logging set-up: text or JSON lines, and a filter that keeps secrets out of every record."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+import orjson
+
+# Token secrets, `token=` query parameters and bearer headers, wherever they show up.
+_SECRETS = [
+    re.compile(r"hs_[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"(?i)(token=)[^&\s\"']+"),
+    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+]
+REDACTED = "[redacted]"
+
+
+def redact(text: str, extra: tuple[str, ...] = ()) -> str:
+    """`text` with anything that looks like a secret replaced."""
+    for secret in extra:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites each record's message with secrets redacted (the admin token included)."""
+
+    def __init__(self, extra: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.extra = extra
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.extra)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info), self.extra
+            )
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log pipelines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return orjson.dumps(entry).decode()
+
+
+def configure(level: str, fmt: str, *, secrets: tuple[str, ...] = ()) -> None:
+    """Send hoststand's and uvicorn's logs to stderr, redacted, in the chosen format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets(secrets))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

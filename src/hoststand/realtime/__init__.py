@@ -1,0 +1,1 @@
+"""The /realtime WebSocket protocol: messages, handshake, connections and the hub."""

@@ -1,0 +1,19 @@
+"""WebSocket close codes hoststand uses, and what a client should do on each."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class CloseCode(IntEnum):
+    """Documented in docs/PROTOCOL.md."""
+
+    NORMAL = 1000
+    MESSAGE_TOO_BIG = 1009  # sent by the server library for frames over the limit
+    SERVER_RESTARTING = 1012  # reconnect (elsewhere) and resume with last_seq
+    UNAUTHORIZED = 4401  # no token, a bad one, or one revoked while connected
+    FORBIDDEN = 4403  # the token may not see this restaurant
+    NOT_FOUND = 4404  # the restaurant does not exist (or was deleted)
+    HANDSHAKE_TIMEOUT = 4408  # no restaurant_connect in time
+    TOO_SLOW = 4409  # the device fell behind; reconnect and resume with last_seq
+    RATE_LIMITED = 4429  # too many failed authentications from this address

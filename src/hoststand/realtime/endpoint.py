@@ -1,0 +1,95 @@
+"""The /realtime WebSocket route: accept, handshake, join the hub, read until the end."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hoststand.domain.access import Permission
+from hoststand.domain.errors import ErrorCode
+from hoststand.realtime import handshake, messages
+from hoststand.realtime.closecodes import CloseCode
+from hoststand.realtime.connection import Connection, TokenBucket
+from hoststand.realtime.handshake import Disconnected, HandshakeFailed
+from hoststand.realtime.hub import Hub
+from hoststand.realtime.messages import Incoming, Ping, ProtocolError, RestaurantConnect, UserAction
+from hoststand.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def realtime(websocket: WebSocket) -> None:
+    """Serve one device for as long as it stays connected."""
+    runtime: Runtime = websocket.app.state.runtime
+    ctx, hub = runtime.ctx, runtime.hub
+    await websocket.accept()
+    if not hub.accepting:
+        await websocket.close(CloseCode.SERVER_RESTARTING, "server restarting")
+        return
+    client = websocket.client.host if websocket.client else "unknown"
+    try:
+        hs = await handshake.perform(
+            websocket, ctx=ctx, authenticator=runtime.authenticator, client=client
+        )
+    except HandshakeFailed as failed:
+        ctx.metrics.handshakes.labels(failed.outcome).inc()
+        await websocket.close(failed.code, failed.reason)
+        return
+    except (Disconnected, WebSocketDisconnect):
+        ctx.metrics.handshakes.labels("disconnected").inc()
+        return
+    ctx.metrics.handshakes.labels("ok").inc()
+    settings = ctx.settings
+    conn = Connection(
+        websocket,
+        restaurant_id=hs.restaurant_id,
+        principal=hs.principal,
+        queue_limit=settings.ws_queue_limit,
+        user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
+        device_id=hs.connect.device_id,
+    )
+    try:
+        await hub.join(conn, last_seq=hs.connect.last_seq)
+        await _read_loop(conn, hub)
+    except (Disconnected, WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.leave(conn)
+        if conn.close_code is None:
+            conn.stop_writer()
+
+
+async def _read_loop(conn: Connection, hub: Hub) -> None:
+    while True:
+        text = handshake.frame_text(await conn.websocket.receive())
+        try:
+            incoming = messages.parse_client_message(text)
+            _handle(conn, hub, incoming)
+        except ProtocolError as exc:
+            conn.deliver(messages.error(exc.code, exc.message))
+
+
+def _handle(conn: Connection, hub: Hub, incoming: Incoming) -> None:
+    message = incoming.message
+    if isinstance(message, Ping):
+        conn.deliver(messages.pong())
+    elif isinstance(message, RestaurantConnect):
+        raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
+    elif isinstance(message, UserAction):
+        _relay_user_action(conn, hub, incoming, message)
+
+
+def _relay_user_action(conn: Connection, hub: Hub, incoming: Incoming, action: UserAction) -> None:
+    if action.restaurant_id is not None and action.restaurant_id != str(conn.restaurant_id):
+        raise ProtocolError(
+            ErrorCode.RESTAURANT_MISMATCH,
+            "user_action names another restaurant than this connection",
+        )
+    if not conn.principal.may(Permission.USER_ACTION):
+        raise ProtocolError(ErrorCode.FORBIDDEN, "a viewer token may not send user_action")
+    if not conn.user_actions.take():
+        raise ProtocolError(ErrorCode.RATE_LIMITED, "too many user_action messages; slow down")
+    hub.relay(
+        conn, messages.user_action_relay(incoming, restaurant_id=conn.restaurant_id, sender=conn.id)
+    )

@@ -1,0 +1,146 @@
+"""The handshake phase: within a deadline, a restaurant_connect that authenticates, or a close.
+
+The token may come as an `Authorization: Bearer` header (iOS URLRequest), a `token` query
+parameter (browsers cannot set headers) or a `token` field of restaurant_connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from hoststand.domain.access import Principal
+from hoststand.domain.errors import ErrorCode
+from hoststand.realtime import messages
+from hoststand.realtime.closecodes import CloseCode
+from hoststand.realtime.messages import Ping, ProtocolError, RestaurantConnect
+from hoststand.services.authentication import Authenticator, RateLimited, Unauthorized
+from hoststand.services.context import ServiceContext
+from hoststand.store import restaurants
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """An authenticated device, the restaurant it may follow, and where it resumes."""
+
+    principal: Principal
+    restaurant_id: uuid.UUID
+    connect: RestaurantConnect
+
+
+class HandshakeFailed(Exception):
+    """The connection must be closed with `code`; `outcome` names why, for the metrics."""
+
+    def __init__(self, code: int, reason: str, outcome: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.outcome = outcome
+
+
+class Disconnected(Exception):
+    """The device went away during the handshake."""
+
+
+def bearer_token(websocket: WebSocket) -> str | None:
+    """The token from the Authorization header or the `token` query parameter."""
+    header = websocket.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return websocket.query_params.get("token") or None
+
+
+def frame_text(message: Mapping[str, Any]) -> str | bytes:
+    """The payload of a received frame, text or bytes."""
+    if message["type"] == "websocket.disconnect":
+        raise Disconnected()
+    text: str | None = message.get("text")
+    if text is not None:
+        return text
+    data: bytes = message.get("bytes") or b""
+    return data
+
+
+async def perform(
+    websocket: WebSocket, *, ctx: ServiceContext, authenticator: Authenticator, client: str
+) -> Handshake:
+    """Run the handshake phase; raise HandshakeFailed or Disconnected when it does not succeed."""
+    try:
+        async with asyncio.timeout(ctx.settings.handshake_timeout_seconds):
+            while True:
+                text = frame_text(await websocket.receive())
+                try:
+                    incoming = messages.parse_client_message(text)
+                    if isinstance(incoming.message, Ping):
+                        await websocket.send_text(messages.pong())
+                        continue
+                    if not isinstance(incoming.message, RestaurantConnect):
+                        raise ProtocolError(
+                            ErrorCode.HANDSHAKE_REQUIRED,
+                            "send restaurant_connect first; only ping is allowed before it",
+                        )
+                    restaurant_id = _restaurant_id(websocket, incoming.message)
+                except ProtocolError as exc:
+                    await websocket.send_text(messages.error(exc.code, exc.message))
+                    continue
+                return await _authorize(
+                    ctx, authenticator, websocket, incoming.message, restaurant_id, client
+                )
+    except TimeoutError:
+        raise HandshakeFailed(
+            CloseCode.HANDSHAKE_TIMEOUT, "no restaurant_connect in time", "timeout"
+        ) from None
+
+
+def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:
+    in_query = websocket.query_params.get("restaurant_id")
+    in_message = connect.restaurant_id
+    if in_query and in_message and in_query != in_message:
+        raise ProtocolError(
+            ErrorCode.RESTAURANT_MISMATCH,
+            "restaurant_id in the message differs from the one in the URL",
+        )
+    chosen = in_message or in_query
+    if not chosen:
+        raise ProtocolError(ErrorCode.VALIDATION_ERROR, "restaurant_connect needs a restaurant_id")
+    return chosen
+
+
+async def _authorize(
+    ctx: ServiceContext,
+    authenticator: Authenticator,
+    websocket: WebSocket,
+    connect: RestaurantConnect,
+    restaurant_id: str,
+    client: str,
+) -> Handshake:
+    secret = bearer_token(websocket) or connect.token
+    try:
+        principal = await authenticator.authenticate(secret, client=client)
+    except RateLimited:
+        raise HandshakeFailed(
+            CloseCode.RATE_LIMITED, "too many failed authentications", "rate_limited"
+        ) from None
+    except Unauthorized as exc:
+        raise HandshakeFailed(CloseCode.UNAUTHORIZED, exc.message, "unauthorized") from None
+    try:
+        rid = uuid.UUID(restaurant_id)
+    except ValueError:
+        rid = None
+    if rid is None or not principal.can_see(rid):
+        if principal.is_admin:
+            raise HandshakeFailed(CloseCode.NOT_FOUND, "restaurant not found", "not_found")
+        raise HandshakeFailed(
+            CloseCode.FORBIDDEN, "this token may not follow that restaurant", "forbidden"
+        )
+    async with ctx.db.read() as db:
+        found = await restaurants.exists(db, restaurant_id=rid)
+    if not found:
+        raise HandshakeFailed(CloseCode.NOT_FOUND, "restaurant not found", "not_found")
+    return Handshake(principal, rid, connect)

@@ -1,0 +1,414 @@
+"""The hub: which devices of which restaurant are connected here, and in-order fan-out to them.
+
+Each restaurant with a device here is a room. A room delivers events strictly in seq order:
+duplicates are dropped, and a gap (messages crossing in the broker, a publish lost with a
+dying instance, a broker outage) is filled from the event log before what follows is sent.
+Because a restaurant's changes commit in seq order, seeing seq N means 1..N are all readable.
+A poller compares every room with the log once a second, which covers lost publishes and
+broker outages, and catches token revocations made elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Coroutine, Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from hoststand.bus import Envelope
+from hoststand.domain.events import DataScope, Event, EventType
+from hoststand.realtime import messages
+from hoststand.realtime.closecodes import CloseCode
+from hoststand.realtime.connection import Connection
+from hoststand.services.context import ServiceContext
+from hoststand.store import event_log, restaurants, tokens
+
+log = logging.getLogger(__name__)
+
+POLL_CHUNK = 500
+CATCH_UP_TIMEOUT = 5.0
+
+
+class RestaurantGone(Exception):
+    """The restaurant of a room no longer exists."""
+
+
+class Room:
+    """The devices of one restaurant on this instance, and how far they have been sent."""
+
+    __slots__ = (
+        "connections",
+        "failed",
+        "filling",
+        "pending",
+        "ready",
+        "restaurant_id",
+        "seq",
+        "waiters",
+    )
+
+    def __init__(self, restaurant_id: uuid.UUID) -> None:
+        self.restaurant_id = restaurant_id
+        self.seq = -1  # known once ready: every event up to it has been fanned out
+        self.connections: set[Connection] = set()
+        self.pending: dict[int, Envelope] = {}
+        self.filling = False
+        self.ready = asyncio.Event()
+        self.failed: BaseException | None = None
+        self.waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+
+class Hub:
+    """Rooms of this instance, fed by the broker and, when needed, by the event log."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.rooms: dict[uuid.UUID, Room] = {}
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self.accepting = True
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen to the broker and start polling the log."""
+        await self.ctx.broker.start(self.on_payload)
+        self._poller = asyncio.create_task(self._poll_forever(), name="hub-poller")
+
+    async def stop(self, timeout: float) -> None:
+        """Close every device with 1012 (reconnect and resume elsewhere), then stop."""
+        self.accepting = False
+        connections = [c for room in self.rooms.values() for c in room.connections]
+        for conn in connections:
+            conn.close(CloseCode.SERVER_RESTARTING, "server restarting: reconnect and resume")
+        await asyncio.gather(*(c.wait_closed(timeout) for c in connections))
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        for task in list(self._tasks):
+            task.cancel()
+        await self.ctx.broker.close()
+
+    def connection_count(self) -> int:
+        """Devices connected here."""
+        return sum(len(room.connections) for room in self.rooms.values())
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- joining and leaving -----------------------------------------------------------
+
+    async def join(self, conn: Connection, *, last_seq: int | None) -> None:
+        """Add a device: answer its handshake, replay what it missed, then go live."""
+        room = await self._open_room(conn.restaurant_id)
+        if last_seq is not None and last_seq > room.seq:
+            last_seq = await self._catch_up_to(room, last_seq)
+        current = room.seq
+        replay = last_seq is not None and last_seq < current
+        if replay:
+            conn.hold()
+        room.connections.add(conn)
+        self.ctx.metrics.connections_open.inc()
+        resumed = last_seq is not None
+        if replay:
+            assert last_seq is not None
+            resumed = await self._replay(conn, after=last_seq, up_to=current)
+        else:
+            await conn.send_now(
+                messages.connection_established(
+                    restaurant_id=room.restaurant_id,
+                    seq=current,
+                    resumed=resumed,
+                    connection_id=conn.id,
+                )
+            )
+        conn.release_held()
+        conn.start_writer()
+
+    async def _replay(self, conn: Connection, *, after: int, up_to: int) -> bool:
+        rid = conn.restaurant_id
+        async with self.ctx.db.read() as db:
+            floor = await event_log.retention_floor(db, restaurant_id=rid, last_seq=up_to)
+        if after < floor:
+            await conn.send_now(
+                messages.connection_established(
+                    restaurant_id=rid, seq=up_to, resumed=False, connection_id=conn.id
+                )
+            )
+            await conn.send_now(messages.resync_required(restaurant_id=rid, seq=up_to))
+            return False
+        await conn.send_now(
+            messages.connection_established(
+                restaurant_id=rid, seq=up_to, resumed=True, connection_id=conn.id
+            )
+        )
+        page = self.ctx.settings.replay_page_size
+        while after < up_to and conn.close_code is None:
+            async with self.ctx.db.read() as db:
+                rows = await event_log.read_messages(
+                    db, restaurant_id=rid, after=after, up_to=up_to, limit=page
+                )
+            if not rows:
+                break
+            for seq, text in rows:
+                await conn.send_now(text)
+                after = seq
+        return True
+
+    async def _catch_up_to(self, room: Room, last_seq: int) -> int:
+        """A device resuming from a seq this room has not reached: wait for the room, or resync."""
+        async with self.ctx.db.read() as db:
+            known = await restaurants.last_seqs(db, restaurant_ids=[room.restaurant_id])
+        if last_seq > known.get(room.restaurant_id, 0):
+            return -1  # a seq this restaurant never had: the device must resync
+        waiter = asyncio.get_running_loop().create_future()
+        room.waiters.append((last_seq, waiter))
+        if not room.filling:
+            self._start_fill(room, up_to=last_seq, reason="resume")
+        try:
+            await asyncio.wait_for(waiter, CATCH_UP_TIMEOUT)
+        except TimeoutError:
+            return -1
+        return last_seq
+
+    async def _open_room(self, restaurant_id: uuid.UUID) -> Room:
+        room = self.rooms.get(restaurant_id)
+        if room is not None:
+            await room.ready.wait()
+            if room.failed is not None:
+                raise room.failed
+            return room
+        room = self.rooms[restaurant_id] = Room(restaurant_id)
+        try:
+            async with self._lock(restaurant_id):
+                # Subscribe first, then read the seq: nothing can fall in between.
+                await self.ctx.broker.subscribe(restaurant_id)
+                async with self.ctx.db.read() as db:
+                    seqs = await restaurants.last_seqs(db, restaurant_ids=[restaurant_id])
+            if restaurant_id not in seqs:
+                raise RestaurantGone(str(restaurant_id))
+            room.seq = seqs[restaurant_id]
+            self.ctx.metrics.rooms_open.inc()
+        except BaseException as exc:
+            room.failed = exc
+            self.rooms.pop(restaurant_id, None)
+            raise
+        finally:
+            room.ready.set()
+        self._drain(room)
+        return room
+
+    def _lock(self, restaurant_id: uuid.UUID) -> asyncio.Lock:
+        lock = self._locks.get(restaurant_id)
+        if lock is None:
+            lock = self._locks[restaurant_id] = asyncio.Lock()
+        return lock
+
+    def leave(self, conn: Connection) -> None:
+        """Forget a device; the last one out closes the room and unsubscribes."""
+        room = self.rooms.get(conn.restaurant_id)
+        if room is None or conn not in room.connections:
+            return
+        room.connections.discard(conn)
+        self.ctx.metrics.connections_open.dec()
+        if not room.connections and room.ready.is_set():
+            del self.rooms[conn.restaurant_id]
+            self.ctx.metrics.rooms_open.dec()
+            for _, waiter in room.waiters:
+                waiter.cancel()
+            self._spawn(self._unsubscribe(conn.restaurant_id), "hub-unsubscribe")
+
+    async def _unsubscribe(self, restaurant_id: uuid.UUID) -> None:
+        lock = self._lock(restaurant_id)
+        async with lock:
+            if restaurant_id not in self.rooms:
+                try:
+                    await self.ctx.broker.unsubscribe(restaurant_id)
+                except Exception:
+                    log.warning("unsubscribe failed", exc_info=True)
+        if restaurant_id not in self.rooms and not lock.locked():
+            self._locks.pop(restaurant_id, None)
+
+    # ---- delivery ----------------------------------------------------------------------
+
+    def on_payload(self, payload: bytes) -> None:
+        """Called by the broker for each message of a subscribed restaurant."""
+        try:
+            envelope = Envelope.decode(payload)
+        except (ValueError, TypeError):
+            log.warning("dropping a malformed broker message")
+            return
+        room = self.rooms.get(envelope.restaurant_id)
+        if room is None:
+            return
+        if envelope.seq is None:
+            self._deliver_unordered(room, envelope)
+        else:
+            self.accept(room, envelope)
+
+    def accept(self, room: Room, envelope: Envelope) -> None:
+        """Take an event for the room: deliver it in order, hold it, or drop a duplicate."""
+        seq = envelope.seq
+        assert seq is not None
+        if room.ready.is_set() and seq <= room.seq:
+            return
+        if not room.ready.is_set() or room.filling or seq != room.seq + 1:
+            room.pending[seq] = envelope
+            if room.ready.is_set() and not room.filling:
+                self._start_fill(room, up_to=seq - 1, reason="gap")
+            return
+        self._fan_out(room, envelope)
+        self._drain(room)
+
+    def _drain(self, room: Room) -> None:
+        pending = room.pending
+        if not pending:
+            return
+        for stale in [s for s in pending if s <= room.seq]:
+            del pending[stale]
+        while room.seq + 1 in pending:
+            self._fan_out(room, pending.pop(room.seq + 1))
+
+    def _fan_out(self, room: Room, envelope: Envelope) -> None:
+        room.seq = envelope.seq  # type: ignore[assignment]
+        if envelope.kind == EventType.DATA_CHANGE:
+            self._apply_control(room, envelope.message)
+        text = envelope.message
+        for conn in room.connections:
+            conn.deliver(text)
+        metrics = self.ctx.metrics
+        metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
+        if envelope.committed_at:
+            metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
+        if room.waiters:
+            self._wake_waiters(room)
+
+    def _wake_waiters(self, room: Room) -> None:
+        still = []
+        for target, waiter in room.waiters:
+            if room.seq >= target:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((target, waiter))
+        room.waiters = still
+
+    def _apply_control(self, room: Room, message: str) -> None:
+        """Act on events that concern the connections themselves (a revoked token)."""
+        event = orjson.loads(message)
+        if event.get("scope") == DataScope.TOKENS and event.get("action") == "token_revoked":
+            self.close_token(uuid.UUID(event["data"]["id"]))
+
+    def _deliver_unordered(self, room: Room, envelope: Envelope) -> None:
+        if envelope.kind == "restaurant_deleted":
+            self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+            return
+        for conn in room.connections:
+            if conn.id != envelope.origin:
+                conn.deliver(envelope.message)
+        self.ctx.metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
+
+    def relay(self, conn: Connection, message: str) -> None:
+        """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
+        envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
+        self._spawn(self._publish(envelope), "hub-relay")
+
+    async def _publish(self, envelope: Envelope) -> None:
+        try:
+            await self.ctx.broker.publish(envelope.restaurant_id, envelope.encode())
+        except Exception as exc:
+            log.warning("relay failed: %s", exc)
+
+    def close_token(self, token_id: uuid.UUID) -> None:
+        """Close every device here that authenticated with this token."""
+        for room in self.rooms.values():
+            for conn in room.connections:
+                if conn.token_id == token_id:
+                    conn.close(CloseCode.UNAUTHORIZED, "token revoked")
+
+    def _close_room(self, room: Room, code: int, reason: str) -> None:
+        for conn in list(room.connections):
+            conn.close(code, reason)
+
+    # ---- filling gaps from the log -----------------------------------------------------
+
+    def _start_fill(self, room: Room, *, up_to: int, reason: str) -> None:
+        room.filling = True
+        self.ctx.metrics.gap_fills.labels(reason).inc()
+        self._spawn(self._fill(room, up_to), "hub-fill")
+
+    async def _fill(self, room: Room, up_to: int) -> None:
+        progressed = False
+        try:
+            while room.seq < up_to:
+                async with self.ctx.db.read() as db:
+                    rows = await event_log.read(
+                        db,
+                        restaurant_id=room.restaurant_id,
+                        after=room.seq,
+                        up_to=up_to,
+                        limit=self.ctx.settings.replay_page_size,
+                    )
+                if not rows or rows[0].seq != room.seq + 1:
+                    break
+                for event in rows:
+                    self._fan_out(room, _envelope(event))
+                    progressed = True
+        except Exception:
+            log.warning(
+                "filling a gap from the event log failed; the poller will retry", exc_info=True
+            )
+        finally:
+            room.filling = False
+            self._drain(room)
+            if progressed and room.pending and self.rooms.get(room.restaurant_id) is room:
+                self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
+
+    # ---- polling the log ---------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        interval = self.ctx.settings.log_poll_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.poll_once()
+            except Exception:
+                log.warning("polling the event log failed", exc_info=True)
+
+    async def poll_once(self) -> None:
+        """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens."""
+        rooms = [r for r in self.rooms.values() if r.ready.is_set()]
+        token_ids = {c.token_id for r in rooms for c in r.connections if c.token_id is not None}
+        seqs: dict[uuid.UUID, int] = {}
+        revoked: set[uuid.UUID] = set()
+        async with self.ctx.db.read() as db:
+            for chunk in _chunks([r.restaurant_id for r in rooms]):
+                seqs.update(await restaurants.last_seqs(db, restaurant_ids=chunk))
+            for token_chunk in _chunks(list(token_ids)):
+                revoked |= await tokens.revoked_among(db, token_ids=token_chunk)
+        for room in rooms:
+            latest = seqs.get(room.restaurant_id)
+            if latest is None:
+                self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+            elif latest > room.seq and not room.filling:
+                self._start_fill(room, up_to=latest, reason="poll")
+        for token_id in revoked:
+            self.close_token(token_id)
+
+
+def _envelope(event: Event) -> Envelope:
+    return Envelope(event.restaurant_id, event.seq, event.type.value, event.message)
+
+
+def _chunks(items: Sequence[uuid.UUID]) -> Iterable[Sequence[uuid.UUID]]:
+    for start in range(0, len(items), POLL_CHUNK):
+        yield items[start : start + POLL_CHUNK]

@@ -1,0 +1,214 @@
+"""Every message of the /realtime protocol: the only place that builds or parses them.
+
+Field names, types and the timestamp format follow the seed protocol exactly; hoststand only
+adds fields (seq, event_id, data, actor, resumed, ...), never renames or drops one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hoststand.domain.clock import format_timestamp, utcnow
+from hoststand.domain.errors import ErrorCode
+from hoststand.domain.events import EventType
+
+
+class ProtocolError(Exception):
+    """A client message the server answers with an `error` message (the socket stays open)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---- client -> server -------------------------------------------------------------------
+
+
+class _ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=500)
+
+
+class RestaurantConnect(_ClientMessage):
+    """The handshake: which restaurant, who is asking, and where to resume from."""
+
+    type: Literal["restaurant_connect"]
+    restaurant_id: str | None = None
+    platform: str | None = None
+    version: str | None = None
+    last_seq: int | None = Field(None, ge=0)
+    token: str | None = None
+    device_id: str | None = Field(None, max_length=200)
+
+
+class Ping(_ClientMessage):
+    """The application-level heartbeat."""
+
+    type: Literal["ping"]
+
+
+class UserAction(_ClientMessage):
+    """A device telling the others what its user is doing; relayed, never stored."""
+
+    type: Literal["user_action"]
+    action: str = Field(min_length=1, max_length=100)
+    restaurant_id: str | None = None
+    guest_id: str | None = Field(None, max_length=100)
+    table_id: str | None = Field(None, max_length=100)
+    timestamp: str | None = Field(None, max_length=40)
+
+
+ClientMessage = RestaurantConnect | Ping | UserAction
+_MODELS: dict[str, type[_ClientMessage]] = {
+    "restaurant_connect": RestaurantConnect,
+    "ping": Ping,
+    "user_action": UserAction,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A parsed client message, with the raw object for relaying extra fields."""
+
+    message: ClientMessage
+    raw: dict[str, Any]
+
+
+def parse_client_message(text: str | bytes) -> Incoming:
+    """Parse one frame from a device; raise ProtocolError saying what is wrong with it."""
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ProtocolError(ErrorCode.INVALID_JSON, "the message is not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise ProtocolError(ErrorCode.VALIDATION_ERROR, "a message must be a JSON object")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(ErrorCode.VALIDATION_ERROR, "the message has no string 'type' field")
+    model = _MODELS.get(kind)
+    if model is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind!r}")
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.VALIDATION_ERROR, _describe(exc)) from None
+    return Incoming(parsed, raw)  # type: ignore[arg-type]
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid message: " + "; ".join(parts)
+
+
+# ---- server -> client -------------------------------------------------------------------
+
+
+def _dump(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+def _now() -> str:
+    return format_timestamp(utcnow())
+
+
+def connection_established(
+    *, restaurant_id: uuid.UUID, seq: int, resumed: bool, connection_id: str
+) -> str:
+    """The answer to a successful restaurant_connect."""
+    return _dump(
+        {
+            "type": "connection_established",
+            "restaurant_id": str(restaurant_id),
+            "timestamp": _now(),
+            "seq": seq,
+            "resumed": resumed,
+            "connection_id": connection_id,
+        }
+    )
+
+
+def pong() -> str:
+    """The answer to a ping."""
+    return _dump({"type": "pong", "timestamp": _now()})
+
+
+def error(code: str, message: str) -> str:
+    """A refusal of one client message; the connection stays open."""
+    return _dump({"type": "error", "code": code, "message": message, "timestamp": _now()})
+
+
+def resync_required(*, restaurant_id: uuid.UUID, seq: int) -> str:
+    """The client's last_seq cannot be served: refetch the snapshot, then go on from `seq`."""
+    return _dump(
+        {
+            "type": "resync_required",
+            "restaurant_id": str(restaurant_id),
+            "seq": seq,
+            "timestamp": _now(),
+        }
+    )
+
+
+def event(
+    *,
+    restaurant_id: uuid.UUID,
+    seq: int,
+    event_id: uuid.UUID,
+    type: EventType,
+    action: str,
+    occurred_at: datetime,
+    data: dict[str, Any] | None,
+    actor: dict[str, Any],
+    guest_id: uuid.UUID | None = None,
+    table_id: uuid.UUID | None = None,
+    scope: str | None = None,
+) -> str:
+    """A broadcast of one committed change: guest_updated, table_updated or data_change."""
+    message: dict[str, Any] = {"type": type.value, "restaurant_id": str(restaurant_id)}
+    if type is EventType.GUEST_UPDATED:
+        message["guest_id"] = str(guest_id)
+    elif type is EventType.TABLE_UPDATED:
+        message["table_id"] = str(table_id)
+    else:
+        message["scope"] = scope
+    message.update(
+        action=action,
+        timestamp=format_timestamp(occurred_at),
+        seq=seq,
+        event_id=str(event_id),
+        data=data,
+        actor=actor,
+    )
+    return _dump(message)
+
+
+def user_action_relay(incoming: Incoming, *, restaurant_id: uuid.UUID, sender: str) -> str:
+    """The user_action as the other devices get it: validated, stamped, with its sender."""
+    action = incoming.message
+    assert isinstance(action, UserAction)
+    relayed: dict[str, Any] = {
+        "type": "user_action",
+        "action": action.action,
+        "restaurant_id": str(restaurant_id),
+        "timestamp": action.timestamp or _now(),
+        "sender": sender,
+    }
+    if action.guest_id is not None:
+        relayed["guest_id"] = action.guest_id
+    if action.table_id is not None:
+        relayed["table_id"] = action.table_id
+    return _dump(relayed)
+
+
+def event_seq(message: str) -> int:
+    """The seq of a serialised event (for clients and tests that follow the feed)."""
+    return int(orjson.loads(message)["seq"])

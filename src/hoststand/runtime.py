@@ -1,0 +1,66 @@
+"""What one running instance holds: the services' context, the hub, the authenticator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from hoststand.bus import create_broker
+from hoststand.config import Settings
+from hoststand.metrics import Metrics
+from hoststand.realtime.hub import Hub
+from hoststand.services import reads
+from hoststand.services.authentication import Authenticator
+from hoststand.services.context import ServiceContext
+from hoststand.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Built at start-up, closed at shutdown; reachable from requests as app.state.runtime."""
+
+    ctx: ServiceContext
+    hub: Hub
+    authenticator: Authenticator
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        """Wire the database, the broker, the hub and the authenticator together."""
+        db = Database(
+            settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
+        ctx = ServiceContext(
+            db=db, broker=create_broker(settings.broker_url), settings=settings, metrics=Metrics()
+        )
+        return cls(ctx=ctx, hub=Hub(ctx), authenticator=Authenticator(ctx))
+
+    async def start(self) -> None:
+        """Connect to the broker, start the hub and the housekeeping."""
+        await self.hub.start()
+        self._tasks.append(asyncio.create_task(self._prune_forever(), name="prune"))
+
+    async def stop(self) -> None:
+        """Close devices with 1012, stop background work, close the database."""
+        await self.hub.stop(self.ctx.settings.shutdown_timeout_seconds)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.ctx.db.close()
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                events, keys = await reads.prune(self.ctx)
+                if events or keys:
+                    log.info("pruned %d events and %d idempotency records", events, keys)
+            except Exception:
+                log.warning("pruning failed", exc_info=True)
+            await asyncio.sleep(self.ctx.settings.prune_interval_seconds)

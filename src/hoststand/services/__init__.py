@@ -1,0 +1,1 @@
+"""Use cases: each change is one transaction that writes the change and its events."""

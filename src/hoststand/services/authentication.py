@@ -1,0 +1,142 @@
+"""Turning a bearer token into a principal, quickly, and slowing down those who guess."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from hoststand.domain.access import ADMIN, OPEN_MODE, Principal
+from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.services.context import ServiceContext
+from hoststand.services.tokens import hash_secret, touch
+from hoststand.store import tokens
+
+log = logging.getLogger(__name__)
+
+TOUCH_EVERY_SECONDS = 60.0
+CACHE_SIZE = 10_000
+
+
+class Unauthorized(DomainError):
+    """No token, or one that is unknown or revoked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.UNAUTHORIZED, message)
+
+
+class RateLimited(DomainError):
+    """Too many failed attempts from one client; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, "too many failed authentications; slow down")
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+@dataclass(slots=True)
+class _Cached:
+    principal: Principal
+    until: float
+
+
+class FailureLimiter:
+    """Counts failed authentications per client address in a sliding window."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def check(self, client: str) -> None:
+        """Raise RateLimited while `client` is over its limit."""
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(client, ()) if now - t < self.window]
+        if recent:
+            self._failures[client] = recent
+        else:
+            self._failures.pop(client, None)
+        if len(recent) >= self.limit:
+            raise RateLimited(self.window - (now - recent[0]))
+
+    def record(self, client: str) -> None:
+        """Count one failure of `client`."""
+        self._failures.setdefault(client, []).append(time.monotonic())
+        if len(self._failures) > CACHE_SIZE:
+            self._failures.pop(next(iter(self._failures)))
+
+
+class Authenticator:
+    """Checks bearer tokens against the admin token and the token store, with a short cache."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self.open_mode = settings.auth == "open"
+        admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+        self._admin = admin.encode() if admin else None
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._touched: dict[uuid.UUID, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.limiter = FailureLimiter(
+            settings.auth_failure_limit, settings.auth_failure_window_seconds
+        )
+
+    async def authenticate(self, secret: str | None, *, client: str) -> Principal:
+        """The principal for `secret`; raise Unauthorized or RateLimited."""
+        if not secret and self.open_mode:
+            return OPEN_MODE
+        self.limiter.check(client)
+        if not secret:
+            self._fail(client, "missing")
+            raise Unauthorized("a bearer token is required")
+        if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
+            return ADMIN
+        principal = await self._lookup(hash_secret(secret))
+        if principal is None:
+            self._fail(client, "invalid")
+            raise Unauthorized("the token is not valid (unknown or revoked)")
+        return principal
+
+    def _fail(self, client: str, reason: str) -> None:
+        self.ctx.metrics.auth_failures.labels(reason).inc()
+        self.limiter.record(client)
+
+    async def _lookup(self, secret_hash: str) -> Principal | None:
+        now = time.monotonic()
+        cached = self._cache.get(secret_hash)
+        if cached is not None and cached.until > now:
+            return cached.principal
+        async with self.ctx.db.read() as conn:
+            token = await tokens.by_hash(conn, secret_hash=secret_hash)
+        if token is None or token.revoked_at is not None:
+            self._cache.pop(secret_hash, None)
+            return None
+        principal = token.principal()
+        self._cache[secret_hash] = _Cached(principal, now + self.ctx.settings.token_cache_seconds)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self._maybe_touch(token.id, now)
+        return principal
+
+    def forget(self, token_id: uuid.UUID) -> None:
+        """Drop a revoked token from the cache at once."""
+        for key in [k for k, v in self._cache.items() if v.principal.token_id == token_id]:
+            del self._cache[key]
+
+    def _maybe_touch(self, token_id: uuid.UUID, now: float) -> None:
+        if now - self._touched.get(token_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
+            return
+        self._touched[token_id] = now
+        task = asyncio.create_task(self._touch(token_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _touch(self, token_id: uuid.UUID) -> None:
+        try:
+            await touch(self.ctx, token_id=token_id)
+        except Exception:  # last_used_at is informative; never fail a request for it
+            log.warning("could not record token use", exc_info=True)

@@ -1,0 +1,193 @@
+"""The inputs of the use cases, validated: what a client may send to create or change things."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hoststand.domain.access import Role
+from hoststand.domain.entities import validate_timezone
+from hoststand.domain.errors import DomainError
+from hoststand.domain.status import GuestKind, GuestStatus, TableStatus
+
+
+def _e164(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("phone must be in E.164 form, e.g. +14155550123") from None
+    if not value.startswith("+") or not phonenumbers.is_valid_number(number):
+        raise ValueError("phone must be a valid number in E.164 form, e.g. +14155550123")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("a time needs a zone, e.g. 2025-09-01T19:30:00Z")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        return validate_timezone(value)
+    except DomainError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _tags(value: list[str]) -> list[str]:
+    cleaned = [t.strip() for t in value]
+    if any(not t for t in cleaned):
+        raise ValueError("tags must not be empty")
+    return list(dict.fromkeys(cleaned))
+
+
+Phone = Annotated[str | None, AfterValidator(_e164)]
+AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Tags = Annotated[
+    list[Annotated[str, Field(max_length=40)]], Field(max_length=20), AfterValidator(_tags)
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=50)]
+PartySize = Annotated[int, Field(ge=1, le=500)]
+
+
+class Command(BaseModel):
+    """Refuses unknown fields, trims strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the client actually sent (for partial updates)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class TurnTime(Command):
+    """How long parties up to a size stay."""
+
+    max_party_size: PartySize
+    minutes: int = Field(ge=5, le=24 * 60)
+
+
+class RestaurantCreate(Command):
+    """A new restaurant."""
+
+    id: uuid.UUID | None = Field(None, description="Client-chosen id, for safe retries.")
+    name: Name
+    timezone: TimeZone = "UTC"
+    turn_times: list[TurnTime] | None = Field(None, max_length=20)
+
+
+class RestaurantUpdate(Command):
+    """Changes to a restaurant's settings."""
+
+    name: Name | None = None
+    timezone: TimeZone | None = None
+    turn_times: list[TurnTime] | None = Field(None, max_length=20)
+
+
+class TableCreate(Command):
+    """A new table on the floor."""
+
+    id: uuid.UUID | None = Field(None, description="Client-chosen id, for safe retries.")
+    label: Label
+    capacity: int = Field(ge=1, le=100)
+    min_capacity: int = Field(1, ge=1, le=100)
+    section: str | None = Field(None, max_length=100)
+    x: float | None = Field(None, ge=-1e6, le=1e6)
+    y: float | None = Field(None, ge=-1e6, le=1e6)
+    status: TableStatus = TableStatus.AVAILABLE
+
+    @model_validator(mode="after")
+    def _sizes(self) -> TableCreate:
+        if self.min_capacity > self.capacity:
+            raise ValueError("min_capacity must not exceed capacity")
+        if self.status is TableStatus.OCCUPIED:
+            raise ValueError("a new table cannot be occupied: seat a guest with assign")
+        return self
+
+
+class TableUpdate(Command):
+    """Changes to a table: its layout (owners) or its status (hosts)."""
+
+    label: Label | None = None
+    capacity: int | None = Field(None, ge=1, le=100)
+    min_capacity: int | None = Field(None, ge=1, le=100)
+    section: str | None = Field(None, max_length=100)
+    x: float | None = Field(None, ge=-1e6, le=1e6)
+    y: float | None = Field(None, ge=-1e6, le=1e6)
+    status: TableStatus | None = None
+
+    @field_validator("label", "capacity", "min_capacity", "status")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class GuestCreate(Command):
+    """A new walk-in or reservation."""
+
+    id: uuid.UUID | None = Field(None, description="Client-chosen id, for safe retries.")
+    name: Name
+    party_size: PartySize
+    phone: Phone = None
+    kind: GuestKind = GuestKind.WALK_IN
+    reserved_for: AwareDatetime = None
+    duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
+    held_table_id: uuid.UUID | None = None
+    quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    notes: str | None = Field(None, max_length=2000)
+    tags: Tags = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reservation_fields(self) -> GuestCreate:
+        if self.kind is GuestKind.RESERVATION and self.reserved_for is None:
+            raise ValueError("a reservation needs reserved_for")
+        if self.kind is GuestKind.WALK_IN and (self.reserved_for or self.held_table_id):
+            raise ValueError("reserved_for and held_table_id are for reservations (kind)")
+        return self
+
+
+class GuestUpdate(Command):
+    """Changes to a guest; `status` moves it along (seating goes through assign/release)."""
+
+    name: Name | None = None
+    party_size: PartySize | None = None
+    phone: Phone = None
+    status: GuestStatus | None = None
+    reserved_for: AwareDatetime = None
+    duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
+    held_table_id: uuid.UUID | None = None
+    quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    notes: str | None = Field(None, max_length=2000)
+    tags: Tags | None = None
+
+    @field_validator("name", "party_size", "status", "tags")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class Assign(Command):
+    """Seat a guest at a table."""
+
+    guest_id: uuid.UUID
+    override_capacity: bool = Field(False, description="Seat a party larger than the table.")
+    override: bool = Field(False, description="Seat although a reservation holds the table soon.")
+
+
+class TokenCreate(Command):
+    """A new API token for a device or a person."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Role = Role.HOST

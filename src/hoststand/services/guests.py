@@ -1,0 +1,245 @@
+"""Guests: add walk-ins and reservations, move them along, edit, delete."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hoststand.domain.access import Permission, Principal
+from hoststand.domain.cursor import Cursor
+from hoststand.domain.entities import Guest, new_id
+from hoststand.domain.errors import DomainError, ErrorCode, not_found
+from hoststand.domain.events import GuestAction
+from hoststand.domain.status import (
+    FINISHED_GUEST_STATUSES,
+    HOLDING_GUEST_STATUSES,
+    GuestKind,
+    GuestStatus,
+    check_guest_transition,
+    initial_guest_status,
+)
+from hoststand.services.commands import GuestCreate, GuestUpdate
+from hoststand.services.context import ServiceContext
+from hoststand.services.transaction import Change, IdempotencyKey, change
+from hoststand.services.versions import check_version
+from hoststand.store import floor, guests, restaurants
+from hoststand.store.guests import GuestFilter
+
+RESERVATION_FIELDS = frozenset({"reserved_for", "duration_minutes", "held_table_id"})
+
+
+async def load(conn: AsyncConnection, restaurant_id: uuid.UUID, guest_id: uuid.UUID) -> Guest:
+    """The guest, or not_found."""
+    guest = await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest_id)
+    if guest is None:
+        raise not_found("guest", guest_id)
+    return guest
+
+
+async def check_hold(tx: Change, guest: Guest) -> None:
+    """Refuse a reservation's hold on a table that another reservation holds at that time."""
+    if guest.held_table_id is None or guest.status not in HOLDING_GUEST_STATUSES:
+        return
+    table = await floor.get(tx.conn, restaurant_id=tx.restaurant.id, table_id=guest.held_table_id)
+    if table is None:
+        raise not_found("table", guest.held_table_id)
+    start, end = guest.reserved_for, guest.reserved_until
+    assert start is not None
+    assert end is not None
+    clashes = await guests.overlapping_holds(
+        tx.conn, table_id=table.id, start=start, end=end, except_id=guest.id
+    )
+    if clashes:
+        raise DomainError(
+            ErrorCode.TABLE_ALREADY_HELD,
+            f"table {table.label} is already held by another reservation at that time",
+            {"table_id": str(table.id), "held_by": [g.view() for g in clashes]},
+        )
+
+
+async def create(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    command: GuestCreate,
+    idempotency_key: IdempotencyKey | None = None,
+) -> Guest:
+    """Add a walk-in to the waitlist, or book a reservation (optionally holding a table)."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.WRITE_GUESTS,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        guest_id = command.id or new_id()
+        if command.id is not None and await guests.find_id(tx.conn, guest_id=guest_id):
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"guest {guest_id} already exists")
+        duration = command.duration_minutes
+        if command.kind is GuestKind.RESERVATION and duration is None:
+            duration = tx.restaurant.duration_for(command.party_size)
+        guest = Guest(
+            id=guest_id,
+            restaurant_id=restaurant_id,
+            name=command.name,
+            party_size=command.party_size,
+            phone=command.phone,
+            kind=command.kind,
+            status=initial_guest_status(command.kind),
+            reserved_for=command.reserved_for,
+            duration_minutes=duration,
+            held_table_id=command.held_table_id,
+            quoted_wait_minutes=command.quoted_wait_minutes,
+            notes=command.notes,
+            tags=command.tags,
+            joined_at=tx.now,
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        await check_hold(tx, guest)
+        await guests.insert(tx.conn, guest=guest)
+        tx.guest_event(GuestAction.CREATED, guest)
+        tx.respond(201, guest.view())
+    return guest
+
+
+def _apply_status(guest: Guest, target: GuestStatus, now: datetime) -> None:
+    check_guest_transition(guest.kind, guest.status, target)
+    if target == guest.status:
+        return
+    guest.status = target
+    if target is GuestStatus.NOTIFIED:
+        guest.notified_at = now
+    elif target is GuestStatus.ARRIVED:
+        guest.arrived_at = now
+    guest.completed_at = now if target in FINISHED_GUEST_STATUSES else None
+
+
+async def update(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    command: GuestUpdate,
+    expected_version: int | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> Guest:
+    """Edit a guest or move it along (notify, arrive, cancel, no-show, restore)."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.WRITE_GUESTS,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        guest = await load(tx.conn, restaurant_id, guest_id)
+        check_version(guest, expected_version)
+        given = command.given()
+        if guest.kind is GuestKind.WALK_IN and given.keys() & RESERVATION_FIELDS:
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR,
+                "reserved_for, duration_minutes and held_table_id are for reservations",
+                [
+                    {"field": f, "message": "walk-ins have no reservation"}
+                    for f in sorted(given.keys() & RESERVATION_FIELDS)
+                ],
+            )
+        if (
+            guest.kind is GuestKind.RESERVATION
+            and "reserved_for" in given
+            and not command.reserved_for
+        ):
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR,
+                "a reservation needs reserved_for",
+                [{"field": "reserved_for", "message": "cannot be null for a reservation"}],
+            )
+        old_status = guest.status
+        if command.status is not None:
+            _apply_status(guest, command.status, tx.now)
+        for name, value in given.items():
+            if name != "status":
+                setattr(guest, name, value)
+        if guest.kind is GuestKind.RESERVATION and guest.duration_minutes is None:
+            guest.duration_minutes = tx.restaurant.duration_for(guest.party_size)
+        if given.keys() & (RESERVATION_FIELDS | {"status"}):
+            await check_hold(tx, guest)
+        guest.version += 1
+        guest.updated_at = tx.now
+        await guests.update(tx.conn, guest=guest)
+        changed_status = guest.status != old_status
+        tx.guest_event(GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED, guest)
+        tx.respond(200, guest.view())
+    return guest
+
+
+async def delete(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> None:
+    """Remove a guest entirely (a mistaken entry); seated guests are released first."""
+    async with change(
+        ctx, principal=principal, restaurant_id=restaurant_id, permission=Permission.WRITE_GUESTS
+    ) as tx:
+        guest = await load(tx.conn, restaurant_id, guest_id)
+        check_version(guest, expected_version)
+        if guest.status is GuestStatus.SEATED:
+            raise DomainError(
+                ErrorCode.GUEST_SEATED,
+                f"{guest.name} is seated: release the table before deleting the guest",
+                guest.view(),
+            )
+        await guests.delete(tx.conn, guest_id=guest.id)
+        tx.guest_event(GuestAction.DELETED, guest, deleted=True)
+
+
+async def get(
+    ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID, guest_id: uuid.UUID
+) -> Guest:
+    """One guest."""
+    principal.require(restaurant_id, Permission.READ)
+    async with ctx.db.read() as conn:
+        return await load(conn, restaurant_id, guest_id)
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """The start and end, as aware datetimes, of a calendar day in the restaurant's zone."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+async def page(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    statuses: frozenset[GuestStatus] | None,
+    kind: GuestKind | None,
+    day: date | None,
+) -> list[Guest]:
+    """The restaurant's guests, by status, kind and day (in the restaurant's time zone)."""
+    principal.require(restaurant_id, Permission.READ)
+    async with ctx.db.read() as conn:
+        where = GuestFilter(statuses=statuses, kind=kind)
+        if day is not None:
+            restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
+            if restaurant is None:
+                raise not_found("restaurant", restaurant_id)
+            start, end = day_bounds(day, restaurant.timezone)
+            where = GuestFilter(statuses=statuses, kind=kind, day_start=start, day_end=end)
+        return await guests.page(
+            conn, restaurant_id=restaurant_id, where=where, limit=limit, cursor=cursor
+        )

@@ -1,0 +1,148 @@
+"""Restaurants: create, read, change settings, delete."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+
+from hoststand.bus import Envelope
+from hoststand.domain.access import Permission, Principal
+from hoststand.domain.clock import utcnow
+from hoststand.domain.cursor import Cursor
+from hoststand.domain.entities import DEFAULT_TURN_TIMES, Restaurant, new_id
+from hoststand.domain.errors import DomainError, ErrorCode, not_found
+from hoststand.domain.events import DataScope
+from hoststand.services.commands import RestaurantCreate, RestaurantUpdate
+from hoststand.services.context import ServiceContext
+from hoststand.services.transaction import IdempotencyKey, Replayed, change
+from hoststand.store import idempotency, restaurants
+from hoststand.store.idempotency import StoredResponse
+
+# Restaurant ids derived from an Idempotency-Key, so that a retried create finds its restaurant.
+IDEMPOTENT_CREATE_NAMESPACE = uuid.UUID("6f1c1f0e-6d0b-4a5e-9c43-1c2b4d7f0a11")
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "only the operator's admin token creates restaurants"
+        )
+
+
+async def create(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    command: RestaurantCreate,
+    idempotency_key: IdempotencyKey | None = None,
+) -> Restaurant:
+    """Create a restaurant (admin only); with a key, a retry returns the first result."""
+    _require_admin(principal)
+    restaurant_id = command.id or new_id()
+    if idempotency_key is not None and command.id is None:
+        restaurant_id = uuid.uuid5(IDEMPOTENT_CREATE_NAMESPACE, idempotency_key.key)
+    now = utcnow()
+    turn_times = [(t.max_party_size, t.minutes) for t in command.turn_times or []]
+    restaurant = Restaurant(
+        id=restaurant_id,
+        name=command.name,
+        timezone=command.timezone,
+        turn_times=turn_times or list(DEFAULT_TURN_TIMES),
+        created_at=now,
+        updated_at=now,
+    )
+    async with ctx.db.write() as conn:
+        if await restaurants.exists(conn, restaurant_id=restaurant_id):
+            if idempotency_key is not None:
+                stored = await idempotency.find(
+                    conn, restaurant_id=restaurant_id, key=idempotency_key.key, now=now
+                )
+                if stored is not None and stored.request_hash == idempotency_key.request_hash:
+                    raise Replayed(stored)
+                if stored is not None:
+                    raise DomainError(
+                        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        "this Idempotency-Key was already used for a different request",
+                    )
+            raise DomainError(
+                ErrorCode.ALREADY_EXISTS, f"restaurant {restaurant_id} already exists"
+            )
+        await restaurants.insert(conn, restaurant=restaurant)
+        if idempotency_key is not None:
+            body = orjson.dumps(restaurant.view()).decode()
+            await idempotency.store(
+                conn,
+                restaurant_id=restaurant_id,
+                key=idempotency_key.key,
+                response=StoredResponse(idempotency_key.request_hash, 201, body),
+                now=now,
+                expires_at=now + ctx.settings.idempotency_ttl,
+            )
+    return restaurant
+
+
+async def get(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID) -> Restaurant:
+    """One restaurant the principal may see."""
+    principal.require(restaurant_id, Permission.READ)
+    async with ctx.db.read() as conn:
+        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
+    if restaurant is None:
+        raise not_found("restaurant", restaurant_id)
+    return restaurant
+
+
+async def page(
+    ctx: ServiceContext, *, principal: Principal, limit: int, cursor: Cursor | None
+) -> list[Restaurant]:
+    """Restaurants the principal may see: all for the admin, its own for a token."""
+    only = None if principal.is_admin else principal.restaurant_id
+    async with ctx.db.read() as conn:
+        return await restaurants.page(conn, limit=limit, cursor=cursor, only=only)
+
+
+async def update(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    command: RestaurantUpdate,
+    idempotency_key: IdempotencyKey | None = None,
+) -> Restaurant:
+    """Change a restaurant's name, time zone or turn times."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.MANAGE_RESTAURANT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        restaurant = tx.restaurant
+        given = command.given()
+        if "name" in given and command.name is not None:
+            restaurant.name = command.name
+        if "timezone" in given and command.timezone is not None:
+            restaurant.timezone = command.timezone
+        if "turn_times" in given:
+            restaurant.turn_times = [
+                (t.max_party_size, t.minutes) for t in command.turn_times or []
+            ] or list(DEFAULT_TURN_TIMES)
+        restaurant.version += 1
+        restaurant.updated_at = tx.now
+        await restaurants.update(tx.conn, restaurant=restaurant)
+        tx.data_event(DataScope.RESTAURANT, "updated", restaurant.view())
+        tx.respond(200, restaurant.view())
+    return restaurant
+
+
+async def delete(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID) -> None:
+    """Delete a restaurant and everything it has; its devices are disconnected."""
+    principal.require(restaurant_id, Permission.MANAGE_RESTAURANT)
+    async with ctx.db.write() as conn:
+        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+        if restaurant is None:
+            raise not_found("restaurant", restaurant_id)
+        await restaurants.delete(conn, restaurant_id=restaurant_id)
+    # Nothing is logged for a restaurant that no longer exists; hubs close its sockets.
+    envelope = Envelope(restaurant_id, None, "restaurant_deleted", "", 0.0)
+    await ctx.broker.publish(restaurant_id, envelope.encode())

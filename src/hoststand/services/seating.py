@@ -1,0 +1,147 @@
+"""Seating: put a party at a table, and release the table when it leaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from hoststand.domain.access import Permission, Principal
+from hoststand.domain.entities import Guest, Table
+from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.domain.events import GuestAction, TableAction
+from hoststand.domain.status import GuestStatus, TableStatus, check_guest_transition
+from hoststand.services import floor as floor_service
+from hoststand.services import guests as guest_service
+from hoststand.services.commands import Assign
+from hoststand.services.context import ServiceContext
+from hoststand.services.transaction import Change, IdempotencyKey, change
+from hoststand.services.versions import check_version
+from hoststand.store import floor, guests
+
+
+def _check_table_free(table: Table, guest: Guest) -> None:
+    held_for_guest = table.status is TableStatus.RESERVED and guest.held_table_id == table.id
+    if table.status is TableStatus.AVAILABLE or held_for_guest:
+        return
+    raise DomainError(
+        ErrorCode.TABLE_NOT_AVAILABLE,
+        f"table {table.label} is {table.status.value.replace('_', ' ')}",
+        table.view(),
+    )
+
+
+async def _check_not_reserved_soon(tx: Change, table: Table, guest: Guest, window: int) -> None:
+    upcoming = await guests.overlapping_holds(
+        tx.conn,
+        table_id=table.id,
+        start=tx.now,
+        end=tx.now + timedelta(minutes=window),
+        except_id=guest.id,
+    )
+    upcoming = [g for g in upcoming if g.status is not GuestStatus.SEATED]
+    if upcoming:
+        first = upcoming[0]
+        raise DomainError(
+            ErrorCode.TABLE_RESERVED_SOON,
+            f"table {table.label} is held for {first.name}'s reservation within {window} minutes; "
+            "seat anyway with override",
+            {"table_id": str(table.id), "reservation": first.view()},
+        )
+
+
+async def assign(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    command: Assign,
+    expected_version: int | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> tuple[Table, Guest]:
+    """Seat a guest at a table, both linked, in one transaction; every conflict is refused."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.SEAT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+        check_version(table, expected_version)
+        guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
+        _check_table_free(table, guest)
+        check_guest_transition(guest.kind, guest.status, GuestStatus.SEATED, via_seating=True)
+        if guest.party_size > table.capacity and not command.override_capacity:
+            raise DomainError(
+                ErrorCode.PARTY_TOO_LARGE,
+                f"a party of {guest.party_size} does not fit table {table.label} "
+                f"(capacity {table.capacity}); seat anyway with override_capacity",
+                {"party_size": guest.party_size, "capacity": table.capacity},
+            )
+        if not command.override:
+            await _check_not_reserved_soon(
+                tx, table, guest, ctx.settings.reservation_warning_minutes
+            )
+        guest.status = GuestStatus.SEATED
+        guest.table_id = table.id
+        guest.seated_at = tx.now
+        guest.version += 1
+        guest.updated_at = tx.now
+        table.status = TableStatus.OCCUPIED
+        table.current_guest_id = guest.id
+        table.version += 1
+        table.updated_at = tx.now
+        await guests.update(tx.conn, guest=guest)
+        await floor.update(tx.conn, table=table)
+        tx.table_event(TableAction.ASSIGNED, table)
+        tx.guest_event(GuestAction.STATUS_CHANGED, guest)
+        tx.respond(200, {"table": table.view(), "guest": guest.view()})
+    return table, guest
+
+
+async def release(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    expected_version: int | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> tuple[Table, Guest | None]:
+    """The party leaves: the guest is completed, the table dirty until it is cleaned."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.SEAT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+        check_version(table, expected_version)
+        if table.status is not TableStatus.OCCUPIED or table.current_guest_id is None:
+            raise DomainError(
+                ErrorCode.TABLE_NOT_OCCUPIED,
+                f"table {table.label} is not occupied (it is {table.status.value})",
+                table.view(),
+            )
+        guest = await guests.get(
+            tx.conn, restaurant_id=restaurant_id, guest_id=table.current_guest_id
+        )
+        table.status = TableStatus.DIRTY
+        table.current_guest_id = None
+        table.version += 1
+        table.updated_at = tx.now
+        if guest is not None:
+            guest.status = GuestStatus.COMPLETED
+            guest.table_id = None
+            guest.completed_at = tx.now
+            guest.version += 1
+            guest.updated_at = tx.now
+            await guests.update(tx.conn, guest=guest)
+        await floor.update(tx.conn, table=table)
+        tx.table_event(TableAction.RELEASED, table)
+        if guest is not None:
+            tx.guest_event(GuestAction.STATUS_CHANGED, guest)
+        tx.respond(200, {"table": table.view(), "guest": guest.view() if guest else None})
+    return table, guest

@@ -1,0 +1,208 @@
+"""The write transaction every change goes through: lock, check, write, log events, publish.
+
+One restaurant's writers are serialised by its row lock (SQLite: the database lock), taken
+first. So checks made inside a change see the latest committed state, seqs are gap-free, and
+they commit in seq order. Events are published only after the commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hoststand.bus import Envelope
+from hoststand.domain.access import Permission, Principal
+from hoststand.domain.clock import utcnow
+from hoststand.domain.entities import Guest, Restaurant, Table
+from hoststand.domain.errors import DomainError, ErrorCode, not_found
+from hoststand.domain.events import DataScope, Event, EventType, PendingEvent
+from hoststand.realtime import messages
+from hoststand.services.context import ServiceContext
+from hoststand.store import event_log, idempotency, restaurants
+from hoststand.store.idempotency import StoredResponse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's Idempotency-Key and the fingerprint of the request it came with."""
+
+    key: str
+    request_hash: str
+
+    @classmethod
+    def for_request(cls, key: str, *, method: str, path: str, body: bytes) -> IdempotencyKey:
+        """Fingerprint method, path and body, so that a reused key is told apart from a retry."""
+        digest = hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+        return cls(key, digest)
+
+
+class Replayed(Exception):
+    """A retry of a request already done: answer with the stored response, change nothing."""
+
+    def __init__(self, response: StoredResponse) -> None:
+        super().__init__("idempotent replay")
+        self.response = response
+
+
+@dataclass
+class Change:
+    """One change in progress: the locked restaurant, who acts, and the events to emit."""
+
+    conn: AsyncConnection
+    restaurant: Restaurant
+    principal: Principal
+    now: datetime
+    pending: list[PendingEvent] = field(default_factory=list)
+    result: tuple[int, dict[str, Any]] | None = None
+
+    def guest_event(self, action: str, guest: Guest, *, deleted: bool = False) -> None:
+        """Record a guest_updated event carrying the guest as it now is."""
+        data = None if deleted else guest.view()
+        self.pending.append(PendingEvent(EventType.GUEST_UPDATED, action, data, guest_id=guest.id))
+
+    def table_event(self, action: str, table: Table, *, deleted: bool = False) -> None:
+        """Record a table_updated event carrying the table as it now is."""
+        data = None if deleted else table.view()
+        self.pending.append(PendingEvent(EventType.TABLE_UPDATED, action, data, table_id=table.id))
+
+    def data_event(self, scope: DataScope, action: str, data: dict[str, Any] | None) -> None:
+        """Record a data_change event for a change that is neither a guest nor a table."""
+        self.pending.append(PendingEvent(EventType.DATA_CHANGE, action, data, scope=scope))
+
+    def respond(self, status_code: int, body: dict[str, Any]) -> None:
+        """The response to keep for retries carrying the same Idempotency-Key."""
+        self.result = (status_code, body)
+
+    def seal(self) -> list[Event]:
+        """Give the pending events their seqs and wire messages."""
+        sealed = []
+        seq = self.restaurant.last_seq
+        actor = self.principal.actor()
+        for p in self.pending:
+            seq += 1
+            event_id = uuid.uuid4()
+            message = messages.event(
+                restaurant_id=self.restaurant.id,
+                seq=seq,
+                event_id=event_id,
+                type=p.type,
+                action=p.action,
+                occurred_at=self.now,
+                data=p.data,
+                actor=actor,
+                guest_id=p.guest_id,
+                table_id=p.table_id,
+                scope=p.scope.value if p.scope else None,
+            )
+            sealed.append(
+                Event(
+                    restaurant_id=self.restaurant.id,
+                    seq=seq,
+                    id=event_id,
+                    type=p.type,
+                    action=p.action,
+                    occurred_at=self.now,
+                    message=message,
+                    guest_id=p.guest_id,
+                    table_id=p.table_id,
+                    actor=actor,
+                )
+            )
+        return sealed
+
+
+@contextlib.asynccontextmanager
+async def change(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    permission: Permission,
+    idempotency_key: IdempotencyKey | None = None,
+) -> AsyncIterator[Change]:
+    """Run one change of a restaurant as one transaction, then publish its events."""
+    if not principal.can_see(restaurant_id):
+        raise not_found("restaurant", restaurant_id)
+    async with ctx.db.write() as conn:
+        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+        if restaurant is None:
+            raise not_found("restaurant", restaurant_id)
+        principal.require(restaurant_id, permission)
+        now = utcnow()
+        if idempotency_key is not None:
+            await _check_replay(conn, restaurant_id, idempotency_key, now)
+        current = Change(conn=conn, restaurant=restaurant, principal=principal, now=now)
+        yield current
+        sealed = current.seal()
+        await event_log.append(conn, restaurant_id=restaurant_id, batch=sealed)
+        if idempotency_key is not None and current.result is not None:
+            await _remember(ctx, conn, restaurant_id, idempotency_key, current.result, now)
+    await publish(ctx, sealed)
+
+
+async def _check_replay(
+    conn: AsyncConnection, restaurant_id: uuid.UUID, key: IdempotencyKey, now: datetime
+) -> None:
+    stored = await idempotency.find(conn, restaurant_id=restaurant_id, key=key.key, now=now)
+    if stored is None:
+        return
+    if stored.request_hash != key.request_hash:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "this Idempotency-Key was already used for a different request",
+        )
+    raise Replayed(stored)
+
+
+async def _remember(
+    ctx: ServiceContext,
+    conn: AsyncConnection,
+    restaurant_id: uuid.UUID,
+    key: IdempotencyKey,
+    result: tuple[int, dict[str, Any]],
+    now: datetime,
+) -> None:
+    status_code, body = result
+    response = StoredResponse(key.request_hash, status_code, orjson.dumps(body).decode())
+    await idempotency.store(
+        conn,
+        restaurant_id=restaurant_id,
+        key=key.key,
+        response=response,
+        now=now,
+        expires_at=now + ctx.settings.idempotency_ttl,
+    )
+
+
+async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
+    """Hand committed events to the broker; if it fails, the hubs find them in the log."""
+    if not sealed:
+        return
+    if ctx.settings.fault_kill_after_commit:
+        log.warning("fault injection: killing this process after a commit, before publishing")
+        os.kill(os.getpid(), signal.SIGKILL)
+    committed_at = time.time()
+    for event in sealed:
+        ctx.metrics.events_published.labels(event.type.value).inc()
+        envelope = Envelope(
+            event.restaurant_id, event.seq, event.type.value, event.message, committed_at
+        )
+        try:
+            await ctx.broker.publish(event.restaurant_id, envelope.encode())
+        except Exception as exc:  # the database is the truth; hubs poll the log
+            log.warning("publish failed, hubs will read the event log instead: %s", exc)
+            return

@@ -1,0 +1,1 @@
+"""Persistence: the schema, migrations, repositories and the per-restaurant event log."""

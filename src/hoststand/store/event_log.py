@@ -1,0 +1,108 @@
+"""The per-restaurant event log: appended in the change's own transaction, read to replay."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hoststand.domain.events import Event, EventType
+from hoststand.store.schema import events, restaurants
+
+
+def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
+    m = row._mapping
+    return Event(
+        restaurant_id=m["restaurant_id"],
+        seq=m["seq"],
+        id=m["id"],
+        type=EventType(m["type"]),
+        action=m["action"],
+        guest_id=m["guest_id"],
+        table_id=m["table_id"],
+        actor=m["actor"],
+        occurred_at=m["occurred_at"],
+        message=m["message"],
+    )
+
+
+async def append(
+    conn: AsyncConnection, *, restaurant_id: uuid.UUID, batch: Sequence[Event]
+) -> None:
+    """Append events whose seqs follow the restaurant's last_seq, and advance it.
+
+    The caller holds the restaurant's lock (taken at the start of the write), so seqs are
+    gap-free and commit in seq order.
+    """
+    if not batch:
+        return
+    await conn.execute(
+        events.insert(),
+        [
+            {
+                "restaurant_id": e.restaurant_id,
+                "seq": e.seq,
+                "id": e.id,
+                "type": e.type.value,
+                "action": e.action,
+                "guest_id": e.guest_id,
+                "table_id": e.table_id,
+                "actor": e.actor,
+                "occurred_at": e.occurred_at,
+                "message": e.message,
+            }
+            for e in batch
+        ],
+    )
+    await conn.execute(
+        restaurants.update().where(restaurants.c.id == restaurant_id).values(last_seq=batch[-1].seq)
+    )
+
+
+async def read(
+    conn: AsyncConnection,
+    *,
+    restaurant_id: uuid.UUID,
+    after: int,
+    limit: int,
+    up_to: int | None = None,
+) -> list[Event]:
+    """Events with seq > after (and <= up_to), in order, at most `limit`."""
+    query = sa.select(events).where(events.c.restaurant_id == restaurant_id, events.c.seq > after)
+    if up_to is not None:
+        query = query.where(events.c.seq <= up_to)
+    rows = await conn.execute(query.order_by(events.c.seq).limit(limit))
+    return [_entity(row) for row in rows]
+
+
+async def read_messages(
+    conn: AsyncConnection, *, restaurant_id: uuid.UUID, after: int, up_to: int, limit: int
+) -> list[tuple[int, str]]:
+    """(seq, wire message) pairs in (after, up_to], in order: what a replay sends as is."""
+    query = (
+        sa.select(events.c.seq, events.c.message)
+        .where(
+            events.c.restaurant_id == restaurant_id,
+            events.c.seq > after,
+            events.c.seq <= up_to,
+        )
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    return [(row.seq, row.message) for row in await conn.execute(query)]
+
+
+async def retention_floor(conn: AsyncConnection, *, restaurant_id: uuid.UUID, last_seq: int) -> int:
+    """The lowest `after` the log can still serve: events above it are all retained."""
+    query = sa.select(sa.func.min(events.c.seq)).where(events.c.restaurant_id == restaurant_id)
+    oldest = (await conn.execute(query)).scalar()
+    return last_seq if oldest is None else int(oldest) - 1
+
+
+async def prune(conn: AsyncConnection, *, before: datetime) -> int:
+    """Delete events older than `before`; returns how many went."""
+    result = await conn.execute(events.delete().where(events.c.occurred_at < before))
+    return int(result.rowcount or 0)

@@ -1,0 +1,42 @@
+"""Alembic environment: runs migrations on the async engine hoststand itself uses."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from hoststand.store.database import Database
+from hoststand.store.schema import metadata
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not set"
+    schema = config.attributes.get("schema")
+    database = Database(url, schema=schema, pool_size=1)
+    try:
+        async with database.engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:
+        await database.close()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported: run `hoststand migrate`")
+asyncio.run(_run_async())

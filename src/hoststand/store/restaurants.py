@@ -1,0 +1,104 @@
+"""Restaurants: rows in, entities out; and the per-restaurant lock every write takes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hoststand.domain.entities import Restaurant
+from hoststand.store.pagination import Cursor, after_cursor, page_order
+from hoststand.store.schema import restaurants
+
+
+def _entity(row: sa.Row[tuple[object, ...]]) -> Restaurant:
+    m = row._mapping
+    return Restaurant(
+        id=m["id"],
+        name=m["name"],
+        timezone=m["timezone"],
+        turn_times=[(int(p), int(t)) for p, t in m["turn_times"]],
+        version=m["version"],
+        last_seq=m["last_seq"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _values(restaurant: Restaurant) -> dict[str, object]:
+    return {
+        "name": restaurant.name,
+        "timezone": restaurant.timezone,
+        "turn_times": [list(pair) for pair in restaurant.turn_times],
+        "version": restaurant.version,
+        "updated_at": restaurant.updated_at,
+    }
+
+
+async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
+    """Store a new restaurant."""
+    await conn.execute(
+        restaurants.insert().values(
+            id=restaurant.id, created_at=restaurant.created_at, last_seq=0, **_values(restaurant)
+        )
+    )
+
+
+async def get(
+    conn: AsyncConnection, *, restaurant_id: uuid.UUID, lock: bool = False
+) -> Restaurant | None:
+    """One restaurant, or None; `lock` takes its row lock until the transaction ends."""
+    query = sa.select(restaurants).where(restaurants.c.id == restaurant_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _entity(row)
+
+
+async def update(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
+    """Write back a changed restaurant."""
+    await conn.execute(
+        restaurants.update().where(restaurants.c.id == restaurant.id).values(**_values(restaurant))
+    )
+
+
+async def delete(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:
+    """Delete a restaurant and, by cascade, everything it owns."""
+    await conn.execute(restaurants.delete().where(restaurants.c.id == restaurant_id))
+
+
+async def page(
+    conn: AsyncConnection,
+    *,
+    limit: int,
+    cursor: Cursor | None,
+    only: uuid.UUID | None = None,
+) -> list[Restaurant]:
+    """Restaurants in creation order, `limit` after `cursor`; `only` narrows to one id."""
+    query = sa.select(restaurants).where(after_cursor(restaurants, cursor))
+    if only is not None:
+        query = query.where(restaurants.c.id == only)
+    rows = await conn.execute(query.order_by(*page_order(restaurants)).limit(limit))
+    return [_entity(row) for row in rows]
+
+
+async def last_seqs(
+    conn: AsyncConnection, *, restaurant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The current seq of each restaurant that still exists."""
+    if not restaurant_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(restaurants.c.id, restaurants.c.last_seq).where(
+            restaurants.c.id.in_(restaurant_ids)
+        )
+    )
+    return {row.id: row.last_seq for row in rows}
+
+
+async def exists(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> bool:
+    """True when the restaurant exists."""
+    query = sa.select(restaurants.c.id).where(restaurants.c.id == restaurant_id)
+    return (await conn.execute(query)).first() is not None

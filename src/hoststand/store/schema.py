@@ -1,0 +1,203 @@
+"""The database schema, as SQLAlchemy Core tables; Alembic migrations create it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        # SQLite stores text; a fixed naive UTC form keeps comparisons lexicographic and correct.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _uuid() -> sa.Uuid[uuid.UUID]:
+    return sa.Uuid(as_uuid=True)
+
+
+def _json() -> sa.JSON:
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _timestamps() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    ]
+
+
+restaurants = sa.Table(
+    "restaurants",
+    metadata,
+    sa.Column("id", _uuid(), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("turn_times", _json(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # The restaurant's event counter: taking this row's lock serialises its writers.
+    sa.Column("last_seq", sa.BigInteger, nullable=False, server_default="0"),
+    *_timestamps(),
+)
+
+floor_tables = sa.Table(
+    "tables",
+    metadata,
+    sa.Column("id", _uuid(), primary_key=True),
+    sa.Column(
+        "restaurant_id",
+        _uuid(),
+        sa.ForeignKey("restaurants.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("label", sa.String(50), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("min_capacity", sa.Integer, nullable=False),
+    sa.Column("section", sa.String(100)),
+    sa.Column("x", sa.Float),
+    sa.Column("y", sa.Float),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("current_guest_id", _uuid()),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("restaurant_id", "label"),
+    sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+    sa.CheckConstraint("min_capacity >= 1 AND min_capacity <= capacity", name="min_capacity"),
+    # One table per seated guest: the database refuses a second, whatever the code does.
+    sa.Index("uq_tables_current_guest", "current_guest_id", unique=True),
+    sa.Index("ix_tables_restaurant_created", "restaurant_id", "created_at", "id"),
+)
+
+guests = sa.Table(
+    "guests",
+    metadata,
+    sa.Column("id", _uuid(), primary_key=True),
+    sa.Column(
+        "restaurant_id",
+        _uuid(),
+        sa.ForeignKey("restaurants.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("party_size", sa.Integer, nullable=False),
+    sa.Column("phone", sa.String(20)),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reserved_for", UTCDateTime()),
+    sa.Column("duration_minutes", sa.Integer),
+    sa.Column("reserved_until", UTCDateTime()),
+    sa.Column("held_table_id", _uuid(), sa.ForeignKey("tables.id", ondelete="SET NULL")),
+    sa.Column("quoted_wait_minutes", sa.Integer),
+    sa.Column("notes", sa.Text),
+    sa.Column("tags", _json(), nullable=False),
+    sa.Column("table_id", _uuid(), sa.ForeignKey("tables.id", ondelete="SET NULL")),
+    sa.Column("joined_at", UTCDateTime(), nullable=False),
+    sa.Column("notified_at", UTCDateTime()),
+    sa.Column("arrived_at", UTCDateTime()),
+    sa.Column("seated_at", UTCDateTime()),
+    sa.Column("completed_at", UTCDateTime()),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_timestamps(),
+    sa.CheckConstraint("party_size >= 1", name="party_size_positive"),
+    sa.CheckConstraint("(status = 'seated') = (table_id IS NOT NULL)", name="seated_has_table"),
+    # One seated guest per table: the database refuses a second, whatever the code does.
+    sa.Index(
+        "uq_guests_seated_table",
+        "table_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'seated'"),
+        postgresql_where=sa.text("status = 'seated'"),
+    ),
+    sa.Index("ix_guests_restaurant_created", "restaurant_id", "created_at", "id"),
+    sa.Index("ix_guests_held_table", "held_table_id", "reserved_for"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column(
+        "restaurant_id",
+        _uuid(),
+        sa.ForeignKey("restaurants.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("id", _uuid(), nullable=False, unique=True),
+    sa.Column("type", sa.String(30), nullable=False),
+    sa.Column("action", sa.String(30), nullable=False),
+    sa.Column("guest_id", _uuid()),
+    sa.Column("table_id", _uuid()),
+    sa.Column("actor", _json(), nullable=False),
+    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    # The wire message, serialised once at commit: replay sends these bytes as they are.
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_events_occurred_at", "occurred_at"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", _uuid(), primary_key=True),
+    sa.Column(
+        "restaurant_id",
+        _uuid(),
+        sa.ForeignKey("restaurants.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime()),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Index("ix_api_tokens_restaurant", "restaurant_id", "created_at"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column(
+        "restaurant_id",
+        _uuid(),
+        sa.ForeignKey("restaurants.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
