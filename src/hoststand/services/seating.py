@@ -30,6 +30,16 @@ def _check_table_free(table: Table, guest: Guest) -> None:
     )
 
 
+def _check_guest_not_seated(guest: Guest) -> None:
+    # seated -> seated is no transition, so the transition table alone would let it through.
+    if guest.status is GuestStatus.SEATED:
+        raise DomainError(
+            ErrorCode.GUEST_SEATED,
+            f"{guest.name} is already seated at another table: release that table first",
+            guest.view(),
+        )
+
+
 async def _check_not_reserved_soon(tx: Change, table: Table, guest: Guest, window: int) -> None:
     upcoming = await guests.overlapping_holds(
         tx.conn,
@@ -71,6 +81,7 @@ async def assign(
         check_version(table, expected_version)
         guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
         _check_table_free(table, guest)
+        _check_guest_not_seated(guest)
         check_guest_transition(guest.kind, guest.status, GuestStatus.SEATED, via_seating=True)
         if guest.party_size > table.capacity and not command.override_capacity:
             raise DomainError(
