@@ -45,9 +45,9 @@ def crowd_client(base_url: str) -> httpx.AsyncClient:
 
 
 @pytest.fixture(scope="module")
-def two_processes(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    list[ProcessServer]
-]:
+def two_processes(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[ProcessServer]]:
     """Two `hoststand serve` processes on the test database: the shape of a scaled-out deploy."""
     logs = tmp_path_factory.mktemp("serve-logs")
     env = {
@@ -69,9 +69,7 @@ def two_processes(backend: Backend, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(params=["one server", "two processes"])
-async def crowd(
-    request: pytest.FixtureRequest, restaurant: Restaurant
-) -> AsyncIterator[Crowd]:
+async def crowd(request: pytest.FixtureRequest, restaurant: Restaurant) -> AsyncIterator[Crowd]:
     """Clients of the shared server, or of two `hoststand serve` processes on the same database."""
     if request.param == "one server":
         urls = [restaurant.api.base_url]
@@ -95,4 +93,3 @@ async def all_events(restaurant: Restaurant) -> list[dict[str, Any]]:
         if page["next_after"] >= page["seq"]:
             return events
         after = page["next_after"]
-

@@ -35,9 +35,7 @@ async def test_fifty_concurrent_assigns_seat_exactly_one_guest(
     assert sum(g["status"] == "waiting" for g in snapshot["guests"]) == CONCURRENCY - 1
 
     events = await all_events(restaurant)
-    assigned = [
-        e for e in events if e["type"] == "table_updated" and e["action"] == "assigned"
-    ]
+    assigned = [e for e in events if e["type"] == "table_updated" and e["action"] == "assigned"]
     assert [(e["table_id"], e["data"]["current_guest_id"]) for e in assigned] == [
         (table["id"], winner)
     ]
