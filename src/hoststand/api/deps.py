@@ -19,7 +19,8 @@ _bearer = HTTPBearer(
     auto_error=False,
     description="A token of the restaurant (hs_...) or the operator's admin token.",
 )
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+# One ETag of ours, "3" (weak W/"3" and bare 3 tolerated); lists of ETags are refused.
+_ETAG = re.compile(r'^(?:W/)?(?:"(\d{1,12})"|(\d{1,12}))$')
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -57,7 +58,7 @@ def _expected_version(
             'If-Match must be an ETag this API returned, e.g. "3"',
             [{"field": "If-Match", "message": "not an ETag of this API"}],
         )
-    return int(found.group(1))
+    return int(found.group(1) or found.group(2))
 
 
 async def _idempotency_key(
