@@ -37,6 +37,21 @@ class Crowd:
             await asyncio.gather(*(send(i, p, b) for i, (p, b) in enumerate(paths_and_bodies)))
         )
 
+    async def gather(
+        self, requests: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]]
+    ) -> list[httpx.Response]:
+        """Send (method, path, body, headers) requests at the same time, round-robin."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self.clients[i % len(self.clients)].request(
+                        method, f"/api/v1/{path}", json=body, headers=headers
+                    )
+                    for i, (method, path, body, headers) in enumerate(requests)
+                )
+            )
+        )
+
 
 def crowd_client(base_url: str) -> httpx.AsyncClient:
     """A client with a connection for each concurrent request, so none queues client-side."""

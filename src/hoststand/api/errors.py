@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from hoststand.api.responses import JSON
+from hoststand.api.responses import JSON, etag
 from hoststand.domain.errors import DomainError, ErrorCode
 from hoststand.services.authentication import RateLimited
 from hoststand.services.transaction import Replayed
@@ -67,7 +67,10 @@ def _domain_error(_: Request, exc: Exception) -> JSON:
 def _replayed(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, Replayed)
     stored = exc.response
-    return JSON(stored.body.encode(), stored.status_code, {"Idempotent-Replayed": "true"})
+    headers = {"Idempotent-Replayed": "true"}
+    if exc.version is not None:
+        headers["ETag"] = etag(exc.version)
+    return JSON(stored.body.encode(), stored.status_code, headers)
 
 
 def _validation_error(_: Request, exc: Exception) -> JSON:

@@ -46,8 +46,16 @@ class IdempotencyKey:
     @classmethod
     def for_request(cls, key: str, *, method: str, path: str, body: bytes) -> IdempotencyKey:
         """Fingerprint method, path and body, so that a reused key is told apart from a retry."""
-        digest = hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
-        return cls(key, digest)
+        canonical = b"\n".join([method.encode(), path.encode(), _canonical_json(body)])
+        return cls(key, hashlib.sha256(canonical).hexdigest())
+
+
+def _canonical_json(body: bytes) -> bytes:
+    # A retry may re-serialise the same JSON with other spacing or key order: same request.
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        return body
 
 
 class Replayed(Exception):
@@ -56,6 +64,17 @@ class Replayed(Exception):
     def __init__(self, response: StoredResponse) -> None:
         super().__init__("idempotent replay")
         self.response = response
+
+    @property
+    def version(self) -> int | None:
+        """The entity version the replayed response's ETag names, as the original one did."""
+        body = orjson.loads(self.response.body)
+        if not isinstance(body, dict):
+            return None
+        # A seating result is tagged with its table, like the live response.
+        entity = body.get("table") if "version" not in body else body
+        version = entity.get("version") if isinstance(entity, dict) else None
+        return version if isinstance(version, int) else None
 
 
 @dataclass
