@@ -196,3 +196,18 @@ async def test_a_client_generated_id_makes_a_keyless_retry_safe(restaurant: Rest
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_exists"
     assert [g["id"] for g in await guests_named(restaurant, "Own Id")] == [guest_id]
+
+
+async def test_concurrent_retries_of_a_restaurant_create_make_one_restaurant(
+    api: Api, crowd: Crowd
+) -> None:
+    key = f"open-{uuid.uuid4()}"
+    headers = {"Authorization": f"Bearer {api.token}", **keyed(key)}
+    body = {"name": "Retried Bistro"}
+
+    responses = await crowd.gather([("POST", "restaurants", body, headers)] * RETRIES)
+
+    assert {r.status_code for r in responses} == {201}, [r.text for r in responses]
+    assert len({r.content for r in responses}) == 1
+    rid = responses[0].json()["id"]
+    assert (await api.ok("GET", f"restaurants/{rid}"))["name"] == "Retried Bistro"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import NoReturn
 
 import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.bus import Envelope
 from hoststand.domain.access import Permission, Principal
@@ -42,6 +46,20 @@ async def create(
     restaurant_id = command.id or new_id()
     if idempotency_key is not None and command.id is None:
         restaurant_id = uuid.uuid5(IDEMPOTENT_CREATE_NAMESPACE, idempotency_key.key)
+    try:
+        return await _insert_once(ctx, restaurant_id, command, idempotency_key)
+    except IntegrityError:
+        # A concurrent duplicate (same key or id) committed first; PostgreSQL let both pass
+        # the existence check. Now that it has committed, this replays or refuses properly.
+        return await _insert_once(ctx, restaurant_id, command, idempotency_key)
+
+
+async def _insert_once(
+    ctx: ServiceContext,
+    restaurant_id: uuid.UUID,
+    command: RestaurantCreate,
+    idempotency_key: IdempotencyKey | None,
+) -> Restaurant:
     now = utcnow()
     turn_times = [(t.max_party_size, t.minutes) for t in command.turn_times or []]
     restaurant = Restaurant(
@@ -54,20 +72,7 @@ async def create(
     )
     async with ctx.db.write() as conn:
         if await restaurants.exists(conn, restaurant_id=restaurant_id):
-            if idempotency_key is not None:
-                stored = await idempotency.find(
-                    conn, restaurant_id=restaurant_id, key=idempotency_key.key, now=now
-                )
-                if stored is not None and stored.request_hash == idempotency_key.request_hash:
-                    raise Replayed(stored)
-                if stored is not None:
-                    raise DomainError(
-                        ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                        "this Idempotency-Key was already used for a different request",
-                    )
-            raise DomainError(
-                ErrorCode.ALREADY_EXISTS, f"restaurant {restaurant_id} already exists"
-            )
+            await _refuse_existing(conn, restaurant_id, idempotency_key, now)
         await restaurants.insert(conn, restaurant=restaurant)
         if idempotency_key is not None:
             body = orjson.dumps(restaurant.view()).decode()
@@ -80,6 +85,26 @@ async def create(
                 expires_at=now + ctx.settings.idempotency_ttl,
             )
     return restaurant
+
+
+async def _refuse_existing(
+    conn: AsyncConnection,
+    restaurant_id: uuid.UUID,
+    idempotency_key: IdempotencyKey | None,
+    now: datetime,
+) -> NoReturn:
+    if idempotency_key is not None:
+        stored = await idempotency.find(
+            conn, restaurant_id=restaurant_id, key=idempotency_key.key, now=now
+        )
+        if stored is not None and stored.request_hash == idempotency_key.request_hash:
+            raise Replayed(stored)
+        if stored is not None:
+            raise DomainError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                "this Idempotency-Key was already used for a different request",
+            )
+    raise DomainError(ErrorCode.ALREADY_EXISTS, f"restaurant {restaurant_id} already exists")
 
 
 async def get(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID) -> Restaurant:
