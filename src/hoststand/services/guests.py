@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -119,6 +120,28 @@ def _apply_status(guest: Guest, target: GuestStatus, now: datetime) -> None:
     guest.completed_at = now if target in FINISHED_GUEST_STATUSES else None
 
 
+def _check_fields_fit_kind(guest: Guest, given: dict[str, Any]) -> None:
+    if guest.kind is GuestKind.WALK_IN and given.keys() & RESERVATION_FIELDS:
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            "reserved_for, duration_minutes and held_table_id are for reservations",
+            [
+                {"field": f, "message": "walk-ins have no reservation"}
+                for f in sorted(given.keys() & RESERVATION_FIELDS)
+            ],
+        )
+    if (
+        guest.kind is GuestKind.RESERVATION
+        and "reserved_for" in given
+        and not given["reserved_for"]
+    ):
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            "a reservation needs reserved_for",
+            [{"field": "reserved_for", "message": "cannot be null for a reservation"}],
+        )
+
+
 async def update(
     ctx: ServiceContext,
     *,
@@ -140,25 +163,7 @@ async def update(
         guest = await load(tx.conn, restaurant_id, guest_id)
         check_version(guest, expected_version)
         given = command.given()
-        if guest.kind is GuestKind.WALK_IN and given.keys() & RESERVATION_FIELDS:
-            raise DomainError(
-                ErrorCode.VALIDATION_ERROR,
-                "reserved_for, duration_minutes and held_table_id are for reservations",
-                [
-                    {"field": f, "message": "walk-ins have no reservation"}
-                    for f in sorted(given.keys() & RESERVATION_FIELDS)
-                ],
-            )
-        if (
-            guest.kind is GuestKind.RESERVATION
-            and "reserved_for" in given
-            and not command.reserved_for
-        ):
-            raise DomainError(
-                ErrorCode.VALIDATION_ERROR,
-                "a reservation needs reserved_for",
-                [{"field": "reserved_for", "message": "cannot be null for a reservation"}],
-            )
+        _check_fields_fit_kind(guest, given)
         old_status = guest.status
         if command.status is not None:
             _apply_status(guest, command.status, tx.now)

@@ -30,6 +30,16 @@ def _check_table_free(table: Table, guest: Guest) -> None:
     )
 
 
+def _check_party_fits(table: Table, guest: Guest) -> None:
+    if guest.party_size > table.capacity:
+        raise DomainError(
+            ErrorCode.PARTY_TOO_LARGE,
+            f"a party of {guest.party_size} does not fit table {table.label} "
+            f"(capacity {table.capacity}); seat anyway with override_capacity",
+            {"party_size": guest.party_size, "capacity": table.capacity},
+        )
+
+
 def _check_guest_not_seated(guest: Guest) -> None:
     # seated -> seated is no transition, so the transition table alone would let it through.
     if guest.status is GuestStatus.SEATED:
@@ -83,32 +93,31 @@ async def assign(
         _check_table_free(table, guest)
         _check_guest_not_seated(guest)
         check_guest_transition(guest.kind, guest.status, GuestStatus.SEATED, via_seating=True)
-        if guest.party_size > table.capacity and not command.override_capacity:
-            raise DomainError(
-                ErrorCode.PARTY_TOO_LARGE,
-                f"a party of {guest.party_size} does not fit table {table.label} "
-                f"(capacity {table.capacity}); seat anyway with override_capacity",
-                {"party_size": guest.party_size, "capacity": table.capacity},
-            )
+        if not command.override_capacity:
+            _check_party_fits(table, guest)
         if not command.override:
             await _check_not_reserved_soon(
                 tx, table, guest, ctx.settings.reservation_warning_minutes
             )
-        guest.status = GuestStatus.SEATED
-        guest.table_id = table.id
-        guest.seated_at = tx.now
-        guest.version += 1
-        guest.updated_at = tx.now
-        table.status = TableStatus.OCCUPIED
-        table.current_guest_id = guest.id
-        table.version += 1
-        table.updated_at = tx.now
-        await guests.update(tx.conn, guest=guest)
-        await floor.update(tx.conn, table=table)
-        tx.table_event(TableAction.ASSIGNED, table)
-        tx.guest_event(GuestAction.STATUS_CHANGED, guest)
-        tx.respond(200, {"table": table.view(), "guest": guest.view()})
+        await _seat(tx, table, guest)
     return table, guest
+
+
+async def _seat(tx: Change, table: Table, guest: Guest) -> None:
+    guest.status = GuestStatus.SEATED
+    guest.table_id = table.id
+    guest.seated_at = tx.now
+    guest.version += 1
+    guest.updated_at = tx.now
+    table.status = TableStatus.OCCUPIED
+    table.current_guest_id = guest.id
+    table.version += 1
+    table.updated_at = tx.now
+    await guests.update(tx.conn, guest=guest)
+    await floor.update(tx.conn, table=table)
+    tx.table_event(TableAction.ASSIGNED, table)
+    tx.guest_event(GuestAction.STATUS_CHANGED, guest)
+    tx.respond(200, {"table": table.view(), "guest": guest.view()})
 
 
 async def release(
