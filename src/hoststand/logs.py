@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 
 import orjson
 
-# Token secrets, `token=` query parameters and bearer headers, wherever they show up.
+# Token secrets, `token=` query parameters (uvicorn's access log prints query strings),
+# Authorization headers (the websockets library logs handshake headers at debug level) and
+# `"token": ...` fields of messages (it logs frames too, cut short: hence `[^"]*`).
 _SECRETS = [
     re.compile(r"hs_[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(token=)[^&\s\"']+"),
+    re.compile(r"(?i)(authorization:\s*)[^\r\n\"']+"),
     re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+    re.compile(r"(?i)(\"token\"\s*:\s*\")[^\"]*"),
 ]
 REDACTED = "[redacted]"
 
@@ -45,6 +49,8 @@ class RedactSecrets(logging.Filter):
                 logging.Formatter().formatException(record.exc_info), self.extra
             )
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.extra)
         return True
 
 
