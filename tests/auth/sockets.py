@@ -52,7 +52,8 @@ async def closed_within(ws: ClientConnection, seconds: float) -> int:
             while True:
                 await ws.recv()
         except ConnectionClosed as closed:
-            assert closed.rcvd is not None, "closed without a close frame from the server"
+            if closed.rcvd is None:
+                raise AssertionError("closed without a close frame from the server") from closed
             return closed.rcvd.code
 
     return await asyncio.wait_for(drain(), seconds)

@@ -89,9 +89,7 @@ class Walk:
     stranger: Tenant
     openapi: dict[str, Any]
 
-    async def send(
-        self, client: Api, endpoint: Endpoint, ids: dict[str, str]
-    ) -> httpx.Response:
+    async def send(self, client: Api, endpoint: Endpoint, ids: dict[str, str]) -> httpx.Response:
         """The endpoint's request with these ids in the path and the body."""
         schema = body_schema(self.openapi, endpoint)
         body = None if schema is None else example(schema, ids).body
