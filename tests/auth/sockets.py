@@ -66,3 +66,12 @@ async def handshake_close_code(
     ws = await open_socket(base_url, restaurant_id, token, via)
     async with ws:
         return await closed_within(ws, 10)
+
+
+async def still_open(ws: ClientConnection) -> bool:
+    """True when the socket still answers a ping with a pong."""
+    await ws.send('{"type": "ping"}')
+    while True:
+        message = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        if message["type"] == "pong":
+            return True
