@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.auth.refusals import assert_unauthorized
 from tests.auth.routes import Endpoint, application_endpoints
 from tests.auth.tenants import make_tenant
 from tests.auth.walker import API_PREFIX, Walk, check_endpoint
@@ -54,3 +55,14 @@ async def test_the_walk_sees_every_operation_of_the_api(openapi: dict[str, Any])
     assert documented, "the OpenAPI page lists no /api/v1 operation"
     assert documented <= walked
     assert {e.kind for e in ENDPOINTS} == {"http", "websocket", "mount"}
+
+
+async def test_authentication_comes_before_validation(api: Api) -> None:
+    """Without a token, even a malformed request learns nothing but 401."""
+    anonymous = api.as_token(None)
+    for method, path, body in [
+        ("POST", "restaurants/not-a-uuid/tables", {"capacity": "many"}),
+        ("PATCH", "restaurants/00000000-0000-4000-8000-000000000000", ["not", "an", "object"]),
+        ("GET", "restaurants/not-a-uuid/guests?limit=-1", None),
+    ]:
+        assert_unauthorized(await anonymous.request(method, path, json=body))
