@@ -19,7 +19,7 @@ from hoststand.services.transaction import IdempotencyKey
 # 401 with WWW-Authenticate (or lets open mode in) instead of FastAPI's bare 403.
 _bearer = HTTPBearer(
     auto_error=False,
-    bearerFormat="hs_…",
+    bearerFormat="hs_...",
     description="A token of the restaurant (hs_...) or the operator's admin token.",
 )
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
