@@ -83,10 +83,18 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         token = self.admin_token.get_secret_value() if self.admin_token else None
-        if token is not None and self.env != "dev" and _is_weak(token):
+        # Dev mode on a reachable address is not a laptop any more: a deployment that forgot
+        # HOSTSTAND_ENV=production must not accept "changeme" as the key to every restaurant.
+        dev_only = self.env == "dev" and is_loopback(self.host)
+        if token is not None and not dev_only and _is_weak(token):
+            where = (
+                "with HOSTSTAND_ENV=production"
+                if self.env != "dev"
+                else f"on the non-loopback address {self.host!r}"
+            )
             raise ValueError(
-                "HOSTSTAND_ADMIN_TOKEN is weak or a default: outside dev mode use at least "
-                f"{MIN_ADMIN_TOKEN_LENGTH} random characters, e.g. "
+                f"HOSTSTAND_ADMIN_TOKEN is weak or a well-known default, refused {where}: use "
+                f"at least {MIN_ADMIN_TOKEN_LENGTH} random characters, e.g. the output of "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
             )
         if self.auth == "open" and not self.allow_open_public and not is_loopback(self.host):

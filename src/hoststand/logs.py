@@ -9,13 +9,25 @@ from datetime import UTC, datetime
 
 import orjson
 
-# Token secrets, `token=` query parameters and bearer headers, wherever they show up.
-_SECRETS = [
-    re.compile(r"hs_[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(token=)[^&\s\"']+"),
-    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
-]
 REDACTED = "[redacted]"
+KEEP = r"\1" + REDACTED  # keep what the first group matched, redact the rest
+# (pattern, replacement) pairs, applied in order to every log message.
+_RULES: list[tuple[re.Pattern[str], str]] = [
+    # Frames a device sent, as the websockets library logs them at debug level: their payload
+    # may carry a token (restaurant_connect), and the library cuts long payloads in the middle,
+    # so no pattern could tell a token's tail from other text. Only the frame's size is kept.
+    (
+        re.compile(r"^(< (?:TEXT|BINARY|CONT) ).*?((?: \[\d+ bytes?\])?)$", re.DOTALL),
+        KEEP + r"\2",
+    ),
+    (re.compile(r"hs_[A-Za-z0-9_\-]{8,}"), REDACTED),
+    # `token=` query parameters: uvicorn's access log prints query strings.
+    (re.compile(r"(?i)(token=)[^&\s\"']+"), KEEP),
+    # Authorization headers: the websockets library logs handshake headers at debug level.
+    (re.compile(r"(?i)(authorization:\s*)[^\r\n\"']+"), KEEP),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"']+"), KEEP),
+    (re.compile(r"(?i)(\"token\"\s*:\s*\")[^\"]*"), KEEP),
+]
 
 
 def redact(text: str, extra: tuple[str, ...] = ()) -> str:
@@ -23,8 +35,8 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
     for secret in extra:
         if secret:
             text = text.replace(secret, REDACTED)
-    for pattern in _SECRETS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -45,6 +57,8 @@ class RedactSecrets(logging.Filter):
                 logging.Formatter().formatException(record.exc_info), self.extra
             )
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.extra)
         return True
 
 

@@ -15,8 +15,11 @@ from hoststand.runtime import Runtime
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import IdempotencyKey
 
+# auto_error=False: a missing or non-Bearer header reaches the authenticator, which answers
+# 401 with WWW-Authenticate (or lets open mode in) instead of FastAPI's bare 403.
 _bearer = HTTPBearer(
     auto_error=False,
+    bearerFormat="hs_...",
     description="A token of the restaurant (hs_...) or the operator's admin token.",
 )
 # One ETag of ours, "3" (weak W/"3" and bare 3 tolerated); lists of ETags are refused.

@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hoststand.domain.access import ADMIN, OPEN_MODE, Principal
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60.0
 CACHE_SIZE = 10_000
+
+Clock = Callable[[], float]
 
 
 class Unauthorized(DomainError):
@@ -44,16 +47,21 @@ class _Cached:
 
 
 class FailureLimiter:
-    """Counts failed authentications per client address in a sliding window."""
+    """Counts failed authentications per client address in a sliding window.
 
-    def __init__(self, limit: int, window: float) -> None:
+    Every attempt from an address over its limit is refused, a valid token included: were a
+    valid token let through, a guesser would still learn which of its guesses is right.
+    """
+
+    def __init__(self, limit: int, window: float, *, clock: Clock = time.monotonic) -> None:
         self.limit = limit
         self.window = window
+        self._clock = clock
         self._failures: dict[str, list[float]] = {}
 
     def check(self, client: str) -> None:
         """Raise RateLimited while `client` is over its limit."""
-        now = time.monotonic()
+        now = self._clock()
         recent = [t for t in self._failures.get(client, ()) if now - t < self.window]
         if recent:
             self._failures[client] = recent
@@ -64,13 +72,18 @@ class FailureLimiter:
 
     def record(self, client: str) -> None:
         """Count one failure of `client`."""
-        self._failures.setdefault(client, []).append(time.monotonic())
+        self._failures.setdefault(client, []).append(self._clock())
+        # Bounded memory under a flood of addresses: the oldest address is forgotten first.
         if len(self._failures) > CACHE_SIZE:
             self._failures.pop(next(iter(self._failures)))
 
 
 class Authenticator:
-    """Checks bearer tokens against the admin token and the token store, with a short cache."""
+    """Checks bearer tokens against the admin token and the token store, with a short cache.
+
+    A cached token is trusted for `token_cache_seconds`; a revocation made on this instance
+    is forgotten at once (`forget`), one made elsewhere is seen when the cache entry expires.
+    """
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -79,7 +92,9 @@ class Authenticator:
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
         self._admin = admin.encode() if admin else None
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._touched: dict[uuid.UUID, float] = {}
+        # Bumped by forget(): a lookup that raced with a revocation must not cache its answer.
+        self._generation = 0
+        self._touched: OrderedDict[uuid.UUID, float] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.limiter = FailureLimiter(
             settings.auth_failure_limit, settings.auth_failure_window_seconds
@@ -89,7 +104,11 @@ class Authenticator:
         """The principal for `secret`; raise Unauthorized or RateLimited."""
         if not secret and self.open_mode:
             return OPEN_MODE
-        self.limiter.check(client)
+        try:
+            self.limiter.check(client)
+        except RateLimited:
+            self.ctx.metrics.auth_failures.labels("rate_limited").inc()
+            raise
         if not secret:
             self._fail(client, "missing")
             raise Unauthorized("a bearer token is required")
@@ -110,20 +129,25 @@ class Authenticator:
         cached = self._cache.get(secret_hash)
         if cached is not None and cached.until > now:
             return cached.principal
+        generation = self._generation
         async with self.ctx.db.read() as conn:
             token = await tokens.by_hash(conn, secret_hash=secret_hash)
         if token is None or token.revoked_at is not None:
             self._cache.pop(secret_hash, None)
             return None
         principal = token.principal()
-        self._cache[secret_hash] = _Cached(principal, now + self.ctx.settings.token_cache_seconds)
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        if generation == self._generation:
+            self._cache[secret_hash] = _Cached(
+                principal, now + self.ctx.settings.token_cache_seconds
+            )
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         self._maybe_touch(token.id, now)
         return principal
 
     def forget(self, token_id: uuid.UUID) -> None:
         """Drop a revoked token from the cache at once."""
+        self._generation += 1
         for key in [k for k, v in self._cache.items() if v.principal.token_id == token_id]:
             del self._cache[key]
 
@@ -131,6 +155,9 @@ class Authenticator:
         if now - self._touched.get(token_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
             return
         self._touched[token_id] = now
+        self._touched.move_to_end(token_id)
+        if len(self._touched) > CACHE_SIZE:
+            self._touched.popitem(last=False)
         task = asyncio.create_task(self._touch(token_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -40,6 +40,10 @@ class IssuedToken:
         """The token's metadata plus its secret, shown once."""
         return {**self.token.view(), "token": self.secret}
 
+    def replay_view(self) -> dict[str, object]:
+        """What a retry with the same Idempotency-Key gets: the secret is never stored."""
+        return {**self.token.view(), "token": None}
+
 
 async def create(
     ctx: ServiceContext,
@@ -69,7 +73,9 @@ async def create(
         )
         await tokens.insert(tx.conn, token=issued.token, secret_hash=hash_secret(issued.secret))
         tx.data_event(DataScope.TOKENS, "token_created", issued.token.view())
-        tx.respond(201, issued.view())
+        # Stored for Idempotency-Key retries, so without the secret: a retry learns the id
+        # (to revoke it) but the secret exists only in the first response.
+        tx.respond(201, issued.replay_view())
     return issued
 
 

@@ -1,0 +1,66 @@
+"""The log filter: every shape a token takes in a log line is redacted."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from hoststand.logs import RedactSecrets, redact
+
+TOKEN = "hs_3Jq9xv0ZlYwCkH2bTn8RmPqS1dEfGhIjKlMnOpQrStU"
+ADMIN = "an-admin-token-without-any-prefix-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            f'"GET /api/v1/x?token={TOKEN} HTTP/1.1" 401',
+            '"GET /api/v1/x?token=[redacted] HTTP/1.1" 401',
+        ),
+        (
+            f"/realtime?restaurant_id=1&token={ADMIN}&x=1",
+            "/realtime?restaurant_id=1&token=[redacted]&x=1",
+        ),
+        (f"< authorization: Bearer {ADMIN}", "< authorization: [redacted]"),
+        (f"< Authorization: Token {ADMIN}", "< Authorization: [redacted]"),
+        (f"sent Bearer {ADMIN} somewhere", "sent Bearer [redacted] somewhere"),
+        (
+            f'{{"type": "restaurant_connect", "token": "{ADMIN}"}}',
+            '{"type": "restaurant_connect", "token": "[redacted]"}',
+        ),
+        (
+            f'< TEXT \'{{"type":"restaurant_co...{TOKEN[-20:]}"}}\' [176 bytes]',
+            "< TEXT [redacted] [176 bytes]",
+        ),
+        ('> TEXT \'{"type":"pong"}\' [15 bytes]', '> TEXT \'{"type":"pong"}\' [15 bytes]'),
+        (f"a token {TOKEN} in prose", "a token [redacted] in prose"),
+        (f"the admin token {ADMIN} in prose", "the admin token [redacted] in prose"),
+    ],
+)
+def test_each_shape_of_a_token_is_redacted(line: str, expected: str) -> None:
+    assert redact(line, (ADMIN,)) == expected
+
+
+def test_the_filter_redacts_arguments_tracebacks_and_stacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets((ADMIN,)))
+    logger = logging.getLogger("tests.auth.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("refused %s and %s", TOKEN, ADMIN, stack_info=True)
+        try:
+            raise ValueError(f"bad token {TOKEN}")
+        except ValueError:
+            logger.exception("failed with %s", ADMIN)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert TOKEN not in text
+    assert ADMIN not in text
+    assert "refused [redacted] and [redacted]" in text
+    assert "ValueError: bad token [redacted]" in text
