@@ -1,0 +1,189 @@
+// The host-stand page: sign in with a token, then the live waitlist and floor of its
+// restaurant. This module wires the parts together; each part lives in its own module.
+
+import { Actions } from "./actions.js";
+import { Api } from "./api.js";
+import { byId } from "./dom.js";
+import { Notices } from "./notices.js";
+import { Renderer } from "./render.js";
+import { clearSession, loadSession, saveSession } from "./session.js";
+import { showSignIn, wireSignIn } from "./signin.js";
+import { HostState } from "./state.js";
+import { Sync } from "./sync.js";
+
+const CONNECTION_WORDS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+const SEATABLE = new Set(["waiting", "booked", "notified", "arrived"]);
+const GUEST_MOVES = new Set(["notify", "arrive", "cancel", "no-show"]);
+const DRAG_TYPE = "application/x-hoststand-guest";
+
+const notices = new Notices(byId("notices"));
+let running = null; // {sync, renderer, abort} while signed in
+
+function elements() {
+  return {
+    stand: byId("stand-view"),
+    restaurantName: byId("restaurant-name"),
+    summary: byId("summary"),
+    waitlist: byId("waitlist"),
+    waitlistCount: byId("waitlist-count"),
+    waitlistEmpty: byId("waitlist-empty"),
+    reservations: byId("reservations"),
+    reservationsCount: byId("reservations-count"),
+    reservationsEmpty: byId("reservations-empty"),
+    floor: byId("floor"),
+    banner: byId("seating-banner"),
+    walkIn: byId("walk-in-form"),
+  };
+}
+
+function showConnection(status) {
+  const badge = byId("connection");
+  badge.dataset.state = status;
+  badge.textContent = CONNECTION_WORDS[status] ?? status;
+  badge.hidden = false;
+}
+
+/** Open the host stand of a restaurant. */
+function start(session) {
+  saveSession(session);
+  byId("signin-view").hidden = true;
+  byId("stand-view").hidden = false;
+  byId("sign-out").hidden = false;
+  showConnection("connecting");
+  const api = new Api(session.token, session.restaurantId);
+  const state = new HostState();
+  const ui = { seating: null, busy: new Set(), dragging: null };
+  const els = elements();
+  const renderer = new Renderer(els, state, ui);
+  const onChange = () => {
+    const chosen = ui.seating && state.guests.get(ui.seating);
+    if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
+    renderer.schedule();
+  };
+  const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });
+  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut });
+  const abort = new AbortController();
+  wireStand(els, { state, ui, actions, renderer, sync }, abort.signal);
+  running = { sync, renderer, abort };
+  sync.start();
+}
+
+/** Close the host stand and forget the token; `message` says why when it was not asked for. */
+function signOut(message = "") {
+  if (running) {
+    running.sync.stop();
+    running.renderer.dispose();
+    running.abort.abort();
+    running = null;
+  }
+  clearSession();
+  notices.clear();
+  for (const id of ["sign-out", "connection", "summary"]) byId(id).hidden = true;
+  byId("restaurant-name").textContent = "";
+  document.title = "hoststand · host stand";
+  showSignIn(message);
+}
+
+function wireStand(els, stand, signal) {
+  const { actions, ui, renderer } = stand;
+  const seating = seatingFlow(stand);
+  const handlers = {
+    seat: (button) => seating.choose(button.dataset.guestId),
+    "cancel-seating": () => seating.cancel(),
+    "seat-here": (button) => actions.seat(button.dataset.guestId, button.dataset.tableId),
+    release: (button) => actions.release(button.dataset.tableId),
+    clean: (button) => actions.clean(button.dataset.tableId),
+  };
+  els.stand.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button || button.getAttribute("aria-disabled") === "true") return;
+    const action = button.dataset.action;
+    if (GUEST_MOVES.has(action)) actions.moveGuest(action, button.dataset.guestId);
+    else handlers[action]?.(button);
+  }, { signal });
+  els.walkIn.addEventListener("submit", (event) => submitWalkIn(event, els.walkIn, actions), { signal });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && ui.seating) seating.cancel();
+  }, { signal });
+  window.addEventListener("online", () => stand.sync.reconnectNow(), { signal });
+  wireDragAndDrop(els.stand, stand, signal);
+  renderer.schedule();
+}
+
+/** Seating by keyboard or pointer: pick a guest, then a table (Escape backs out). */
+function seatingFlow({ ui, renderer }) {
+  return {
+    choose(guestId) {
+      if (ui.seating === guestId) return this.cancel();
+      ui.seating = guestId;
+      renderer.flush();
+      const target = document.querySelector('#floor [data-action="seat-here"]')
+        ?? document.querySelector('[data-action="cancel-seating"]');
+      target?.focus();
+    },
+    cancel() {
+      const guestId = ui.seating;
+      ui.seating = null;
+      renderer.flush();
+      if (guestId) document.querySelector(`[data-key="seat:${CSS.escape(guestId)}"]`)?.focus();
+    },
+  };
+}
+
+async function submitWalkIn(event, form, actions) {
+  event.preventDefault();
+  const value = (name) => form.elements[name].value.trim();
+  const fields = { name: value("name"), party_size: Number(value("party_size")) };
+  if (value("phone")) fields.phone = value("phone");
+  if (value("quoted_wait_minutes")) fields.quoted_wait_minutes = Number(value("quoted_wait_minutes"));
+  if (await actions.addWalkIn(fields)) {
+    form.reset();
+    form.elements.name.focus();
+  }
+}
+
+function wireDragAndDrop(root, { state, ui, actions, renderer }, signal) {
+  const dropTarget = (event) => {
+    const tile = event.target.closest?.(".tile[data-table-id]");
+    const table = tile && state.tables.get(tile.dataset.tableId);
+    const guest = ui.dragging && state.guests.get(ui.dragging);
+    return table && guest && state.canSeat(table, guest) ? tile : null;
+  };
+  const endDrag = () => {
+    ui.dragging = null;
+    renderer.schedule();
+  };
+  root.addEventListener("dragstart", (event) => {
+    const row = event.target.closest?.("li.guest[data-guest-id]");
+    if (!row) return;
+    ui.dragging = row.dataset.guestId;
+    event.dataTransfer.setData(DRAG_TYPE, row.dataset.guestId);
+    event.dataTransfer.setData("text/plain", row.querySelector(".guest-name")?.textContent ?? "");
+    event.dataTransfer.effectAllowed = "move";
+  }, { signal });
+  root.addEventListener("dragover", (event) => {
+    const tile = dropTarget(event);
+    if (!tile) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    tile.classList.add("drop-target");
+  }, { signal });
+  root.addEventListener("dragleave", (event) => {
+    event.target.closest?.(".tile")?.classList.remove("drop-target");
+  }, { signal });
+  root.addEventListener("drop", (event) => {
+    const tile = dropTarget(event);
+    if (!tile) return;
+    event.preventDefault();
+    const guestId = ui.dragging;
+    endDrag();
+    actions.seat(guestId, tile.dataset.tableId);
+  }, { signal });
+  root.addEventListener("dragend", endDrag, { signal });
+}
+
+wireSignIn(start);
+byId("sign-out").addEventListener("click", () => signOut());
+const saved = loadSession();
+if (saved) start(saved);
+else showSignIn();
