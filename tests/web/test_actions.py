@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -183,3 +184,28 @@ async def test_an_admin_token_picks_a_restaurant(
     await page.get_by_role("button", name="Sign in").click()
     await expect(stand.connection).to_have_text("Live")
     await expect(page.locator("#restaurant-name")).to_have_text("Bistro Lumière")
+
+
+async def test_a_tap_is_not_lost_when_an_update_arrives_under_the_finger(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ortiz", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    box = await stand.button("Notify Ortiz").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+
+    await bistro.guest("Newcomer", party_size=2)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not any("Newcomer" in frame for frame in stand.frames):
+        assert asyncio.get_running_loop().time() < deadline, "the event never arrived"
+        await asyncio.sleep(0.02)
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    await page.mouse.up()
+
+    await expect(stand.waitlist_entry("Ortiz")).to_contain_text("Notified")
+    await expect(stand.waitlist_entry("Newcomer")).to_be_visible()

@@ -15,6 +15,7 @@ const CONNECTION_WORDS = { connecting: "Connecting…", live: "Live", reconnecti
 const SEATABLE = new Set(["waiting", "booked", "notified", "arrived"]);
 const GUEST_MOVES = new Set(["notify", "arrive", "cancel", "no-show"]);
 const DRAG_TYPE = "application/x-hoststand-guest";
+const HOLD_LIMIT_MS = 2_000;
 
 const notices = new Notices(byId("notices"));
 let running = null; // {sync, renderer, abort} while signed in
@@ -52,7 +53,7 @@ function start(session) {
   showConnection("connecting");
   const api = new Api(session.token, session.restaurantId);
   const state = new HostState();
-  const ui = { seating: null, busy: new Set(), dragging: null };
+  const ui = { seating: null, busy: new Set(), dragging: null, holding: false };
   const els = elements();
   const renderer = new Renderer(els, state, ui);
   const onChange = () => {
@@ -78,7 +79,8 @@ function signOut(message = "") {
   }
   clearSession();
   notices.clear();
-  for (const id of ["sign-out", "connection", "summary"]) byId(id).hidden = true;
+  for (const id of ["sign-out", "connection", "summary", "seating-banner"]) byId(id).hidden = true;
+  for (const id of ["waitlist", "reservations", "floor"]) byId(id).replaceChildren();
   byId("restaurant-name").textContent = "";
   document.title = "hoststand · host stand";
   showSignIn(message);
@@ -105,7 +107,12 @@ function wireStand(els, stand, signal) {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && ui.seating) seating.cancel();
   }, { signal });
+  // Back from sleep or a dead zone: do not wait for the backoff to run out.
   window.addEventListener("online", () => stand.sync.reconnectNow(), { signal });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") stand.sync.reconnectNow();
+  }, { signal });
+  wireHolds(els.stand, stand, signal);
   wireDragAndDrop(els.stand, stand, signal);
   renderer.schedule();
 }
@@ -140,6 +147,28 @@ async function submitWalkIn(event, form, actions) {
     form.reset();
     form.elements.name.focus();
   }
+}
+
+/** While a finger, mouse button or space bar is down on the stand, redraws wait (a little). */
+function wireHolds(root, { ui, renderer }, signal) {
+  let limit = null;
+  const letGo = () => {
+    clearTimeout(limit);
+    if (!ui.holding) return;
+    ui.holding = false;
+    renderer.schedule(); // in a later frame: the click of this press is dispatched first
+  };
+  const hold = () => {
+    ui.holding = true;
+    clearTimeout(limit);
+    limit = setTimeout(letGo, HOLD_LIMIT_MS); // a release we never hear of must not freeze the stand
+  };
+  root.addEventListener("pointerdown", hold, { signal });
+  root.addEventListener("keydown", (event) => event.key === " " && hold(), { signal });
+  for (const type of ["pointerup", "pointercancel", "keyup", "blur"]) {
+    window.addEventListener(type, letGo, { signal });
+  }
+  signal.addEventListener("abort", () => clearTimeout(limit));
 }
 
 function wireDragAndDrop(root, { state, ui, actions, renderer }, signal) {

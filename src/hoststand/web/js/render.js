@@ -1,18 +1,23 @@
 // Drawing the whole stand from the state, at most once per frame. Focus stays on the same
-// control across redraws, and no redraw happens under a drag in progress.
+// control across redraws, and no redraw happens under a finger or a drag: replacing the
+// button being pressed (or the row being dragged) would swallow the tap (or the drop).
 
 import { refreshClocks } from "./clocks.js";
 import { renderFloor } from "./floor.js";
 import { renderQueue } from "./waitlist.js";
 
 const CLOCK_REFRESH_MS = 15_000;
+const REDRAW_MS = 60_000; // what "today" holds changes with the time, not only with events
 
 export class Renderer {
-  /** elements: the page's containers (see app.js); ui: {seating, busy, dragging}. */
+  /** elements: the page's containers (see app.js); ui: {seating, busy, dragging, holding}. */
   constructor(elements, state, ui) {
     Object.assign(this, { elements, state, ui });
     this.frame = null;
-    this.clockTimer = setInterval(() => refreshClocks(elements.stand), CLOCK_REFRESH_MS);
+    this.timers = [
+      setInterval(() => refreshClocks(elements.stand), CLOCK_REFRESH_MS),
+      setInterval(() => this.schedule(), REDRAW_MS),
+    ];
   }
 
   /** Redraw soon (several changes in one frame draw once). */
@@ -26,7 +31,7 @@ export class Renderer {
 
   /** Redraw now (e.g. before moving focus into what is drawn). */
   flush() {
-    if (this.ui.dragging) return; // replacing the dragged row would cancel the drag; dragend redraws
+    if (this.ui.dragging || this.ui.holding) return; // dragend and pointerup schedule a redraw
     if (this.state.restaurant === null) return;
     const focusKey = document.activeElement?.dataset?.key;
     this.#draw();
@@ -37,7 +42,7 @@ export class Renderer {
 
   /** Stop the clock refresh (sign out). */
   dispose() {
-    clearInterval(this.clockTimer);
+    this.timers.forEach(clearInterval);
     if (this.frame !== null) cancelAnimationFrame(this.frame);
   }
 
