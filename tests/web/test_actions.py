@@ -10,7 +10,7 @@ from playwright.async_api import expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
-from tests.web.conftest import OpenStand
+from tests.web.conftest import Gate, OpenStand
 
 
 async def _statuses(restaurant: Restaurant) -> dict[str, str]:
@@ -209,3 +209,25 @@ async def test_a_tap_is_not_lost_when_an_update_arrives_under_the_finger(
 
     await expect(stand.waitlist_entry("Ortiz")).to_contain_text("Notified")
     await expect(stand.waitlist_entry("Newcomer")).to_be_visible()
+
+
+async def test_releasing_a_table_another_host_just_released_is_refused_and_corrected(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("11", capacity=4)
+    guest = await bistro.guest("Halvorsen", party_size=2)
+    tables = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{tables}/assign", json={"guest_id": guest["id"]})
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await expect(stand.table("11")).to_have_attribute("data-status", "occupied")
+
+    gate.closed = True  # the page does not hear of the other host's release
+    await bistro.api.ok("POST", f"{tables}/release")
+    await stand.button("Release table 11").click()
+
+    await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+    await expect(stand.table("11")).to_have_attribute("data-status", "dirty")
+    gate.open()
+    snapshot = await bistro.snapshot()
+    assert snapshot["tables"][0]["status"] == "dirty"

@@ -73,3 +73,24 @@ async def test_resync_required_makes_the_page_refetch_the_snapshot(
     await expect(stand.waitlist_entry("After")).to_be_visible()
     greetings = [f for f in stand.frames if '"connection_established"' in f]
     assert len(greetings) == 1
+
+
+async def test_reconnect_delays_double_with_jitter_up_to_a_cap(
+    web_server: ThreadServer, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url)
+    low, high, after_reset = await stand.page.evaluate(
+        """async () => {
+            const { Backoff } = await import("./js/backoff.js");
+            const run = (backoff, n) => Array.from({ length: n }, () => backoff.next());
+            const low = new Backoff({ base: 500, cap: 10000, random: () => 0 });
+            const high = new Backoff({ base: 500, cap: 10000, random: () => 1 });
+            const reset = new Backoff({ base: 500, cap: 10000, random: () => 0 });
+            run(reset, 5);
+            reset.reset();
+            return [run(low, 7), run(high, 7), run(reset, 1)];
+        }"""
+    )
+    assert low == [250, 500, 1000, 2000, 4000, 5000, 5000]
+    assert high == [500, 1000, 2000, 4000, 8000, 10000, 10000]
+    assert after_reset == [250]

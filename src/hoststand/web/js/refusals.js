@@ -10,6 +10,14 @@ const TABLE_NOT_FREE = {
   out_of_service: (t) => `Table ${t} is out of service.`,
 };
 
+const TABLE_NOW = {
+  occupied: (t) => `Table ${t} was just seated by another host.`,
+  dirty: (t) => `Table ${t} was just released by another host.`,
+  available: (t) => `Table ${t} was just marked clean by another host.`,
+  reserved: (t) => `Table ${t} was just reserved by another host.`,
+  out_of_service: (t) => `Table ${t} was just taken out of service.`,
+};
+
 const GUEST_NOW = {
   seated: (n) => `${n} was just seated by another host.`,
   completed: (n) => `${n} has already left.`,
@@ -67,8 +75,11 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
         override: { override: true },
       };
     }
-    case "version_conflict":
-      return { text: "Another host just changed this. The screen now shows the latest; try again if needed.", refresh: true };
+    case "version_conflict": {
+      const say = table ? TABLE_NOW[error.details?.status] : undefined;
+      const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
+      return { text, refresh: true };
+    }
     case "not_found":
       return { text: `${guest ? name : `Table ${label}`} was removed by another host.`, refresh: true };
     case "validation_error":

@@ -57,14 +57,15 @@ export class Sync {
   stop() {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
     this.#drop();
   }
 
-  /** Retry now instead of waiting for the backoff (the browser says it is online again). */
+  /** Retry now instead of waiting out the backoff (the browser is online or awake again). */
   reconnectNow() {
-    if (this.#stopped || this.status === "live") return;
+    if (this.#stopped || this.#retryTimer === null) return; // only while waiting to retry
     clearTimeout(this.#retryTimer);
-    this.#drop();
+    this.#retryTimer = null;
     this.#open();
   }
 
@@ -180,7 +181,10 @@ export class Sync {
     if (this.#stopped) return;
     this.#setStatus("reconnecting");
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#open(), this.#backoff.next());
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#open();
+    }, this.#backoff.next());
   }
 
   /** Let go of the current socket without waiting for its close handshake. */
