@@ -13,7 +13,9 @@ from tests.servers import ThreadServer
 from tests.web.conftest import OpenStand
 from tests.web.test_actions import _midday_zone
 
-LOOK_AHEAD = timedelta(minutes=25)  # the page's clock runs this far ahead: parties have waited
+# The page's clock runs this far ahead, so parties have waited 25 minutes: the half minute
+# absorbs the seconds the set-up takes after `now` (timestamps have whole seconds).
+LOOK_AHEAD = timedelta(minutes=25, seconds=30)
 
 
 class ClockAhead:
