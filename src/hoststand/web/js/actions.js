@@ -1,0 +1,129 @@
+// What a host can do, as requests to the server. A success shows at once (the answer is
+// applied to the state before its event arrives); a refusal is said in words a host
+// understands, and when the page was behind, the true state is fetched and shown.
+
+import { describeRefusal } from "./refusals.js";
+
+const GUEST_MOVES = {
+  notify: { status: "notified", done: (name) => `${name} notified.` },
+  arrive: { status: "arrived", done: (name) => `${name} marked arrived.` },
+  cancel: { status: "cancelled", done: (name) => `${name} cancelled.`, undoable: true },
+  "no-show": { status: "no_show", done: (name) => `${name} marked as a no-show.`, undoable: true },
+};
+
+/** A fresh Idempotency-Key (crypto.randomUUID needs a secure context, a LAN address is not). */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Actions {
+  #walkIn = null; // {body, key} of a walk-in that got no answer: the same retry reuses the key
+
+  /** api, state, sync, notices, ui, renderer; onSignOut(message) when the token is refused. */
+  constructor({ api, state, sync, notices, ui, renderer, onSignOut }) {
+    Object.assign(this, { api, state, sync, notices, ui, renderer, onSignOut });
+  }
+
+  /** Add a walk-in to the waitlist; true when it was added. */
+  addWalkIn(fields) {
+    const body = JSON.stringify(fields);
+    if (this.#walkIn?.body !== body) this.#walkIn = { body, key: newKey() };
+    const { key } = this.#walkIn;
+    return this.#perform("add-walk-in", () => this.api.createGuest(fields, key), {}, (guest) => {
+      this.#walkIn = null;
+      this.state.put("guests", guest);
+      this.notices.info(`${guest.name} added to the waitlist.`);
+    });
+  }
+
+  /** notify, arrive, cancel or no-show a guest. */
+  moveGuest(action, guestId) {
+    const move = GUEST_MOVES[action];
+    const guest = this.state.guests.get(guestId);
+    if (!move || !guest) return Promise.resolve(false);
+    const request = () => this.api.updateGuest(guestId, { status: move.status });
+    return this.#perform(`${action}:${guestId}`, request, { guest }, (updated) => {
+      this.state.put("guests", updated);
+      const undo = move.undoable ? { label: "Undo", run: () => this.#restore(updated) } : null;
+      this.notices.info(move.done(updated.name), undo);
+    });
+  }
+
+  /** Seat a guest at a table; overrides: {override_capacity} or {override} after a warning. */
+  seat(guestId, tableId, overrides = {}) {
+    const guest = this.state.guests.get(guestId);
+    const table = this.state.tables.get(tableId);
+    if (!guest || !table) return Promise.resolve(false);
+    const context = { guest, table, retry: (more) => this.seat(guestId, tableId, { ...overrides, ...more }) };
+    const request = () => this.api.assign(tableId, guestId, overrides);
+    return this.#perform(`seat-here:${guestId}:${tableId}`, request, context, (seating) => {
+      this.state.put("tables", seating.table);
+      this.state.put("guests", seating.guest);
+      if (this.ui.seating === guestId) this.ui.seating = null;
+      this.notices.info(`${seating.guest.name} seated at table ${seating.table.label}.`);
+    });
+  }
+
+  /** The party at a table leaves: the table needs cleaning. */
+  release(tableId) {
+    const table = this.state.tables.get(tableId);
+    if (!table) return Promise.resolve(false);
+    const request = () => this.api.release(tableId, table.version);
+    return this.#perform(`release:${tableId}`, request, { table }, (seating) => {
+      this.state.put("tables", seating.table);
+      if (seating.guest) this.state.put("guests", seating.guest);
+      this.notices.info(`Table ${seating.table.label} released.`);
+    });
+  }
+
+  /** A cleaned table is available again. */
+  clean(tableId) {
+    const table = this.state.tables.get(tableId);
+    if (!table) return Promise.resolve(false);
+    const request = () => this.api.updateTable(tableId, { status: "available" }, table.version);
+    return this.#perform(`clean:${tableId}`, request, { table }, (updated) => {
+      this.state.put("tables", updated);
+      this.notices.info(`Table ${updated.label} is ready.`);
+    });
+  }
+
+  /** Undo a cancellation or no-show: back on the waitlist, or booked again. */
+  #restore(guest) {
+    const status = guest.kind === "walk_in" ? "waiting" : "booked";
+    const request = () => this.api.updateGuest(guest.id, { status });
+    return this.#perform(`undo:${guest.id}`, request, { guest }, (restored) => {
+      this.state.put("guests", restored);
+      this.notices.info(`${restored.name} is back.`);
+    });
+  }
+
+  async #perform(key, request, context, succeeded) {
+    if (this.ui.busy.has(key)) return false; // a double tap sends one request
+    this.ui.busy.add(key);
+    this.renderer.schedule();
+    try {
+      succeeded(await request());
+      return true;
+    } catch (error) {
+      this.#refused(error, context);
+      return false;
+    } finally {
+      this.ui.busy.delete(key);
+      this.renderer.schedule();
+    }
+  }
+
+  #refused(error, context) {
+    const refusal = describeRefusal(error, { ...context, timeZone: this.state.timeZone });
+    if (refusal.signOut) {
+      this.onSignOut(refusal.text);
+      return;
+    }
+    const anyway = refusal.override && context.retry
+      ? { label: "Seat anyway", run: () => context.retry(refusal.override) }
+      : null;
+    this.notices.refusal(refusal.text, anyway);
+    if (refusal.refresh) this.sync.refresh();
+  }
+}

@@ -1,0 +1,95 @@
+// The REST API of hoststand, as the host stand uses it. Every error becomes an ApiError
+// (the server said no) or a NetworkError (the server could not be reached).
+
+/** A refusal from the server: its status and the {code, message, details} of its body. */
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The request never got an answer (server down, Wi-Fi gone). */
+export class NetworkError extends Error {}
+
+/** Where the API lives, relative to the page, so a path prefix in front of the app works. */
+function apiUrl(path) {
+  return new URL(`api/v1/${path}`, document.baseURI);
+}
+
+export class Api {
+  /** A client with a token, for one restaurant (restaurantId may come later). */
+  constructor(token, restaurantId = null) {
+    this.token = token;
+    this.restaurantId = restaurantId;
+  }
+
+  /** Send one request; the parsed JSON body, or null for an empty one. */
+  async request(method, path, { body, ifMatch, idempotencyKey } = {}) {
+    const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (ifMatch !== undefined) headers["If-Match"] = `"${ifMatch}"`;
+    if (idempotencyKey !== undefined) headers["Idempotency-Key"] = idempotencyKey;
+    let response;
+    try {
+      response = await fetch(apiUrl(path), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+    } catch (error) {
+      throw new NetworkError(error.message);
+    }
+    const payload = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = payload?.error ?? {};
+      throw new ApiError(response.status, error.code ?? `http_${response.status}`,
+        error.message ?? response.statusText, error.details ?? null);
+    }
+    return payload;
+  }
+
+  #restaurant(path = "") {
+    return `restaurants/${this.restaurantId}${path}`;
+  }
+
+  /** Restaurants this token may see (a restaurant's token sees exactly its own). */
+  restaurants() {
+    return this.request("GET", "restaurants");
+  }
+
+  /** Restaurant, tables and guests as of `seq`. */
+  snapshot() {
+    return this.request("GET", this.#restaurant("/snapshot"));
+  }
+
+  /** Add a walk-in (or a reservation); the key makes a retry safe. */
+  createGuest(fields, idempotencyKey) {
+    return this.request("POST", this.#restaurant("/guests"), { body: fields, idempotencyKey });
+  }
+
+  /** Change a guest, e.g. {status: "notified"}. */
+  updateGuest(guestId, fields) {
+    return this.request("PATCH", this.#restaurant(`/guests/${guestId}`), { body: fields });
+  }
+
+  /** Seat a guest at a table; returns {table, guest}. */
+  assign(tableId, guestId, overrides = {}) {
+    return this.request("POST", this.#restaurant(`/tables/${tableId}/assign`), {
+      body: { guest_id: guestId, ...overrides },
+    });
+  }
+
+  /** The party leaves; only if the table is still the one we saw (its version). */
+  release(tableId, version) {
+    return this.request("POST", this.#restaurant(`/tables/${tableId}/release`), { ifMatch: version });
+  }
+
+  /** Change a table's status, e.g. dirty -> available, if it is still the one we saw. */
+  updateTable(tableId, fields, version) {
+    return this.request("PATCH", this.#restaurant(`/tables/${tableId}`), { body: fields, ifMatch: version });
+  }
+}

@@ -1,0 +1,135 @@
+// The host-stand page: sign in with a token, then the live waitlist and floor of its
+// restaurant. This module wires the parts together; each part lives in its own module.
+
+import { Actions } from "./actions.js";
+import { Api } from "./api.js";
+import { byId } from "./dom.js";
+import { seatingFlow, wireDragAndDrop, wireHolds } from "./gestures.js";
+import { Notices } from "./notices.js";
+import { Renderer } from "./render.js";
+import { clearSession, loadSession, saveSession } from "./session.js";
+import { showSignIn, wireSignIn } from "./signin.js";
+import { HostState } from "./state.js";
+import { Sync } from "./sync.js";
+
+const CONNECTION_WORDS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+const SEATABLE = new Set(["waiting", "booked", "notified", "arrived"]);
+const GUEST_MOVES = new Set(["notify", "arrive", "cancel", "no-show"]);
+
+const notices = new Notices(byId("notices"));
+let running = null; // {sync, renderer, abort} while signed in
+
+function elements() {
+  return {
+    stand: byId("stand-view"),
+    restaurantName: byId("restaurant-name"),
+    summary: byId("summary"),
+    waitlist: byId("waitlist"),
+    waitlistCount: byId("waitlist-count"),
+    waitlistEmpty: byId("waitlist-empty"),
+    reservations: byId("reservations"),
+    reservationsCount: byId("reservations-count"),
+    reservationsEmpty: byId("reservations-empty"),
+    floor: byId("floor"),
+    banner: byId("seating-banner"),
+    walkIn: byId("walk-in-form"),
+  };
+}
+
+function showConnection(status) {
+  const badge = byId("connection");
+  badge.dataset.state = status;
+  badge.textContent = CONNECTION_WORDS[status] ?? status;
+  badge.hidden = false;
+}
+
+/** Open the host stand of a restaurant. */
+function start(session) {
+  saveSession(session);
+  byId("signin-view").hidden = true;
+  byId("stand-view").hidden = false;
+  byId("sign-out").hidden = false;
+  showConnection("connecting");
+  const api = new Api(session.token, session.restaurantId);
+  const state = new HostState();
+  const ui = { seating: null, busy: new Set(), dragging: null, holding: false };
+  const els = elements();
+  const renderer = new Renderer(els, state, ui);
+  const onChange = () => {
+    const chosen = ui.seating && state.guests.get(ui.seating);
+    if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
+    renderer.schedule();
+  };
+  const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });
+  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut });
+  const abort = new AbortController();
+  wireStand(els, { state, ui, actions, renderer, sync }, abort.signal);
+  running = { sync, renderer, abort };
+  sync.start();
+}
+
+/** Close the host stand and forget the token; `message` says why when it was not asked for. */
+function signOut(message = "") {
+  if (running) {
+    running.sync.stop();
+    running.renderer.dispose();
+    running.abort.abort();
+    running = null;
+  }
+  clearSession();
+  notices.clear();
+  for (const id of ["sign-out", "connection", "summary", "seating-banner"]) byId(id).hidden = true;
+  for (const id of ["waitlist", "reservations", "floor"]) byId(id).replaceChildren();
+  byId("restaurant-name").textContent = "";
+  document.title = "hoststand · host stand";
+  showSignIn(message);
+}
+
+function wireStand(els, stand, signal) {
+  const { actions, ui, renderer } = stand;
+  const seating = seatingFlow(stand);
+  const handlers = {
+    seat: (button) => seating.choose(button.dataset.guestId),
+    "cancel-seating": () => seating.cancel(),
+    "seat-here": (button) => actions.seat(button.dataset.guestId, button.dataset.tableId),
+    release: (button) => actions.release(button.dataset.tableId),
+    clean: (button) => actions.clean(button.dataset.tableId),
+  };
+  els.stand.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button || button.getAttribute("aria-disabled") === "true") return;
+    const action = button.dataset.action;
+    if (GUEST_MOVES.has(action)) actions.moveGuest(action, button.dataset.guestId);
+    else handlers[action]?.(button);
+  }, { signal });
+  els.walkIn.addEventListener("submit", (event) => submitWalkIn(event, els.walkIn, actions), { signal });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && ui.seating) seating.cancel();
+  }, { signal });
+  // Back from sleep or a dead zone: do not wait for the backoff to run out.
+  window.addEventListener("online", () => stand.sync.reconnectNow(), { signal });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") stand.sync.reconnectNow();
+  }, { signal });
+  wireHolds(els.stand, stand, signal);
+  wireDragAndDrop(els.stand, stand, signal);
+  renderer.schedule();
+}
+
+async function submitWalkIn(event, form, actions) {
+  event.preventDefault();
+  const value = (name) => form.elements[name].value.trim();
+  const fields = { name: value("name"), party_size: Number(value("party_size")) };
+  if (value("phone")) fields.phone = value("phone");
+  if (value("quoted_wait_minutes")) fields.quoted_wait_minutes = Number(value("quoted_wait_minutes"));
+  if (await actions.addWalkIn(fields)) {
+    form.reset();
+    form.elements.name.focus();
+  }
+}
+
+wireSignIn(start);
+byId("sign-out").addEventListener("click", () => signOut());
+const saved = loadSession();
+if (saved) start(saved);
+else showSignIn();

@@ -1,0 +1,104 @@
+// The floor: a tile per table, grouped by section, coloured by status; while a guest is being
+// seated, the tables they can take offer a "Seat" button (and accept the guest by drag).
+
+import { clock } from "./clocks.js";
+import { actionButton } from "./controls.js";
+import { h } from "./dom.js";
+import { placeTables, sections } from "./layout.js";
+import { clockTime } from "./time.js";
+
+const STATUS_WORDS = {
+  available: "Available",
+  reserved: "Reserved",
+  occupied: "Occupied",
+  dirty: "Needs cleaning",
+  out_of_service: "Out of service",
+};
+
+/** Draw the floor into `floor`, and the "choose a table" banner while seating. */
+export function renderFloor({ floor, banner }, state, ui) {
+  const seating = ui.seating ? state.guests.get(ui.seating) ?? null : null;
+  renderBanner(banner, seating, ui);
+  floor.classList.toggle("seating", Boolean(seating));
+  const groups = sections(state.tablesInOrder());
+  if (groups.length === 0) {
+    floor.replaceChildren(h("p", { class: "empty" }, "No tables yet: an owner adds them through the API."));
+    return;
+  }
+  const named = groups.some(([name]) => name !== "");
+  floor.replaceChildren(...groups.map(([name, tables]) =>
+    renderSection(name || (named ? "Other tables" : "Tables"), tables, state, ui, seating)));
+}
+
+function renderBanner(banner, seating, ui) {
+  banner.hidden = !seating;
+  if (!seating) return banner.replaceChildren();
+  banner.replaceChildren(
+    h("span", {}, `Choose a table for ${seating.name}, party of ${seating.party_size}, or drag them onto one.`),
+    actionButton(ui, { action: "cancel-seating", text: "Cancel seating", label: "Cancel seating", className: "small" }),
+  );
+}
+
+function renderSection(name, tables, state, ui, seating) {
+  const { columns, cells } = placeTables(tables);
+  const grid = h("div", {
+    class: columns ? "tiles" : "tiles flow",
+    style: columns ? `--columns: ${columns}` : null,
+  }, tables.map((table) => renderTile(table, cells.get(table.id), state, ui, seating)));
+  return h("section", { class: "section", "aria-label": name }, h("h3", {}, name), grid);
+}
+
+function renderTile(table, cell, state, ui, seating) {
+  const seatable = seating !== null && state.canSeat(table, seating);
+  const classes = ["tile", `status-${table.status}`];
+  if (seatable) classes.push("seatable");
+  if (seatable && seating.party_size > table.capacity) classes.push("too-small");
+  return h("div", {
+    class: classes.join(" "),
+    role: "group",
+    "aria-label": `Table ${table.label}, ${STATUS_WORDS[table.status] ?? table.status}`,
+    "data-table-id": table.id,
+    "data-status": table.status,
+    style: cell ? `grid-column: ${cell.column}; grid-row: ${cell.row}` : null,
+  },
+  h("div", { class: "tile-head" },
+    h("span", { class: "tile-label" }, table.label),
+    h("span", { class: "tile-capacity" }, `${table.capacity} seats`)),
+  h("div", { class: "tile-status" }, STATUS_WORDS[table.status] ?? table.status),
+  tileDetail(table, state),
+  h("div", { class: "actions" }, tileActions(table, ui, seatable ? seating : null)));
+}
+
+function tileDetail(table, state) {
+  if (table.status === "occupied") {
+    const party = state.partyAt(table);
+    if (!party) return h("div", { class: "tile-guest" }, "Seated");
+    return h("div", { class: "tile-guest" },
+      h("span", { class: "name" }, party.name),
+      h("span", { class: "detail" }, `party of ${party.party_size}`),
+      h("span", { class: "detail" }, clock("seated", { since: party.seated_at })));
+  }
+  const hold = state.holdOn(table);
+  if (hold) {
+    return h("div", { class: "tile-guest detail" },
+      `Held for ${hold.name} at ${clockTime(hold.reserved_for, state.timeZone)}`);
+  }
+  return null;
+}
+
+function tileActions(table, ui, seating) {
+  const ids = { tableId: table.id };
+  if (seating) {
+    return actionButton(ui, {
+      action: "seat-here", ...ids, guestId: seating.id, className: "primary small",
+      text: `Seat ${seating.name}`, label: `Seat ${seating.name} at table ${table.label}`,
+    });
+  }
+  if (table.status === "occupied") {
+    return actionButton(ui, { action: "release", ...ids, text: "Release", label: `Release table ${table.label}` });
+  }
+  if (table.status === "dirty") {
+    return actionButton(ui, { action: "clean", ...ids, text: "Mark clean", label: `Mark clean: table ${table.label}` });
+  }
+  return null;
+}

@@ -1,0 +1,107 @@
+// Turning the server's refusals into sentences a host understands, and saying what to do next.
+
+import { ApiError, NetworkError } from "./api.js";
+import { clockTime } from "./time.js";
+
+const TABLE_NOT_FREE = {
+  occupied: (t) => `Table ${t} was just seated by another host.`,
+  dirty: (t) => `Table ${t} needs cleaning before it can be seated.`,
+  reserved: (t) => `Table ${t} is being held for a reservation.`,
+  out_of_service: (t) => `Table ${t} is out of service.`,
+};
+
+const TABLE_NOW = {
+  occupied: (t) => `Table ${t} was just seated by another host.`,
+  dirty: (t) => `Table ${t} was just released by another host.`,
+  available: (t) => `Table ${t} was just marked clean by another host.`,
+  reserved: (t) => `Table ${t} was just reserved by another host.`,
+  out_of_service: (t) => `Table ${t} was just taken out of service.`,
+};
+
+const GUEST_NOW = {
+  seated: (n) => `${n} was just seated by another host.`,
+  completed: (n) => `${n} has already left.`,
+  cancelled: (n) => `${n} was cancelled by another host.`,
+  no_show: (n) => `${n} was marked as a no-show by another host.`,
+  arrived: (n) => `${n} has already arrived.`,
+  notified: (n) => `${n} was already notified.`,
+};
+
+const FIELD_HINTS = {
+  phone: "Check the phone number: use the international form, like +1 415 555 0123.",
+  party_size: "The party size must be a number from 1 to 500.",
+  quoted_wait_minutes: "The quote must be a number of minutes (0 to 1440).",
+  name: "Enter the guest's name.",
+};
+
+/**
+ * What to tell the host about a failed request, given the guest and table involved (as the
+ * page knew them): {text, refresh, signOut, override}. `refresh`: the page was behind, show
+ * the true state; `override`: fields that would make the server accept it anyway.
+ */
+export function describeRefusal(error, { guest = null, table = null, timeZone = "UTC" } = {}) {
+  if (error instanceof NetworkError) {
+    return { text: "Can't reach hoststand right now. Check the connection and try again." };
+  }
+  if (!(error instanceof ApiError)) return { text: `Something went wrong: ${error.message}` };
+  const label = table?.label ?? error.details?.label ?? "?";
+  const name = guest?.name ?? "The guest";
+  switch (error.code) {
+    case "unauthorized":
+      return { text: "Your sign-in is no longer valid. Please sign in again.", signOut: true };
+    case "forbidden":
+      return { text: "This token can only look at the host stand; it cannot change anything." };
+    case "table_not_available": {
+      const say = TABLE_NOT_FREE[error.details?.status];
+      return { text: say ? say(label) : `Table ${label} is not free any more.`, refresh: true };
+    }
+    case "table_not_occupied":
+      return { text: `Table ${label} was already cleared by another host.`, refresh: true };
+    case "table_occupied":
+    case "guest_seated":
+      return { text: `Guests are seated at table ${label}; release it first.`, refresh: true };
+    case "invalid_transition":
+      return { text: transitionRefusal(error.details, guest, table), refresh: true };
+    case "party_too_large":
+      return {
+        text: `A party of ${error.details?.party_size} does not fit table ${label} (${error.details?.capacity} seats).`,
+        override: { override_capacity: true },
+      };
+    case "table_reserved_soon": {
+      const reservation = error.details?.reservation;
+      const when = reservation ? ` at ${clockTime(reservation.reserved_for, timeZone)}` : "";
+      return {
+        text: `Table ${label} is held for ${reservation?.name ?? "a reservation"}${when}.`,
+        override: { override: true },
+      };
+    }
+    case "version_conflict": {
+      const say = table ? TABLE_NOW[error.details?.status] : undefined;
+      const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
+      return { text, refresh: true };
+    }
+    case "not_found":
+      return { text: `${guest ? name : `Table ${label}`} was removed by another host.`, refresh: true };
+    case "validation_error":
+      return { text: validationRefusal(error.details) };
+    case "rate_limited":
+      return { text: "Too many attempts. Wait a minute, then try again." };
+    default:
+      return { text: error.message || "The server refused that.", refresh: error.status === 409 };
+  }
+}
+
+function transitionRefusal(details, guest, table) {
+  if (guest) {
+    const say = GUEST_NOW[details?.from];
+    if (say) return say(guest.name);
+    return `${guest.name} cannot be moved from ${details?.from ?? "?"} to ${details?.to ?? "?"}.`;
+  }
+  return `Table ${table?.label ?? "?"} changed meanwhile (it is now ${details?.from?.replace("_", " ") ?? "different"}).`;
+}
+
+function validationRefusal(details) {
+  const fields = Array.isArray(details) ? details.map((d) => d.field) : [];
+  const hints = fields.map((field) => FIELD_HINTS[field]).filter(Boolean);
+  return hints.length ? hints.join(" ") : "Some of that is not valid; check the fields and try again.";
+}

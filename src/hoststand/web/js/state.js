@@ -1,0 +1,105 @@
+// What the page knows of its restaurant: a snapshot, then every event applied in seq order.
+
+import { dayOf } from "./time.js";
+
+const EVENT_TARGETS = {
+  guest_updated: ["guests", "guest_id"],
+  table_updated: ["tables", "table_id"],
+};
+const WAITING = new Set(["waiting", "notified", "arrived"]);
+const EXPECTED = new Set(["booked", "notified"]);
+const HOLDING = new Set(["booked", "notified", "arrived"]);
+
+// Timestamps on the wire have whole seconds. Ties keep the maps' order, which is the order the
+// guests joined: the snapshot lists them so, and later guests are added at the end.
+function byTime(field) {
+  return (a, b) => a[field].localeCompare(b[field]);
+}
+
+export class HostState {
+  constructor() {
+    this.restaurant = null;
+    this.tables = new Map();
+    this.guests = new Map();
+    this.seq = null; // the last event applied; null until the first snapshot
+  }
+
+  /** Replace everything with a snapshot {seq, restaurant, tables, guests}. */
+  adopt(snapshot) {
+    this.restaurant = snapshot.restaurant;
+    this.tables = new Map(snapshot.tables.map((table) => [table.id, table]));
+    this.guests = new Map(snapshot.guests.map((guest) => [guest.id, guest]));
+    this.seq = snapshot.seq;
+  }
+
+  /**
+   * Apply one event of the feed: "applied", "stale" (already have it) or "gap" (one is
+   * missing: the caller must resume from this.seq).
+   */
+  apply(event) {
+    if (this.seq === null || event.seq <= this.seq) return "stale";
+    if (event.seq !== this.seq + 1) return "gap";
+    this.seq = event.seq;
+    const target = EVENT_TARGETS[event.type];
+    if (target) {
+      const [collection, idField] = target;
+      if (event.data) this.put(collection, event.data);
+      else this[collection].delete(event[idField]);
+    } else if (event.scope === "restaurant" && event.data) {
+      this.restaurant = event.data;
+    }
+    return "applied";
+  }
+
+  /**
+   * Store a table or guest the server sent (an event, or the answer to our own request),
+   * unless we already hold a newer version of it.
+   */
+  put(collection, entity) {
+    const known = this[collection].get(entity.id);
+    if (!known || entity.version >= known.version) this[collection].set(entity.id, entity);
+  }
+
+  get timeZone() {
+    return this.restaurant?.timezone ?? "UTC";
+  }
+
+  /** Walk-ins still waiting, and reservations that have arrived, in the order they joined. */
+  waitlist() {
+    return [...this.guests.values()]
+      .filter((guest) => guest.kind === "walk_in" ? WAITING.has(guest.status) : guest.status === "arrived")
+      .sort(byTime("joined_at"));
+  }
+
+  /** Today's reservations still expected (the late ones too), by time. */
+  reservationsToday(now = new Date()) {
+    const today = dayOf(now, this.timeZone);
+    return [...this.guests.values()]
+      .filter((guest) => guest.kind === "reservation" && EXPECTED.has(guest.status))
+      .filter((guest) => dayOf(guest.reserved_for, this.timeZone) === today)
+      .sort(byTime("reserved_for"));
+  }
+
+  /** Tables in label order ("2" before "10"). */
+  tablesInOrder() {
+    return [...this.tables.values()].sort((a, b) =>
+      a.label.localeCompare(b.label, undefined, { numeric: true }) || a.id.localeCompare(b.id));
+  }
+
+  /** The party at an occupied table, if we know it. */
+  partyAt(table) {
+    return table.current_guest_id ? this.guests.get(table.current_guest_id) ?? null : null;
+  }
+
+  /** The next reservation holding this table, if any. */
+  holdOn(table) {
+    return [...this.guests.values()]
+      .filter((guest) => guest.held_table_id === table.id && HOLDING.has(guest.status))
+      .sort(byTime("reserved_for"))[0] ?? null;
+  }
+
+  /** Can this guest be seated here? (The server has the last word.) */
+  canSeat(table, guest) {
+    return table.status === "available" || (table.status === "reserved" && guest.held_table_id === table.id);
+  }
+}

@@ -1,0 +1,233 @@
+"""Each action of the host stand does what it says, and refusals come in a host's words."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.async_api import expect
+
+from tests.conftest import Restaurant
+from tests.servers import ThreadServer
+from tests.web.conftest import Gate, OpenStand
+
+
+async def _statuses(restaurant: Restaurant) -> dict[str, str]:
+    snapshot = await restaurant.snapshot()
+    return {guest["name"]: guest["status"] for guest in snapshot["guests"]}
+
+
+async def test_notify_arrive_cancel_undo_and_no_show(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    await bistro.guest("Baker", party_size=4)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+
+    await stand.button("Notify Ames").click()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("Notified")
+    await stand.button("Mark Ames arrived").click()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("Arrived")
+
+    await stand.button("Cancel Baker").click()
+    await expect(stand.waitlist_entry("Baker")).to_have_count(0)
+    cancelled = stand.page.locator(".notice.info").filter(has_text="Baker cancelled.")
+    await cancelled.get_by_role("button", name="Undo").click()
+    await expect(stand.waitlist_entry("Baker")).to_be_visible()
+    await stand.button("Mark Baker as no-show").click()
+    await expect(stand.waitlist_entry("Baker")).to_have_count(0)
+
+    assert await _statuses(bistro) == {"Ames": "arrived", "Baker": "no_show"}
+
+
+async def test_release_then_mark_clean(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("9", capacity=4)
+    guest = await bistro.guest("Castillo", party_size=3)
+    await bistro.api.ok(
+        "POST", f"{bistro.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+    )
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    tile = stand.table("9")
+    await expect(tile).to_contain_text("Castillo")
+    await expect(tile).to_contain_text("party of 3")
+    await expect(tile).to_contain_text("seated 0 min")
+
+    await stand.button("Release table 9").click()
+    await expect(tile).to_have_attribute("data-status", "dirty")
+    await expect(tile).to_contain_text("Needs cleaning")
+    await stand.button("Mark clean: table 9").click()
+    await expect(tile).to_have_attribute("data-status", "available")
+    assert await _statuses(bistro) == {"Castillo": "completed"}
+
+
+async def test_drag_a_guest_onto_a_table_seats_them(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("5", capacity=4)
+    await bistro.guest("Drago", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+
+    await stand.waitlist_entry("Drago").drag_to(stand.table("5"))
+    await expect(stand.table("5")).to_have_attribute("data-status", "occupied")
+    await expect(stand.table("5")).to_contain_text("Drago")
+    assert await _statuses(bistro) == {"Drago": "seated"}
+
+
+async def test_a_party_too_large_is_explained_and_can_be_seated_anyway(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("2", capacity=2)
+    await bistro.guest("Eriksen", party_size=6)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+
+    await stand.seat("Eriksen", "2")
+    await expect(stand.refusal).to_have_text("A party of 6 does not fit table 2 (2 seats).")
+    await expect(stand.table("2")).to_have_attribute("data-status", "available")
+    await stand.page.get_by_role("alert").get_by_role("button", name="Seat anyway").click()
+    await expect(stand.table("2")).to_have_attribute("data-status", "occupied")
+
+
+async def test_a_bad_phone_number_is_explained(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await stand.add_walk_in("Farouk", 2, phone="12345")
+    await expect(stand.refusal).to_contain_text("Check the phone number")
+    await expect(stand.page.get_by_label("Name")).to_have_value("Farouk")  # kept, to fix
+    await stand.page.get_by_label("Phone").fill("+1 415 555 0123")
+    await stand.page.get_by_role("button", name="Add to waitlist").click()
+    await expect(stand.waitlist_entry("Farouk")).to_contain_text("+14155550123")
+    await expect(stand.page.get_by_label("Name")).to_have_value("")
+
+
+def _midday_zone() -> str:
+    """An IANA zone where it is around noon now, so that 'today' has hours left either way."""
+    offset = (13 - datetime.now(UTC).hour + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-2 is two hours ahead of UTC
+
+
+async def test_reservations_today_are_listed_by_time(
+    web_server: ThreadServer, web_api: Any, open_stand: OpenStand
+) -> None:
+    place = await web_api.restaurant("Midday", timezone=_midday_zone())
+    now = datetime.now(UTC).replace(microsecond=0)
+    for name, later in (("Late Dinner", 150), ("Early Lunch", 45), ("Tomorrow", 24 * 60)):
+        when = (now + timedelta(minutes=later)).isoformat().replace("+00:00", "Z")
+        await place.guest(name, party_size=2, kind="reservation", reserved_for=when)
+    stand = await open_stand(web_server.base_url, place.tokens["host"])
+
+    names = stand.page.locator("#reservations .guest-name")
+    await expect(names).to_have_text(["Early Lunch", "Late Dinner"])
+    await expect(stand.reservation_entry("Early Lunch")).to_contain_text("in 45 min")
+    await stand.button("Mark Early Lunch arrived").click()
+    await expect(stand.waitlist_entry("Early Lunch")).to_contain_text("Arrived")
+    await expect(names).to_have_text(["Late Dinner"])
+
+
+async def test_a_viewer_token_is_told_it_cannot_change_anything(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
+    await stand.add_walk_in("Gupta", 2)
+    await expect(stand.refusal).to_have_text(
+        "This token can only look at the host stand; it cannot change anything."
+    )
+
+
+async def test_sign_in_keeps_the_tab_signed_in_until_sign_out(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url)
+    page = stand.page
+    await page.get_by_label("Access token").fill("hs_not_a_real_token_at_all")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#signin-error")).to_have_text(
+        "That token is not valid (or it was revoked)."
+    )
+    await stand.sign_in(bistro.tokens["host"])
+    await expect(page.locator("#restaurant-name")).to_have_text("Bistro Lumière")
+
+    await page.reload()
+    await expect(stand.connection).to_have_text("Live")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Access token")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_label("Access token")).to_be_visible()
+    assert await page.evaluate("sessionStorage.length") == 0
+
+
+async def test_a_revoked_token_sends_the_page_back_to_sign_in(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    tokens = await bistro.api.ok("GET", f"{bistro.path}/tokens")
+    (host,) = [t for t in tokens["items"] if t["role"] == "host"]
+    await bistro.api.ok("DELETE", f"{bistro.path}/tokens/{host['id']}", 204)
+
+    await expect(stand.page.locator("#signin-error")).to_have_text(
+        "Your sign-in is no longer valid. Please sign in again."
+    )
+    await expect(stand.page.get_by_label("Access token")).to_be_visible()
+
+
+async def test_an_admin_token_picks_a_restaurant(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url)
+    page = stand.page
+    await page.get_by_label("Access token").fill(bistro.api.token or "")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Restaurant").select_option(bistro.id)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(stand.connection).to_have_text("Live")
+    await expect(page.locator("#restaurant-name")).to_have_text("Bistro Lumière")
+
+
+async def test_a_tap_is_not_lost_when_an_update_arrives_under_the_finger(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ortiz", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    box = await stand.button("Notify Ortiz").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+
+    await bistro.guest("Newcomer", party_size=2)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not any("Newcomer" in frame for frame in stand.frames):
+        assert asyncio.get_running_loop().time() < deadline, "the event never arrived"
+        await asyncio.sleep(0.02)
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    await page.mouse.up()
+
+    await expect(stand.waitlist_entry("Ortiz")).to_contain_text("Notified")
+    await expect(stand.waitlist_entry("Newcomer")).to_be_visible()
+
+
+async def test_releasing_a_table_another_host_just_released_is_refused_and_corrected(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("11", capacity=4)
+    guest = await bistro.guest("Halvorsen", party_size=2)
+    tables = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{tables}/assign", json={"guest_id": guest["id"]})
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await expect(stand.table("11")).to_have_attribute("data-status", "occupied")
+
+    gate.closed = True  # the page does not hear of the other host's release
+    await bistro.api.ok("POST", f"{tables}/release")
+    await stand.button("Release table 11").click()
+
+    await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+    await expect(stand.table("11")).to_have_attribute("data-status", "dirty")
+    gate.open()
+    snapshot = await bistro.snapshot()
+    assert snapshot["tables"][0]["status"] == "dirty"

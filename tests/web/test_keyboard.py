@@ -1,0 +1,113 @@
+"""A host with a keyboard alone can do the main things, and every control says what it does."""
+
+from __future__ import annotations
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.conftest import Restaurant
+from tests.servers import ThreadServer
+from tests.web.conftest import OpenStand
+
+MAX_TABS = 80
+
+
+async def tab_to(page: Page, target: Locator) -> None:
+    """Press Tab until `target` has the focus; fail if it is not in the tab order."""
+    for _ in range(MAX_TABS):
+        if await target.evaluate("element => element === document.activeElement"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{target} cannot be reached with Tab")
+
+
+async def test_sign_in_add_seat_release_and_clean_with_the_keyboard_alone(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("3", capacity=4)
+    stand = await open_stand(web_server.base_url)
+    page = stand.page
+
+    await expect(page.get_by_label("Access token")).to_be_focused()
+    await page.keyboard.type(bistro.tokens["host"])
+    await page.keyboard.press("Enter")
+    await expect(stand.connection).to_have_text("Live")
+
+    await tab_to(page, page.get_by_label("Name"))
+    await page.keyboard.type("Keyes")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("3")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("+1 415 555 0199")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("10")
+    await page.keyboard.press("Enter")
+    await expect(stand.waitlist_entry("Keyes")).to_contain_text("party of 3")
+    await expect(stand.waitlist_entry("Keyes")).to_contain_text("of 10 min")
+    await expect(stand.waitlist_entry("Keyes")).to_contain_text("+14155550199")
+
+    await tab_to(page, stand.button("Notify Keyes"))
+    await page.keyboard.press("Enter")
+    await expect(stand.waitlist_entry("Keyes")).to_contain_text("Notified")
+
+    await tab_to(page, stand.button("Seat Keyes"))
+    await page.keyboard.press("Enter")
+    seat_here = stand.button("Seat Keyes at table 3")
+    await expect(seat_here).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(stand.table("3")).to_have_attribute("data-status", "occupied")
+
+    await tab_to(page, stand.button("Release table 3"))
+    await page.keyboard.press("Space")
+    await expect(stand.table("3")).to_have_attribute("data-status", "dirty")
+    await tab_to(page, stand.button("Mark clean: table 3"))
+    await page.keyboard.press("Enter")
+    await expect(stand.table("3")).to_have_attribute("data-status", "available")
+
+
+async def test_escape_backs_out_of_choosing_a_table(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("4", capacity=4)
+    await bistro.guest("Ortega", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+
+    await tab_to(page, stand.button("Seat Ortega"))
+    await page.keyboard.press("Enter")
+    banner = page.locator("#seating-banner")
+    await expect(banner).to_contain_text("Choose a table for Ortega")
+    await page.keyboard.press("Escape")
+    await expect(banner).to_be_hidden()
+    await expect(stand.button("Seat Ortega at table 4")).to_have_count(0)
+    await expect(stand.button("Seat Ortega")).to_be_focused()
+
+
+async def test_every_control_has_a_label(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("5", capacity=4)
+    await bistro.guest("Quinn", party_size=2, tags=["window"], notes="high chair")
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    for label in ("Name", "Party size", "Quote (minutes)", "Phone"):
+        await expect(page.get_by_label(label, exact=True)).to_be_editable()
+    for name in (
+        "Add to waitlist",
+        "Sign out",
+        "Seat Quinn",
+        "Notify Quinn",
+        "Cancel Quinn",
+        "Mark Quinn arrived",
+        "Mark Quinn as no-show",
+    ):
+        await expect(stand.button(name)).to_be_visible()
+    unnamed = await page.evaluate(
+        """() => [...document.querySelectorAll("button, input, select")]
+              .filter((el) => el.checkVisibility())
+              .filter((el) => el.tagName === "BUTTON"
+                  ? !(el.getAttribute("aria-label") || el.textContent.trim())
+                  : el.labels.length === 0)
+              .map((el) => el.outerHTML)"""
+    )
+    assert unnamed == []
