@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,10 +75,9 @@ class Device:
     async def _run(self) -> None:
         while True:
             url = self.urls[self._hops % len(self.urls)]
-            try:
+            # An instance that is gone or going refuses: try the next one.
+            with contextlib.suppress(OSError, TimeoutError, InvalidHandshake):
                 await self._follow(url)
-            except (OSError, TimeoutError, InvalidHandshake):
-                pass  # that instance is gone or going: try the next one
             self._hops += 1
             await asyncio.sleep(RECONNECT_PAUSE)
 
