@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.exceptions import RedisError
 
 from hoststand.bus.redis import RedisBroker, RedisUnavailable, channel_name
 from tests.scaleout.redis_server import RedisServer
@@ -123,3 +125,29 @@ async def test_a_broken_subscriber_callback_does_not_stop_delivery(
     await broker.publish(restaurant, b"fine")
     assert await inbox.next() == b"fine"
     assert broker.healthy
+
+
+async def test_a_redis_that_stops_answering_is_noticed_and_publishing_does_not_hang(
+    own_redis: RedisServer, brokers: list[RedisBroker]
+) -> None:
+    # SIGSTOP keeps the TCP connections open but silent: only PING can tell.
+    inbox = Inbox()
+    broker = RedisBroker(own_redis.url, timeout=0.5, ping_interval=0.5)
+    brokers.append(broker)
+    await broker.start(inbox)
+    restaurant = uuid.uuid4()
+    await broker.subscribe(restaurant)
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        # Before the silence is noticed, a publish gives up after its timeout, not never.
+        with pytest.raises((TimeoutError, RedisError)):
+            await broker.publish(restaurant, b"into the silence")
+        await eventually(lambda: not broker.healthy, OUTAGE_TIMEOUT, "the silence to be noticed")
+        with pytest.raises(RedisUnavailable):
+            await broker.publish(restaurant, b"not now")
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    await eventually(lambda: broker.healthy, OUTAGE_TIMEOUT, "the broker to reconnect")
+    await broker.publish(restaurant, b"awake")
+    assert await inbox.next() == b"awake"

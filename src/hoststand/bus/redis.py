@@ -171,16 +171,17 @@ class RedisBroker:
     async def _connect(self) -> None:
         """Open the pub/sub connection and subscribe every wanted channel."""
         pubsub = self._listener.pubsub()
-        async with self._commands:
-            try:
-                await pubsub.connect()  # type: ignore[no-untyped-call]  # redis-py lacks hints
+        try:
+            # Connect outside the lock: a slow connect must not hold up subscribe() callers.
+            await pubsub.connect()  # type: ignore[no-untyped-call]  # redis-py lacks hints
+            async with self._commands:
                 channels = list(self._wanted)
                 for start in range(0, len(channels), RESUBSCRIBE_CHUNK):
                     await pubsub.subscribe(*channels[start : start + RESUBSCRIBE_CHUNK])
-            except BaseException:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-                raise
-            self._pubsub = pubsub
+                self._pubsub = pubsub
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
         log.info("connected to Redis; %d restaurant channels subscribed", len(channels))
 
     async def _listen(self) -> None:
