@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -53,6 +54,7 @@ def launch(postgres_backend: Backend, tmp_path: Path) -> Iterator[Launch]:
     Keyword arguments are settings: `launch(url, fault_kill_after_commit="1")`.
     """
     started: list[ProcessServer] = []
+    numbers = itertools.count()  # next() is atomic: tests may start instances from threads
 
     def start(broker_url: str, **settings: str) -> ProcessServer:
         env = {
@@ -64,7 +66,7 @@ def launch(postgres_backend: Backend, tmp_path: Path) -> Iterator[Launch]:
             "HOSTSTAND_DATABASE_POOL_SIZE": "4",
         }
         env.update({f"HOSTSTAND_{name.upper()}": value for name, value in settings.items()})
-        server = ProcessServer(env, log_path=tmp_path / f"instance-{len(started)}.log")
+        server = ProcessServer(env, log_path=tmp_path / f"instance-{next(numbers)}.log")
         started.append(server)
         return server.start()
 

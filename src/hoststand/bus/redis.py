@@ -69,7 +69,7 @@ class RedisBroker:
         self._ping_interval = ping_interval
         self._backoff = EqualJitterBackoff(cap=reconnect_max, base=reconnect_base)
         self._handler: MessageHandler | None = None
-        self._wanted: dict[bytes, uuid.UUID] = {}
+        self._wanted: set[bytes] = set()  # channels to be subscribed, connected or not
         self._confirmations: dict[bytes, list[asyncio.Future[None]]] = {}
         self._pubsub: PubSub | None = None  # set while connected
         self._commands = asyncio.Lock()
@@ -108,7 +108,7 @@ class RedisBroker:
     async def subscribe(self, restaurant_id: uuid.UUID) -> None:
         """Subscribe and wait (briefly) for Redis to confirm; while disconnected, only remember."""
         channel = channel_name(restaurant_id)
-        self._wanted[channel] = restaurant_id
+        self._wanted.add(channel)
         confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         async with self._commands:
             pubsub = self._pubsub
@@ -132,7 +132,7 @@ class RedisBroker:
     async def unsubscribe(self, restaurant_id: uuid.UUID) -> None:
         """Stop receiving the restaurant's messages (from now on, even those in flight)."""
         channel = channel_name(restaurant_id)
-        self._wanted.pop(channel, None)
+        self._wanted.discard(channel)
         async with self._commands:
             if self._pubsub is None:
                 return
