@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -102,7 +103,8 @@ def serve(
         log_level=settings.log_level,
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        timeout_graceful_shutdown=round(settings.shutdown_timeout_seconds),
+        # Rounded up: uvicorn takes whole seconds, and 0.5 s must not become 0 (no grace).
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
     )
     uvicorn.Server(config).run()
 

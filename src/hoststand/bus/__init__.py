@@ -16,9 +16,9 @@ def create_broker(url: str) -> Broker:
 
         return MemoryBroker()
     if scheme in {"redis", "rediss", "unix"}:
-        from hoststand.bus.redis import RedisBroker  # type: ignore[import-untyped]
+        from hoststand.bus.redis import RedisBroker
 
-        return RedisBroker(url)  # type: ignore[no-any-return]
+        return RedisBroker(url)
     raise ValueError(
         f"HOSTSTAND_BROKER_URL: unsupported scheme {scheme!r} (use memory:// or redis://)"
     )

@@ -42,6 +42,7 @@ class Room:
     """The devices of one restaurant on this instance, and how far they have been sent."""
 
     __slots__ = (
+        "behind",
         "connections",
         "failed",
         "filling",
@@ -58,6 +59,7 @@ class Room:
         self.connections: set[Connection] = set()
         self.pending: dict[int, Envelope] = {}
         self.filling = False
+        self.behind = -1  # the log's seq the poller saw while a fill was running
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -349,13 +351,14 @@ class Hub:
     async def _fill(self, room: Room, up_to: int) -> None:
         progressed = False
         try:
-            while room.seq < up_to:
+            # The poller may find the log further ahead while this runs: go on to there too.
+            while room.seq < (target := max(up_to, room.behind)):
                 async with self.ctx.db.read() as db:
                     rows = await event_log.read(
                         db,
                         restaurant_id=room.restaurant_id,
                         after=room.seq,
-                        up_to=up_to,
+                        up_to=target,
                         limit=self.ctx.settings.replay_page_size,
                     )
                 if not rows or rows[0].seq != room.seq + 1:
@@ -376,9 +379,14 @@ class Hub:
     # ---- polling the log ---------------------------------------------------------------
 
     async def _poll_forever(self) -> None:
+        # A fixed rate, not a fixed pause: a slow poll must not stretch the delivery bound
+        # (a lost publish reaches devices within one interval plus one poll).
         interval = self.ctx.settings.log_poll_interval_seconds
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
         while True:
-            await asyncio.sleep(interval)
+            next_tick = max(next_tick + interval, loop.time())
+            await asyncio.sleep(next_tick - loop.time())
             try:
                 await self.poll_once()
             except Exception:
@@ -399,8 +407,11 @@ class Hub:
             latest = seqs.get(room.restaurant_id)
             if latest is None:
                 self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
-            elif latest > room.seq and not room.filling:
-                self._start_fill(room, up_to=latest, reason="poll")
+            elif latest > room.seq:
+                if room.filling:
+                    room.behind = max(room.behind, latest)
+                else:
+                    self._start_fill(room, up_to=latest, reason="poll")
         for token_id in revoked:
             self.close_token(token_id)
 
