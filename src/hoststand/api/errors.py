@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from hoststand.api.responses import JSON
-from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.services.authentication import RateLimited
 from hoststand.services.transaction import Replayed
 
@@ -34,6 +34,9 @@ STATUS: dict[str, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
 }
 CONFLICT_STATUS = 409  # every other refusal is a conflict with the current state
+
+# Where FastAPI says a failing input was; clients know their fields without it.
+REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
 
 HTTP_CODES = {
     400: ErrorCode.VALIDATION_ERROR,
@@ -56,6 +59,11 @@ def status_for(code: str) -> int:
 
 def _domain_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, DomainError)
+    return refusal(exc)
+
+
+def refusal(exc: DomainError) -> JSON:
+    """The response for a DomainError: its code's status and the error envelope."""
     headers: dict[str, str] = {}
     if exc.code == ErrorCode.UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="hoststand"'
@@ -70,18 +78,33 @@ def _replayed(_: Request, exc: Exception) -> JSON:
     return JSON(stored.body.encode(), stored.status_code, {"Idempotent-Replayed": "true"})
 
 
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in REQUEST_PARTS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
 def _validation_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
-    details = []
-    invalid_json = False
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-        invalid_json = invalid_json or err.get("type") == "json_invalid"
-        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
-    if invalid_json:
-        return JSON(
-            error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details), 422
-        )
+    errors = exc.errors()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("path",) and len(loc) > 1:
+            # A path id that cannot exist names nothing: the same answer as an unknown id.
+            kind = str(loc[1]).removesuffix("_id")
+            return refusal(not_found(kind, str(err.get("input"))[:100]))
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            details = [{"field": "body", "message": f"{reason}{where}"}]
+            return JSON(
+                error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details),
+                422,
+            )
+    details = [
+        {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in errors
+    ]
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 

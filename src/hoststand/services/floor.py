@@ -12,6 +12,7 @@ from hoststand.domain.entities import Table, new_id
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.events import GuestAction, TableAction
 from hoststand.domain.status import TableStatus, check_table_transition
+from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import TableCreate, TableUpdate
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
@@ -94,6 +95,7 @@ async def page(
     """The restaurant's tables, optionally by status."""
     principal.require(restaurant_id, Permission.READ)
     async with ctx.db.read() as conn:
+        await restaurant_service.load(conn, restaurant_id)
         return await floor.page(
             conn, restaurant_id=restaurant_id, limit=limit, cursor=cursor, status=status
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.bus import Envelope
 from hoststand.domain.access import Permission, Principal
@@ -21,6 +22,14 @@ from hoststand.store.idempotency import StoredResponse
 
 # Restaurant ids derived from an Idempotency-Key, so that a retried create finds its restaurant.
 IDEMPOTENT_CREATE_NAMESPACE = uuid.UUID("6f1c1f0e-6d0b-4a5e-9c43-1c2b4d7f0a11")
+
+
+async def load(conn: AsyncConnection, restaurant_id: uuid.UUID) -> Restaurant:
+    """The restaurant, or not_found."""
+    restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
+    if restaurant is None:
+        raise not_found("restaurant", restaurant_id)
+    return restaurant
 
 
 def _require_admin(principal: Principal) -> None:
@@ -86,10 +95,7 @@ async def get(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.
     """One restaurant the principal may see."""
     principal.require(restaurant_id, Permission.READ)
     async with ctx.db.read() as conn:
-        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
-    if restaurant is None:
-        raise not_found("restaurant", restaurant_id)
-    return restaurant
+        return await load(conn, restaurant_id)
 
 
 async def page(
