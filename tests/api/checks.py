@@ -38,7 +38,8 @@ def timestamps_in(value: Any) -> list[str]:
     found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, str) and (key.endswith(TIMESTAMP_SUFFIXES) or key in TIMESTAMP_KEYS):
+            is_time = key.endswith(TIMESTAMP_SUFFIXES) or key in TIMESTAMP_KEYS
+            if is_time and isinstance(item, str):
                 found.append(item)
             else:
                 found.extend(timestamps_in(item))

@@ -9,9 +9,7 @@ from tests.conftest import Api, Restaurant
 
 UNKNOWN = "11111111-2222-4333-8444-555555555555"
 # ["2025-01-01T00:00:00", UNKNOWN]: a well-formed cursor but for a time without a zone
-NAIVE_CURSOR = (
-    "WyIyMDI1LTAxLTAxVDAwOjAwOjAwIiwiMTExMTExMTEtMjIyMi00MzMzLTg0NDQtNTU1NTU1NTU1NTU1Il0"
-)
+NAIVE_CURSOR = "WyIyMDI1LTAxLTAxVDAwOjAwOjAwIiwiMTExMTExMTEtMjIyMi00MzMzLTg0NDQtNTU1NTU1NTU1NTU1Il0"
 
 
 async def test_a_restaurant_is_created_with_defaults_and_an_etag(api: Api) -> None:
@@ -64,7 +62,10 @@ async def test_invalid_restaurant_fields_are_named(api: Api) -> None:
         ({"name": "A", "timezone": "localtime"}, {"timezone"}),
         ({"name": "A", "stars": 3}, {"stars"}),
         ({"name": "A", "id": "not-a-uuid"}, {"id"}),
-        ({"name": "A", "turn_times": [{"max_party_size": 2, "minutes": 1}]}, {"turn_times.0.minutes"}),
+        (
+            {"name": "A", "turn_times": [{"max_party_size": 2, "minutes": 1}]},
+            {"turn_times.0.minutes"},
+        ),
         ({"name": 42, "timezone": 7}, {"name", "timezone"}),
     ]
     for body, fields in cases:
