@@ -21,7 +21,10 @@ from hoststand.services.commands import RestaurantCreate, TokenCreate
 from hoststand.services.context import ServiceContext
 
 app = typer.Typer(
-    help="hoststand: the real-time backend for restaurant host stands.", no_args_is_help=True
+    help="hoststand: the real-time backend for restaurant host stands.",
+    no_args_is_help=True,
+    # Locals in a traceback would print the database URL, password included.
+    pretty_exceptions_show_locals=False,
 )
 restaurant_app = typer.Typer(help="Manage restaurants.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -41,9 +44,20 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from hoststand.store import migrate
 
-    migrate.upgrade(settings.database_url, schema=settings.database_schema)
+    try:
+        migrate.upgrade(settings.database_url, schema=settings.database_schema)
+    except (OSError, DBAPIError) as exc:
+        reason = str(exc).splitlines()[0]
+        typer.secho(
+            f"hoststand: cannot migrate the database of HOSTSTAND_DATABASE_URL: {reason}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
