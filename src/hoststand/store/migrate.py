@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, make_url
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+ALEMBIC_VERSION = sa.table("alembic_version", sa.column("version_num", sa.String))
 
 
 def alembic_config(url: str, *, schema: str | None = None) -> Config:
@@ -31,7 +32,7 @@ def upgrade(url: str, *, schema: str | None = None) -> None:
 
 def head_revision() -> str | None:
     """The newest migration shipped with this version."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return _shipped()[0]
 
 
 @functools.cache
@@ -41,7 +42,10 @@ def _shipped() -> tuple[str | None, frozenset[str]]:
 
 
 def _revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    # Plain SQL rather than Alembic's MigrationContext, which logs on every /readyz probe.
+    if not sa.inspect(conn).has_table(ALEMBIC_VERSION.name):
+        return None
+    return conn.execute(sa.select(ALEMBIC_VERSION.c.version_num)).scalar()
 
 
 async def schema_state(conn: AsyncConnection) -> str:
@@ -57,14 +61,3 @@ async def schema_state(conn: AsyncConnection) -> str:
     if current != head and current in known:
         return f"at revision {current}, {head} is pending: run `hoststand migrate`"
     return "ok"
-
-
-def current_revision(url: str) -> str | None:
-    """The revision the database is at (sync driver; for diagnostics)."""
-    sync_url = make_url(url).set(drivername=make_url(url).get_backend_name())
-    engine = create_engine(sync_url)
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        engine.dispose()
