@@ -30,6 +30,10 @@ def failing_fields(response: httpx.Response) -> set[str]:
     """The fields a 422 validation_error names in its details."""
     error = expect_error(response, 422, "validation_error")
     assert isinstance(error["details"], list), error
+    for detail in error["details"]:
+        assert set(detail) == {"field", "message"}, detail
+        assert detail["message"], detail
+        assert not detail["message"].startswith("Value error"), detail
     return {d["field"] for d in error["details"]}
 
 

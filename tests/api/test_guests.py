@@ -88,6 +88,27 @@ async def test_invalid_guests_are_refused_with_the_failing_fields(restaurant: Re
         ({"name": "A", "party_size": 2, "tags": [f"t{n}" for n in range(21)]}, {"tags"}),
         ({"name": "A", "party_size": 2, "notes": "x" * 2001}, {"notes"}),
         ({"name": "A", "party_size": 2, "status": "seated"}, {"status"}),
+        ({"name": "A\u0000", "party_size": 2}, {"name"}),
+        ({"name": "A", "party_size": 2, "notes": "nul \u0000"}, {"notes"}),
+        ({"name": "A", "party_size": 2, "tags": ["\u0000"]}, {"tags"}),
+        (
+            {
+                "name": "A",
+                "party_size": 2,
+                "kind": "reservation",
+                "reserved_for": "9999-12-31T23:00Z",
+            },
+            {"reserved_for"},  # an overflow (500) when its end was computed, before
+        ),
+        (
+            {
+                "name": "A",
+                "party_size": 2,
+                "kind": "reservation",
+                "reserved_for": "1999-12-31T23:00Z",
+            },
+            {"reserved_for"},
+        ),
     ]
     for body, fields in cases:
         response = await restaurant.api.request("POST", f"{restaurant.path}/guests", json=body)
@@ -156,6 +177,8 @@ async def test_guests_are_filtered_by_one_or_several_statuses_and_by_kind(
         ({"kind": "vip"}, "kind"),
         ({"day": "2025-13-01"}, "day"),
         ({"day": "yesterday"}, "day"),
+        ({"day": "9999-12-31"}, "day"),  # a dropped connection (overflow), before
+        ({"day": "0001-01-01"}, "day"),
         ({"limit": 0}, "limit"),
         ({"cursor": "e30"}, "cursor"),  # "{}"
     ]:

@@ -67,6 +67,7 @@ async def test_invalid_restaurant_fields_are_named(api: Api) -> None:
             {"turn_times.0.minutes"},
         ),
         ({"name": 42, "timezone": 7}, {"name", "timezone"}),
+        ({"name": "Nul\u0000Bistro"}, {"name"}),  # PostgreSQL cannot store NUL: a 500 before
     ]
     for body, fields in cases:
         response = await api.request("POST", "restaurants", json=body)

@@ -53,6 +53,8 @@ async def test_invalid_tables_are_refused_with_the_failing_fields(restaurant: Re
         ({"label": "A", "capacity": 2, "status": "broken"}, {"status"}),
         ({"label": "A", "capacity": 2, "seats": 2}, {"seats"}),
         ({"label": "A", "capacity": 2, "x": "left"}, {"x"}),
+        ({"label": "A\u0000", "capacity": 2}, {"label"}),
+        ({"label": "A", "capacity": 2, "section": "\u0000"}, {"section"}),
     ]
     for body, fields in cases:
         response = await restaurant.api.request("POST", f"{restaurant.path}/tables", json=body)
@@ -184,9 +186,12 @@ async def test_invalid_table_changes_are_refused_and_change_nothing(
     restaurant: Restaurant,
 ) -> None:
     await restaurant.table("Taken")
-    table = await restaurant.table("Mine", capacity=4)
+    table = await restaurant.table("Mine", capacity=4, min_capacity=2)
     path = f"{restaurant.path}/tables/{table['id']}"
     for body, fields in [
+        ({"capacity": 1}, {"capacity"}),
+        ({"capacity": 3, "min_capacity": 4}, {"capacity", "min_capacity"}),
+        ({"label": "Mine\u0000"}, {"label"}),
         ({"label": None}, {"label"}),
         ({"capacity": None}, {"capacity"}),
         ({"capacity": 0}, {"capacity"}),

@@ -85,6 +85,11 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(err: Any) -> str:
+    # pydantic prefixes the messages of our own validators; clients need only the sentence.
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def _validation_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -102,9 +107,7 @@ def _validation_error(_: Request, exc: Exception) -> JSON:
                 error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details),
                 422,
             )
-    details = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in errors
-    ]
+    details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in errors]
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 

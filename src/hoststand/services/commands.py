@@ -10,6 +10,7 @@ import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hoststand.domain.access import Role
+from hoststand.domain.clock import EARLIEST, LATEST
 from hoststand.domain.entities import validate_timezone
 from hoststand.domain.errors import DomainError
 from hoststand.domain.status import GuestKind, GuestStatus, TableStatus
@@ -28,8 +29,12 @@ def _e164(value: str | None) -> str | None:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise ValueError("a time needs a zone, e.g. 2025-09-01T19:30:00Z")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must be in the years {EARLIEST.year} to {LATEST.year - 1}")
     return value
 
 
@@ -45,6 +50,14 @@ def _tags(value: list[str]) -> list[str]:
     if any(not t for t in cleaned):
         raise ValueError("tags must not be empty")
     return list(dict.fromkeys(cleaned))
+
+
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 def _reservation_only(value: object, info: ValidationInfo) -> object:
@@ -65,9 +78,17 @@ PartySize = Annotated[int, Field(ge=1, le=500)]
 
 
 class Command(BaseModel):
-    """Refuses unknown fields, trims strings."""
+    """Refuses unknown fields and NUL characters, trims strings."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it on every database alike.
+        if _contains_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
     def given(self) -> dict[str, Any]:
         """Only the fields the client actually sent (for partial updates)."""

@@ -107,6 +107,17 @@ def _permission_for(command: TableUpdate) -> Permission:
     )
 
 
+def _check_sizes(table: Table, given: dict[str, object]) -> None:
+    if table.min_capacity <= table.capacity:
+        return
+    sent = [f for f in ("capacity", "min_capacity") if f in given]
+    raise DomainError(
+        ErrorCode.VALIDATION_ERROR,
+        f"min_capacity ({table.min_capacity}) must not exceed capacity ({table.capacity})",
+        [{"field": f, "message": "min_capacity would exceed capacity"} for f in sent],
+    )
+
+
 async def update(
     ctx: ServiceContext,
     *,
@@ -135,12 +146,7 @@ async def update(
             check_table_transition(table.status, command.status)
         for name, value in given.items():
             setattr(table, name, value)
-        if table.min_capacity > table.capacity:
-            raise DomainError(
-                ErrorCode.VALIDATION_ERROR,
-                "min_capacity must not exceed capacity",
-                [{"field": "min_capacity", "message": "exceeds capacity"}],
-            )
+        _check_sizes(table, given)
         table.version += 1
         table.updated_at = tx.now
         await floor.update(tx.conn, table=table)
