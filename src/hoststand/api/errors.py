@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hoststand.api.responses import JSON
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
@@ -126,9 +127,36 @@ def _integrity_error(_: Request, exc: Exception) -> JSON:
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSON:
-    log.exception("unhandled error", exc_info=exc)
-    return JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+class UnexpectedErrors:
+    """Answers any other exception of an HTTP request with a JSON 500.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then closes the
+    keep-alive connection that the client may already be sending its next request on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; turn an exception into a 500 unless the answer has begun."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise
+            response = JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -138,4 +166,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(UnexpectedErrors)
