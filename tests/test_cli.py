@@ -138,3 +138,28 @@ def test_serve_with_no_migrate_leaves_the_schema_alone(tmp_path: Path) -> None:
         server.stop()
     assert "alembic_version" not in _table_names(database)
     assert not SCHEMA_TABLES & _table_names(database)
+
+
+def test_restaurant_create_prints_an_id_and_an_owner_token(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "admin.db"))
+    assert hoststand("migrate", cwd=tmp_path, env=env).returncode == 0
+    done = hoststand(
+        "restaurant", "create", "Chez CLI", "--timezone", "Europe/Paris", cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"restaurant id: [0-9a-f-]{36}\nowner token:   hs_\S+", done.stdout)
+    rows = _query(tmp_path / "admin.db", "SELECT name, timezone FROM restaurants")
+    assert rows == [("Chez CLI", "Europe/Paris")]
+    refused = hoststand(
+        "restaurant", "create", "Nowhere", "--timezone", "Mars/Base", cwd=tmp_path, env=env
+    )
+    assert refused.returncode == 2
+    assert "timezone" in refused.stderr
+
+
+def test_a_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "empty.db"))
+    done = hoststand("restaurant", "create", "Too early", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "hoststand migrate" in done.stderr
+    assert "Traceback" not in done.stderr
