@@ -196,7 +196,8 @@ async def test_guests_are_filtered_by_day_in_the_restaurants_time_zone(api: Api)
         "Earlier", kind="reservation", reserved_for="2025-09-01T06:00:00Z"
     )
     walk_in = await restaurant.guest("Walk-in")
-    today = datetime.now(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    joined = datetime.fromisoformat(walk_in["joined_at"].replace("Z", "+00:00"))
+    today = joined.astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat()
     for day, expected in [
         ("2025-09-01", [late_on_the_first]),
         ("2025-08-31", [on_the_31st]),

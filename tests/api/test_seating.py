@@ -18,20 +18,25 @@ class Floor:
         self.api = restaurant.client("host")
 
     def table_path(self, table: dict[str, Any]) -> str:
+        """The API path of a table."""
         return f"{self.restaurant.path}/tables/{table['id']}"
 
     def guest_path(self, guest: dict[str, Any]) -> str:
+        """The API path of a guest."""
         return f"{self.restaurant.path}/guests/{guest['id']}"
 
     async def assign(self, table: dict[str, Any], guest: dict[str, Any], **extra: Any) -> Any:
+        """POST .../assign, as a host."""
         return await self.api.request(
             "POST", f"{self.table_path(table)}/assign", json={"guest_id": guest["id"], **extra}
         )
 
     async def release(self, table: dict[str, Any]) -> Any:
+        """POST .../release, as a host."""
         return await self.api.request("POST", f"{self.table_path(table)}/release")
 
     async def state(self, table: dict[str, Any], guest: dict[str, Any]) -> tuple[Any, Any]:
+        """The table and the guest as the API shows them now."""
         return (
             await self.api.ok("GET", self.table_path(table)),
             await self.api.ok("GET", self.guest_path(guest)),
