@@ -50,6 +50,7 @@ def test_migrate_reports_an_unreachable_database_without_a_traceback(tmp_path: P
     done = hoststand("migrate", cwd=tmp_path, env=env)
     assert done.returncode == 1
     assert "cannot migrate the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert "does not exist" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,7 +27,19 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
 
 def upgrade(url: str, *, schema: str | None = None) -> None:
     """Bring the database to the newest schema. Blocking: call before the event loop runs."""
+    _check_sqlite_directory(url)
     command.upgrade(alembic_config(url, schema=schema), "head")
+
+
+def _check_sqlite_directory(url: str) -> None:
+    # Said plainly up front; a failed aiosqlite connect also races its worker thread against
+    # the closing event loop and prints a stray traceback (aiosqlite 0.22).
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    directory = Path(parsed.database).parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"the directory {directory} of the SQLite file does not exist")
 
 
 def head_revision() -> str | None:
