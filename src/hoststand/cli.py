@@ -12,17 +12,21 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from hoststand.config import Settings, SettingsError, load_settings
 from hoststand.domain.access import Principal, Role
-from hoststand.domain.errors import DomainError
+from hoststand.domain.errors import DomainError, not_found
 from hoststand.services import demo as demo_service
 from hoststand.services import restaurants, tokens
 from hoststand.services.commands import RestaurantCreate, TokenCreate
 from hoststand.services.context import ServiceContext
 
 app = typer.Typer(
-    help="hoststand: the real-time backend for restaurant host stands.", no_args_is_help=True
+    help="hoststand: the real-time backend for restaurant host stands.",
+    no_args_is_help=True,
+    # Locals in a traceback would print the database URL, password included.
+    pretty_exceptions_show_locals=False,
 )
 restaurant_app = typer.Typer(help="Manage restaurants.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -41,10 +45,24 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _database_failed(doing: str, exc: Exception, hint: str = "") -> typer.Exit:
+    # The first line says what went wrong; the rest is SQLAlchemy's boilerplate.
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    typer.secho(
+        f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: {reason}{hint}",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    return typer.Exit(1)
+
+
 def _migrate(settings: Settings) -> None:
     from hoststand.store import migrate
 
-    migrate.upgrade(settings.database_url, schema=settings.database_schema)
+    try:
+        migrate.upgrade(settings.database_url, schema=settings.database_schema)
+    except (OSError, DBAPIError) as exc:
+        raise _database_failed("migrate", exc) from None
 
 
 def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
@@ -71,6 +89,9 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+    except (OSError, DBAPIError) as exc:
+        hint = " (is it migrated? run `hoststand migrate`)"
+        raise _database_failed("use", exc, hint) from None
 
 
 @app.command()
@@ -207,7 +228,7 @@ def token_revoke(token_id: uuid.UUID) -> None:
     async def work(ctx: ServiceContext) -> None:
         restaurant_id = await tokens.find_restaurant(ctx, token_id=token_id)
         if restaurant_id is None:
-            raise DomainError("not_found", f"token {token_id} not found")
+            raise not_found("token", token_id)
         await tokens.revoke(ctx, principal=CLI, restaurant_id=restaurant_id, token_id=token_id)
 
     _run(settings, work)

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 MIN_ADMIN_TOKEN_LENGTH = 32
 WEAK_ADMIN_TOKENS = {"admin", "secret", "changeme", "password", "hoststand", "token"}
+# The async drivers hoststand runs on, and the plain schemes hosting platforms hand out.
+DATABASE_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
+BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
 
 
 class SettingsError(Exception):
@@ -75,6 +95,33 @@ class Settings(BaseSettings):
         description="Testing only: SIGKILL this process right after a commit, before publish.",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Never echo the URL: it may carry a password.
+        scheme, separator, rest = value.partition("://")
+        driver = DATABASE_DRIVERS.get(scheme.lower())
+        if not separator or driver is None:
+            raise ValueError(f"not a database URL hoststand supports: {DATABASE_URL_HINT}")
+        try:
+            make_url(f"{driver}://{rest}")
+        except ArgumentError:
+            raise ValueError(f"not a valid database URL: {DATABASE_URL_HINT}") from None
+        return f"{driver}://{rest}"
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme.lower() not in BROKER_SCHEMES:
+            raise ValueError("unsupported broker: use memory:// or redis://host:6379/0")
+        return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lowercase(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
     @property
     def idempotency_ttl(self) -> timedelta:
         """How long a response is kept for retries with the same Idempotency-Key."""
@@ -135,9 +182,14 @@ def describe_errors(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = err.get("loc") or ()
-        name = f"HOSTSTAND_{str(loc[0]).upper()}" if loc else "settings"
         message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        if loc and loc[0] == "port":
-            name = "HOSTSTAND_PORT (or PORT)"
-        lines.append(f"{name}: {message}" if loc else message)
+        lines.append(f"{variable_name(str(loc[0]))}: {message}" if loc else message)
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def variable_name(field: str) -> str:
+    """The environment variable a setting was read from, e.g. HOSTSTAND_LOG_LEVEL."""
+    field = field.lower().removeprefix("hoststand_")
+    if field == "port" and "HOSTSTAND_PORT" not in os.environ and "PORT" in os.environ:
+        return "PORT"  # the PaaS variable, read only when HOSTSTAND_PORT is not set
+    return f"HOSTSTAND_{field.upper()}"

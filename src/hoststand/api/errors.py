@@ -12,9 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hoststand.api.responses import JSON, etag
-from hoststand.domain.errors import DomainError, ErrorCode
+from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.services.authentication import RateLimited
 from hoststand.services.transaction import Replayed
 
@@ -34,6 +35,9 @@ STATUS: dict[str, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
 }
 CONFLICT_STATUS = 409  # every other refusal is a conflict with the current state
+
+# Where FastAPI says a failing input was; clients know their fields without it.
+REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
 
 HTTP_CODES = {
     400: ErrorCode.VALIDATION_ERROR,
@@ -56,6 +60,11 @@ def status_for(code: str) -> int:
 
 def _domain_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, DomainError)
+    return refusal(exc)
+
+
+def refusal(exc: DomainError) -> JSON:
+    """The response for a DomainError: its code's status and the error envelope."""
     headers: dict[str, str] = {}
     if exc.code == ErrorCode.UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="hoststand"'
@@ -73,18 +82,36 @@ def _replayed(_: Request, exc: Exception) -> JSON:
     return JSON(stored.body.encode(), stored.status_code, headers)
 
 
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in REQUEST_PARTS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _message(err: Any) -> str:
+    # pydantic prefixes the messages of our own validators; clients need only the sentence.
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def _validation_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
-    details = []
-    invalid_json = False
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-        invalid_json = invalid_json or err.get("type") == "json_invalid"
-        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
-    if invalid_json:
-        return JSON(
-            error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details), 422
-        )
+    errors = exc.errors()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("path",) and len(loc) > 1:
+            # A path id that cannot exist names nothing: the same answer as an unknown id.
+            kind = str(loc[1]).removesuffix("_id")
+            return refusal(not_found(kind, str(err.get("input"))[:100]))
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            details = [{"field": "body", "message": f"{reason}{where}"}]
+            return JSON(
+                error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details),
+                422,
+            )
+    details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in errors]
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 
@@ -103,9 +130,36 @@ def _integrity_error(_: Request, exc: Exception) -> JSON:
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSON:
-    log.exception("unhandled error", exc_info=exc)
-    return JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+class UnexpectedErrors:
+    """Answers any other exception of an HTTP request with a JSON 500.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then closes the
+    keep-alive connection that the client may already be sending its next request on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; turn an exception into a 500 unless the answer has begun."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise
+            response = JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -115,4 +169,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(UnexpectedErrors)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 WIRE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# The times clients may give: wide enough for any booking, and far from datetime's limits, which
+# adding a duration or changing the time zone would otherwise overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:

@@ -31,8 +31,13 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             created_at, ident = orjson.loads(raw)
-            return cls(datetime.fromisoformat(created_at), uuid.UUID(ident))
-        except (ValueError, TypeError, orjson.JSONDecodeError):
+            if not isinstance(created_at, str) or not isinstance(ident, str):
+                raise ValueError("not a cursor")
+            when = datetime.fromisoformat(created_at)
+            if when.tzinfo is None:  # ours always carry their zone; the store refuses naive ones
+                raise ValueError("not a cursor")
+            return cls(when, uuid.UUID(ident))
+        except (ValueError, TypeError):
             raise DomainError(
                 ErrorCode.VALIDATION_ERROR,
                 "invalid cursor: pass back the next_cursor of a previous page",

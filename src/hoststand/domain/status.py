@@ -88,6 +88,8 @@ def check_guest_transition(
     kind: GuestKind, current: GuestStatus, target: GuestStatus, *, via_seating: bool = False
 ) -> None:
     """Raise invalid_transition unless `current -> target` is allowed for a guest of `kind`."""
+    if current == target and via_seating and target is G.SEATED:
+        raise _refuse("guest", current, target, ": already seated, release that table first")
     if current == target:
         return
     if target in SEATING_ONLY_GUEST and not via_seating:

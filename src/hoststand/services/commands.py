@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hoststand.domain.access import Role
+from hoststand.domain.clock import EARLIEST, LATEST
 from hoststand.domain.entities import validate_timezone
 from hoststand.domain.errors import DomainError
 from hoststand.domain.status import GuestKind, GuestStatus, TableStatus
@@ -28,8 +29,12 @@ def _e164(value: str | None) -> str | None:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise ValueError("a time needs a zone, e.g. 2025-09-01T19:30:00Z")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must be in the years {EARLIEST.year} to {LATEST.year - 1}")
     return value
 
 
@@ -47,6 +52,20 @@ def _tags(value: list[str]) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def _reservation_only(value: object, info: ValidationInfo) -> object:
+    if value is not None and info.data.get("kind") is GuestKind.WALK_IN:
+        raise ValueError(f"{info.field_name} is for reservations (kind)")
+    return value
+
+
 Phone = Annotated[str | None, AfterValidator(_e164)]
 AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -59,9 +78,17 @@ PartySize = Annotated[int, Field(ge=1, le=500)]
 
 
 class Command(BaseModel):
-    """Refuses unknown fields, trims strings."""
+    """Refuses unknown fields and NUL characters, trims strings."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it on every database alike.
+        if _contains_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
     def given(self) -> dict[str, Any]:
         """Only the fields the client actually sent (for partial updates)."""
@@ -91,6 +118,13 @@ class RestaurantUpdate(Command):
     timezone: TimeZone | None = None
     turn_times: list[TurnTime] | None = Field(None, max_length=20)
 
+    @field_validator("name", "timezone")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
 
 class TableCreate(Command):
     """A new table on the floor."""
@@ -104,13 +138,20 @@ class TableCreate(Command):
     y: float | None = Field(None, ge=-1e6, le=1e6)
     status: TableStatus = TableStatus.AVAILABLE
 
-    @model_validator(mode="after")
-    def _sizes(self) -> TableCreate:
-        if self.min_capacity > self.capacity:
+    @field_validator("min_capacity")
+    @classmethod
+    def _not_above_capacity(cls, value: int, info: ValidationInfo) -> int:
+        capacity = info.data.get("capacity")
+        if capacity is not None and value > capacity:
             raise ValueError("min_capacity must not exceed capacity")
-        if self.status is TableStatus.OCCUPIED:
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _not_occupied(cls, value: TableStatus) -> TableStatus:
+        if value is TableStatus.OCCUPIED:
             raise ValueError("a new table cannot be occupied: seat a guest with assign")
-        return self
+        return value
 
 
 class TableUpdate(Command):
@@ -140,20 +181,25 @@ class GuestCreate(Command):
     party_size: PartySize
     phone: Phone = None
     kind: GuestKind = GuestKind.WALK_IN
-    reserved_for: AwareDatetime = None
+    # Checked even when absent: a reservation without one is named as the failing field.
+    reserved_for: AwareDatetime = Field(None, validate_default=True)
     duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
     held_table_id: uuid.UUID | None = None
     quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
     notes: str | None = Field(None, max_length=2000)
     tags: Tags = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _reservation_fields(self) -> GuestCreate:
-        if self.kind is GuestKind.RESERVATION and self.reserved_for is None:
+    @field_validator("reserved_for")
+    @classmethod
+    def _reservations_need_a_time(cls, value: datetime | None, info: ValidationInfo) -> object:
+        if value is None and info.data.get("kind") is GuestKind.RESERVATION:
             raise ValueError("a reservation needs reserved_for")
-        if self.kind is GuestKind.WALK_IN and (self.reserved_for or self.held_table_id):
-            raise ValueError("reserved_for and held_table_id are for reservations (kind)")
-        return self
+        return _reservation_only(value, info)
+
+    @field_validator("duration_minutes", "held_table_id")
+    @classmethod
+    def _reservation_only_field(cls, value: object, info: ValidationInfo) -> object:
+        return _reservation_only(value, info)
 
 
 class GuestUpdate(Command):

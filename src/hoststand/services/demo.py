@@ -50,8 +50,10 @@ async def ensure_demo(ctx: ServiceContext, *, principal: Principal) -> Demo:
         restaurant = await restaurants.get(
             ctx, principal=principal, restaurant_id=DEMO_RESTAURANT_ID
         )
+    # A run interrupted half-way is completed by the next one; guests come only once.
+    await _furnish_tables(ctx, principal, restaurant.id)
     if created:
-        await _furnish(ctx, principal, restaurant.id)
+        await _add_guests(ctx, principal, restaurant.id)
     token = await tokens.create(
         ctx,
         principal=principal,
@@ -61,14 +63,25 @@ async def ensure_demo(ctx: ServiceContext, *, principal: Principal) -> Demo:
     return Demo(restaurant, created, token)
 
 
-async def _furnish(ctx: ServiceContext, principal: Principal, restaurant_id: uuid.UUID) -> None:
+async def _furnish_tables(
+    ctx: ServiceContext, principal: Principal, restaurant_id: uuid.UUID
+) -> None:
+    existing = await floor.page(
+        ctx, principal=principal, restaurant_id=restaurant_id, limit=500, cursor=None, status=None
+    )
+    labels = {table.label for table in existing}
     for label, capacity, section, x, y in DEMO_TABLES:
+        if label in labels:
+            continue
         await floor.create(
             ctx,
             principal=principal,
             restaurant_id=restaurant_id,
             command=TableCreate(label=label, capacity=capacity, section=section, x=x, y=y),
         )
+
+
+async def _add_guests(ctx: ServiceContext, principal: Principal, restaurant_id: uuid.UUID) -> None:
     for name, party, quote, tag in DEMO_GUESTS:
         await guests.create(
             ctx,

@@ -12,6 +12,7 @@ from hoststand.domain.entities import Table, new_id
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.events import GuestAction, TableAction
 from hoststand.domain.status import TableStatus, check_table_transition
+from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import TableCreate, TableUpdate
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
@@ -94,6 +95,7 @@ async def page(
     """The restaurant's tables, optionally by status."""
     principal.require(restaurant_id, Permission.READ)
     async with ctx.db.read() as conn:
+        await restaurant_service.load(conn, restaurant_id)
         return await floor.page(
             conn, restaurant_id=restaurant_id, limit=limit, cursor=cursor, status=status
         )
@@ -102,6 +104,17 @@ async def page(
 def _permission_for(command: TableUpdate) -> Permission:
     return (
         Permission.TABLE_STATUS if command.given().keys() <= {"status"} else Permission.MANAGE_FLOOR
+    )
+
+
+def _check_sizes(table: Table, given: dict[str, object]) -> None:
+    if table.min_capacity <= table.capacity:
+        return
+    sent = [f for f in ("capacity", "min_capacity") if f in given]
+    raise DomainError(
+        ErrorCode.VALIDATION_ERROR,
+        f"min_capacity ({table.min_capacity}) must not exceed capacity ({table.capacity})",
+        [{"field": f, "message": "min_capacity would exceed capacity"} for f in sent],
     )
 
 
@@ -133,12 +146,7 @@ async def update(
             check_table_transition(table.status, command.status)
         for name, value in given.items():
             setattr(table, name, value)
-        if table.min_capacity > table.capacity:
-            raise DomainError(
-                ErrorCode.VALIDATION_ERROR,
-                "min_capacity must not exceed capacity",
-                [{"field": "min_capacity", "message": "exceeds capacity"}],
-            )
+        _check_sizes(table, given)
         table.version += 1
         table.updated_at = tx.now
         await floor.update(tx.conn, table=table)

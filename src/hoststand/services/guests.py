@@ -22,11 +22,12 @@ from hoststand.domain.status import (
     check_guest_transition,
     initial_guest_status,
 )
+from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import GuestCreate, GuestUpdate
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
 from hoststand.services.versions import check_version
-from hoststand.store import floor, guests, restaurants
+from hoststand.store import floor, guests
 from hoststand.store.guests import GuestFilter
 
 RESERVATION_FIELDS = frozenset({"reserved_for", "duration_minutes", "held_table_id"})
@@ -238,11 +239,9 @@ async def page(
     """The restaurant's guests, by status, kind and day (in the restaurant's time zone)."""
     principal.require(restaurant_id, Permission.READ)
     async with ctx.db.read() as conn:
+        restaurant = await restaurant_service.load(conn, restaurant_id)
         where = GuestFilter(statuses=statuses, kind=kind)
         if day is not None:
-            restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
-            if restaurant is None:
-                raise not_found("restaurant", restaurant_id)
             start, end = day_bounds(day, restaurant.timezone)
             where = GuestFilter(statuses=statuses, kind=kind, day_start=start, day_end=end)
         return await guests.page(

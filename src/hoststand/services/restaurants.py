@@ -27,6 +27,14 @@ from hoststand.store.idempotency import StoredResponse
 IDEMPOTENT_CREATE_NAMESPACE = uuid.UUID("6f1c1f0e-6d0b-4a5e-9c43-1c2b4d7f0a11")
 
 
+async def load(conn: AsyncConnection, restaurant_id: uuid.UUID) -> Restaurant:
+    """The restaurant, or not_found."""
+    restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
+    if restaurant is None:
+        raise not_found("restaurant", restaurant_id)
+    return restaurant
+
+
 def _require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise DomainError(
@@ -111,10 +119,7 @@ async def get(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.
     """One restaurant the principal may see."""
     principal.require(restaurant_id, Permission.READ)
     async with ctx.db.read() as conn:
-        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id)
-    if restaurant is None:
-        raise not_found("restaurant", restaurant_id)
-    return restaurant
+        return await load(conn, restaurant_id)
 
 
 async def page(

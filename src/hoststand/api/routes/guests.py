@@ -18,6 +18,7 @@ from hoststand.api.deps import (
     ServicesDep,
 )
 from hoststand.api.models import ERRORS, GuestOut, GuestPage
+from hoststand.domain.clock import EARLIEST, LATEST
 from hoststand.domain.status import GuestKind, GuestStatus
 from hoststand.services import guests
 from hoststand.services.commands import GuestCreate, GuestUpdate
@@ -52,7 +53,12 @@ async def list_guests(
     ] = None,
     kind: GuestKind | None = None,
     day: Annotated[
-        date | None, Query(description="YYYY-MM-DD in the restaurant's time zone")
+        date | None,
+        Query(
+            description="YYYY-MM-DD in the restaurant's time zone",
+            ge=EARLIEST.date(),
+            lt=LATEST.date(),
+        ),
     ] = None,
 ) -> Response:
     """Guests in the order they joined, by status, kind and day."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from hoststand.api import responses
 from hoststand.api.deps import RuntimeDep
 from hoststand.metrics import CONTENT_TYPE_LATEST
+from hoststand.store import migrate
 
 router = APIRouter(tags=["health"])
 
@@ -19,16 +20,17 @@ async def healthz() -> Response:
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> Response:
-    """Ready when the database answers; `degraded` while the broker is unreachable."""
+    """Ready when the database answers and is migrated; `degraded` while the broker is down."""
     checks: dict[str, str] = {}
     try:
-        await runtime.ctx.db.ping()
-        checks["database"] = "ok"
+        async with runtime.ctx.db.read() as conn:
+            schema = await migrate.schema_state(conn)
+        checks["database"], checks["schema"] = "ok", schema
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     broker_ok = runtime.ctx.broker.healthy
     checks["broker"] = "ok" if broker_ok else "unreachable: events are read from the log"
-    if checks["database"] != "ok":
+    if checks["database"] != "ok" or checks.get("schema") != "ok":
         status, code = "unavailable", 503
     elif not runtime.hub.accepting:
         status, code = "shutting_down", 503

@@ -56,9 +56,17 @@ export class Api {
     return `restaurants/${this.restaurantId}${path}`;
   }
 
-  /** Restaurants this token may see (a restaurant's token sees exactly its own). */
-  restaurants() {
-    return this.request("GET", "restaurants");
+  /** Every restaurant this token may see, page after page (a restaurant's token: its own). */
+  async restaurants() {
+    const items = [];
+    let cursor = null;
+    do {
+      const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page = await this.request("GET", `restaurants?limit=500${query}`);
+      items.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return { items };
   }
 
   /** Restaurant, tables and guests as of `seq`. */

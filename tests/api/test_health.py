@@ -1,0 +1,89 @@
+"""Open routes (/healthz, /readyz, /docs) and the error body of requests no route answers."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.checks import expect_error
+from tests.conftest import Api, Backend, _create_schema
+from tests.servers import ThreadServer
+
+
+async def test_healthz_answers_without_a_token(api: Api) -> None:
+    response = await api.as_token(None).request("GET", "/healthz")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_a_reachable_migrated_database(api: Api) -> None:
+    response = await api.as_token(None).request("GET", "/readyz")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["schema"] == "ok"
+
+
+@pytest.fixture
+def empty_database(backend: Backend, tmp_path: Path) -> Iterator[dict[str, str | None]]:
+    """Settings of a database (a file, or a PostgreSQL schema) that was never migrated."""
+    if backend.name == "sqlite":
+        yield {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+        return
+    schema = f"hs_empty_{secrets.token_hex(4)}"
+    asyncio.run(_create_schema(backend.url, schema))
+    try:
+        yield {"database_schema": schema}
+    finally:
+        asyncio.run(_create_schema(backend.url, schema, drop=True))
+
+
+def test_readyz_refuses_traffic_until_the_database_is_migrated(
+    start_server: Callable[..., ThreadServer], empty_database: dict[str, str | None]
+) -> None:
+    server = start_server(**empty_database)
+    assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+    response = httpx.get(f"{server.base_url}/readyz")
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert "hoststand migrate" in body["checks"]["schema"]
+
+
+async def test_an_unknown_path_gets_the_error_body(api: Api) -> None:
+    for path in ("api/v1/nothing-here", "api/v2/restaurants", "restaurants"):
+        expect_error(await api.request("GET", f"/{path}"), 404, "not_found")
+
+
+async def test_an_unsupported_method_gets_the_error_body(api: Api) -> None:
+    expect_error(await api.request("PUT", "restaurants"), 405, "method_not_allowed")
+    expect_error(await api.request("DELETE", "/healthz"), 405, "method_not_allowed")
+
+
+async def test_the_openapi_page_lists_every_route(api: Api) -> None:
+    page = await api.as_token(None).request("GET", "/docs")
+    assert page.status_code == 200
+    assert "swagger" in page.text.lower()
+    schema = (await api.as_token(None).request("GET", "/openapi.json")).json()
+    base = "/api/v1/restaurants"
+    expected = {
+        base: {"get", "post"},
+        f"{base}/{{restaurant_id}}": {"get", "patch", "delete"},
+        f"{base}/{{restaurant_id}}/tables": {"get", "post"},
+        f"{base}/{{restaurant_id}}/tables/{{table_id}}": {"get", "patch", "delete"},
+        f"{base}/{{restaurant_id}}/tables/{{table_id}}/assign": {"post"},
+        f"{base}/{{restaurant_id}}/tables/{{table_id}}/release": {"post"},
+        f"{base}/{{restaurant_id}}/guests": {"get", "post"},
+        f"{base}/{{restaurant_id}}/guests/{{guest_id}}": {"get", "patch", "delete"},
+    }
+    for path, methods in expected.items():
+        assert set(schema["paths"][path]) >= methods, path

@@ -1,0 +1,65 @@
+"""Fixtures of the store tests: the test database opened directly, and rows to fill it with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from hoststand.domain.clock import utcnow
+from hoststand.domain.entities import Guest, Restaurant, Table
+from hoststand.domain.status import GuestKind, GuestStatus
+from hoststand.store import restaurants
+from hoststand.store.database import Database
+from tests.conftest import Backend
+
+
+@pytest.fixture
+async def database(backend: Backend) -> AsyncIterator[Database]:
+    """The migrated test database of the current backend, without any server in front."""
+    db = Database(backend.url, schema=backend.schema, pool_size=2)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def restaurant_id(database: Database) -> uuid.UUID:
+    """A restaurant inserted straight through the store."""
+    now = utcnow()
+    restaurant = Restaurant(
+        id=uuid.uuid4(), name="Store test", timezone="UTC", created_at=now, updated_at=now
+    )
+    async with database.write() as conn:
+        await restaurants.insert(conn, restaurant=restaurant)
+    return restaurant.id
+
+
+def a_table(restaurant_id: uuid.UUID, label: str, **fields: Any) -> Table:
+    """A table entity, not yet stored."""
+    now: datetime = fields.pop("created_at", utcnow())
+    return Table(
+        id=uuid.uuid4(),
+        restaurant_id=restaurant_id,
+        label=label,
+        capacity=4,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+
+
+def a_guest(restaurant_id: uuid.UUID, name: str, **fields: Any) -> Guest:
+    """A waiting walk-in entity (unless fields say otherwise), not yet stored."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "kind": GuestKind.WALK_IN,
+        "status": GuestStatus.WAITING,
+        "joined_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    return Guest(id=uuid.uuid4(), restaurant_id=restaurant_id, name=name, party_size=2, **values)

@@ -1,0 +1,50 @@
+"""The connection: SQLite in WAL mode with foreign keys enforced, cascades on both databases."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from hoststand.domain.status import GuestStatus
+from hoststand.store import floor, guests, restaurants
+from hoststand.store.database import Database
+from tests.conftest import Backend
+from tests.store.conftest import a_guest, a_table
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(sqlite_backend: Backend) -> None:
+    database = Database(sqlite_backend.url)
+    try:
+        async with database.read() as conn:
+            assert (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await database.close()
+
+
+async def test_a_table_of_an_unknown_restaurant_is_refused(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.write() as conn:
+            await floor.insert(conn, table=a_table(uuid.uuid4(), "Orphan"))
+
+
+async def test_deleting_a_restaurant_deletes_what_it_owns(
+    database: Database, restaurant_id: uuid.UUID
+) -> None:
+    table = a_table(restaurant_id, "1")
+    async with database.write() as conn:
+        await floor.insert(conn, table=table)
+        await guests.insert(
+            conn,
+            guest=a_guest(restaurant_id, "Seated", status=GuestStatus.SEATED, table_id=table.id),
+        )
+        await guests.insert(conn, guest=a_guest(restaurant_id, "Waiting"))
+    async with database.write() as conn:
+        await restaurants.delete(conn, restaurant_id=restaurant_id)
+    async with database.read() as conn:
+        assert await floor.page(conn, restaurant_id=restaurant_id, limit=None) == []
+        where = guests.GuestFilter()
+        assert await guests.page(conn, restaurant_id=restaurant_id, where=where, limit=None) == []

@@ -1,0 +1,166 @@
+"""The `hoststand` command, run as a child process: migrate, demo, and serve's migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hoststand.services.demo import DEMO_RESTAURANT_ID
+from hoststand.store import migrate
+from tests.commands import clean_env, hoststand, sqlite_url
+from tests.servers import ProcessServer
+
+SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
+
+
+def _query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _table_names(path: Path) -> set[str]:
+    return {str(name) for (name,) in _query(path, "SELECT name FROM sqlite_master")}
+
+
+def _revision(path: Path) -> str | None:
+    rows = _query(path, "SELECT version_num FROM alembic_version")
+    return str(rows[0][0]) if rows else None
+
+
+def test_migrate_creates_the_schema_in_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    done = hoststand("migrate", cwd=tmp_path, env=clean_env())
+    assert done.returncode == 0, done.stderr
+    assert "database is up to date" in done.stdout
+    database = tmp_path / "hoststand.db"  # the default HOSTSTAND_DATABASE_URL
+    assert _table_names(database) >= SCHEMA_TABLES
+    assert _revision(database) == migrate.head_revision()
+    assert _query(database, "PRAGMA journal_mode") == [("wal",)]
+    again = hoststand("migrate", cwd=tmp_path, env=clean_env())
+    assert again.returncode == 0, again.stderr
+    assert _revision(database) == migrate.head_revision()
+
+
+def test_migrate_reports_an_unreachable_database_without_a_traceback(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "no" / "such" / "dir.db"))
+    done = hoststand("migrate", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "cannot migrate the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+class DemoRun:
+    """What one `hoststand demo` printed."""
+
+    def __init__(self, stdout: str) -> None:
+        self.stdout = stdout
+        found = re.search(r"restaurant id : (\S+)", stdout)
+        token = re.search(r"host token    : (hs_\S+)", stdout)
+        assert found, stdout
+        assert token, stdout
+        self.restaurant_id = found.group(1)
+        self.token = token.group(1)
+
+
+def _demo(cwd: Path, env: dict[str, str]) -> DemoRun:
+    done = hoststand("demo", cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr
+    return DemoRun(done.stdout)
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a demo on its own SQLite file."""
+    return clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "demo.db"))
+
+
+def test_demo_is_idempotent_and_prints_working_tokens(
+    tmp_path: Path, demo_env: dict[str, str]
+) -> None:
+    first = _demo(tmp_path, demo_env)
+    second = _demo(tmp_path, demo_env)
+    assert '"Demo Bistro" (created)' in first.stdout
+    assert '"Demo Bistro" (already there)' in second.stdout
+    assert first.restaurant_id == second.restaurant_id == str(DEMO_RESTAURANT_ID)
+    assert first.token != second.token
+    assert _query(tmp_path / "demo.db", "SELECT count(*) FROM restaurants") == [(1,)]
+
+    server = ProcessServer(env=demo_env, log_path=tmp_path / "serve.log").start()
+    try:
+        for token in (first.token, second.token):
+            response = httpx.get(
+                f"{server.base_url}/api/v1/restaurants/{first.restaurant_id}/snapshot",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            snapshot = response.json()
+            assert len(snapshot["tables"]) == 12
+            assert len({t["label"] for t in snapshot["tables"]}) == 12
+            assert {t["section"] for t in snapshot["tables"]} == {"Main", "Patio"}
+            assert [g["status"] for g in snapshot["guests"]] == ["waiting"] * 3
+    finally:
+        server.stop()
+    assert first.token in first.stdout.split("Snapshot")[1]  # the curl line is ready to paste
+
+
+def test_serve_applies_pending_migrations_at_start(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.db"
+    server = ProcessServer(
+        env={"HOSTSTAND_DATABASE_URL": sqlite_url(database)}, log_path=tmp_path / "serve.log"
+    )
+    server.start(migrate=True)
+    try:
+        ready = httpx.get(f"{server.base_url}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["schema"] == "ok"
+    finally:
+        server.stop()
+    assert _revision(database) == migrate.head_revision()
+
+
+def test_serve_with_no_migrate_leaves_the_schema_alone(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.db"
+    server = ProcessServer(
+        env={"HOSTSTAND_DATABASE_URL": sqlite_url(database)}, log_path=tmp_path / "serve.log"
+    )
+    server.start(migrate=False)
+    try:
+        assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
+        ready = httpx.get(f"{server.base_url}/readyz", timeout=5)
+        assert ready.status_code == 503, ready.text
+        assert "hoststand migrate" in ready.json()["checks"]["schema"]
+    finally:
+        server.stop()
+    assert "alembic_version" not in _table_names(database)
+    assert not SCHEMA_TABLES & _table_names(database)
+
+
+def test_restaurant_create_prints_an_id_and_an_owner_token(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "admin.db"))
+    assert hoststand("migrate", cwd=tmp_path, env=env).returncode == 0
+    done = hoststand(
+        "restaurant", "create", "Chez CLI", "--timezone", "Europe/Paris", cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"restaurant id: [0-9a-f-]{36}\nowner token:   hs_\S+", done.stdout)
+    rows = _query(tmp_path / "admin.db", "SELECT name, timezone FROM restaurants")
+    assert rows == [("Chez CLI", "Europe/Paris")]
+    refused = hoststand(
+        "restaurant", "create", "Nowhere", "--timezone", "Mars/Base", cwd=tmp_path, env=env
+    )
+    assert refused.returncode == 2
+    assert "timezone" in refused.stderr
+
+
+def test_a_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "empty.db"))
+    done = hoststand("restaurant", "create", "Too early", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "hoststand migrate" in done.stderr
+    assert "Traceback" not in done.stderr
