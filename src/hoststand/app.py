@@ -9,9 +9,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from hoststand import __version__
 from hoststand.api import errors
+from hoststand.api.deps import AUTHENTICATED
 from hoststand.api.responses import JSON
 from hoststand.api.routes import guests, health, restaurants, sync, tables, tokens
 from hoststand.config import Settings, load_settings
@@ -57,12 +60,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=JSON,
     )
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[AUTHENTICATED])
     for module in (restaurants, tables, guests, sync, tokens):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_websocket_route("/realtime", realtime)
     if WEB.is_dir():
-        app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
+        app.mount("/", WebPage(directory=WEB, html=True), name="web")
     return app
+
+
+class WebPage(StaticFiles):
+    """The host-stand page: revalidated on every load, and allowed to talk to this server only."""
+
+    HEADERS = {
+        # A browser must not run an old module beside a new one after an upgrade.
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": (
+            "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "base-uri 'self'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+    }
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """The file, with the page's security and caching headers."""
+        response = await super().get_response(path, scope)
+        for name, value in self.HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

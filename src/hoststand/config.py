@@ -78,13 +78,12 @@ class Settings(BaseSettings):
     user_action_burst: int = Field(20, ge=1)
     replay_page_size: int = Field(500, ge=1)
     log_poll_interval_seconds: float = Field(
-        1.0, gt=0, description="How often hubs compare their restaurants with the event log."
+        0.5, gt=0, description="How often hubs compare their restaurants with the event log."
     )
 
     event_retention_days: float = Field(7.0, gt=0)
     prune_interval_seconds: float = Field(3600.0, gt=0)
     idempotency_ttl_hours: float = Field(24.0, gt=0)
-    idempotency_wait_seconds: float = Field(5.0, ge=0)
     reservation_warning_minutes: int = Field(30, ge=0)
     shutdown_timeout_seconds: float = Field(10.0, ge=0)
     forwarded_allow_ips: str | None = Field(

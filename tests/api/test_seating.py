@@ -149,8 +149,9 @@ async def test_a_seated_or_completed_guest_is_not_seated_again(restaurant: Resta
     guest = await restaurant.guest("Already")
     first, second = await restaurant.table("First"), await restaurant.table("Second")
     seated = (await floor.assign(first, guest)).json()
-    error = expect_error(await floor.assign(second, guest), 409, "invalid_transition")
-    assert error["details"] == {"from": "seated", "to": "seated"}
+    error = expect_error(await floor.assign(second, guest), 409, "guest_seated")
+    assert error["details"]["table_id"] == first["id"]
+    assert "release that table first" in error["message"]
     assert await floor.state(first, guest) == (seated["table"], seated["guest"])
     assert (await floor.api.ok("GET", floor.table_path(second))) == second
     await floor.release(first)

@@ -1,6 +1,6 @@
 """An instance dies between its commit and its publish: the event still reaches every device.
 
-The other instances' hubs poll the event log (every log_poll_interval_seconds, 1 s by default,
+The other instances' hubs poll the event log (every log_poll_interval_seconds, 0.5 s by default,
 which these instances keep) and fill what the broker never carried. The criterion is 2 s; the
 test allows 5 s so that a loaded CI machine does not fail it, and records the measured time.
 """

@@ -94,6 +94,9 @@ def _cursor(
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 ServicesDep = Annotated[ServiceContext, Depends(_services)]
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+# On the /api/v1 router itself, so that a route added later is authenticated by construction
+# (FastAPI runs the dependency once per request, shared with CurrentPrincipal).
+AUTHENTICATED = Depends(_principal)
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
 CursorDep = Annotated[Cursor | None, Depends(_cursor)]
