@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import multiprocessing as mp
 from collections.abc import Awaitable, Callable
@@ -77,10 +78,8 @@ class Pool:
     def close(self) -> None:
         """Stop every worker."""
         for pipe in self.pipes:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 pipe.send(("exit",))
-            except (BrokenPipeError, OSError):
-                pass
         for process in self.processes:
             process.join(10)
             if process.is_alive():

@@ -35,7 +35,14 @@ class Device:
         self.resyncs = 0
         self.target = 0
         self.caught_up_at: float | None = None
+        self.caught_up = asyncio.Event()
         self.ws: Any = None
+
+    def mark_caught_up(self) -> None:
+        """Record the moment this device had everything its handshake announced."""
+        if self.caught_up_at is None:
+            self.caught_up_at = time.perf_counter()
+            self.caught_up.set()
 
     def take(self, text: str | bytes) -> None:
         message = orjson.loads(text)
@@ -47,8 +54,8 @@ class Device:
             if message["seq"] != self.seq + 1:
                 self.gaps += 1
             self.seq = message["seq"]
-        if self.caught_up_at is None and self.seq >= self.target:
-            self.caught_up_at = time.perf_counter()
+        if self.seq >= self.target:
+            self.mark_caught_up()
 
 
 async def worker(config: dict[str, Any], ctl: Control) -> None:
@@ -67,8 +74,8 @@ async def _connect(device: Device, base: str, last_seq: int | None) -> None:
     device.target = hello["seq"]
     if last_seq is None:
         device.seq = hello["seq"]
-    if device.seq >= device.target and device.caught_up_at is None:
-        device.caught_up_at = time.perf_counter()
+    if device.seq >= device.target:
+        device.mark_caught_up()
 
 
 async def _follow(device: Device) -> None:
@@ -93,10 +100,10 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
         start = time.perf_counter()
         for d in devices:
             d.caught_up_at = None
+            d.caught_up.clear()
         await bounded([(lambda d=d: _connect(d, base, d.seq)) for d in devices], limit=500)
         readers = [asyncio.create_task(_follow(d)) for d in devices]
-        while any(d.caught_up_at is None for d in devices):
-            await asyncio.sleep(0.05)
+        await asyncio.gather(*(d.caught_up.wait() for d in devices))
         writer.cancel()
     times = [d.caught_up_at - start for d in devices if d.caught_up_at is not None]
     ctl.send(

@@ -1,4 +1,4 @@
-"""Scale-out: write-to-device across 3 instances on PostgreSQL + Redis (needs the scale-out work)."""
+"""Scale-out: write-to-device across 3 instances on PostgreSQL + Redis."""
 
 from __future__ import annotations
 
