@@ -1,0 +1,158 @@
+"""Servers under test as child processes, and their CPU and memory as psutil sees them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+BASELINES = Path(__file__).parent / "baselines"
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A server process under test."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    health_path: str = "/healthz"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Its HTTP base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        """Its WebSocket base URL."""
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        """Start it and wait until it answers."""
+        env = {**os.environ, **self.env, "PORT": str(self.port), "HOSTSTAND_PORT": str(self.port)}
+        self.process = subprocess.Popen(
+            [a.replace("{port}", str(self.port)) for a in self.args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"{self.name} exited: {err[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.base_url + self.health_path, timeout=0.5).status_code < 500:
+                    return self
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} did not start")
+
+    @property
+    def ps(self) -> psutil.Process:
+        """psutil's view of the process."""
+        assert self.process is not None
+        return psutil.Process(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far."""
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def rss_bytes(self) -> int:
+        """Resident memory now."""
+        return int(self.ps.memory_info().rss)
+
+    def stop(self) -> None:
+        """Terminate and reap."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@contextlib.contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """Run a server for a with-block."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def hoststand(env: dict[str, str]) -> Server:
+    """`hoststand serve` as configured by `env` (HOSTSTAND_* variables)."""
+    args = [sys.executable, "-m", "hoststand.cli", "serve", "--no-migrate"]
+    return Server("hoststand", args, env={"HOSTSTAND_LOG_LEVEL": "warning", **env})
+
+
+def uvicorn_baseline(*, compression: bool = False) -> Server:
+    """A minimal Uvicorn + websockets-sansio broadcast server."""
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baselines.uvicorn_broadcast:app",
+        "--port",
+        "{port}",
+        "--ws",
+        "websockets-sansio",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    if not compression:
+        args.append("--ws-per-message-deflate=false")
+    return Server("uvicorn-sansio", args, health_path="/")
+
+
+def node_baseline() -> Server | None:
+    """A minimal Node.js `ws` broadcast server, when Node.js and the ws package are there."""
+    node = shutil.which("node")
+    if node is None or not _ensure_node_ws():
+        return None
+    return Server("node-ws", [node, str(BASELINES / "ws_broadcast.mjs"), "{port}"], health_path="/")
+
+
+def _ensure_node_ws() -> bool:
+    if (BASELINES / "node_modules" / "ws").is_dir():
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        return False
+    result = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent"],
+        cwd=BASELINES,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    return result.returncode == 0 and (BASELINES / "node_modules" / "ws").is_dir()

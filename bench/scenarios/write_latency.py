@@ -1,0 +1,169 @@
+"""Write-to-device: REST guest updates at W/s, latency from sending the request to each device.
+
+Each worker owns some restaurants: their devices and their writer share one clock. A write puts
+a unique marker in the guest's notes; every device of the restaurant timestamps the event that
+carries it. Then W rises step by step until p99 passes 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import procs
+from bench.devices import bounded, hoststand_device
+from bench.fixtures import Tenant, fresh_sqlite, make_tenants
+from bench.stats import latency_summary
+from bench.workers import Control, Pool, split
+
+WORKERS = 2
+P99_LIMIT_MS = 50.0
+STEPS = (200, 400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000)
+
+
+async def worker(config: dict[str, Any], ctl: Control) -> None:
+    """Connect devices, then run write steps on command."""
+    try:
+        await _worker(config, ctl)
+    except Exception as exc:
+        ctl.send({"error": repr(exc)})
+
+
+async def _worker(config: dict[str, Any], ctl: Control) -> None:
+    base, per_room = config["base_url"], config["per_room"]
+    tenants = [Tenant(**t) for t in config["tenants"]]
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    factories = [
+        (lambda t=t: hoststand_device(base, t.restaurant_id, t.token))
+        for t in tenants
+        for _ in range(per_room)
+    ]
+    sockets = [ws for ws, _ in await bounded(factories)]
+
+    async def read(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for text in ws:
+                now = time.perf_counter()
+                notes = (orjson.loads(text).get("data") or {}).get("notes")
+                started = sent.get(notes) if notes else None
+                if started is not None:
+                    latencies.append(now - started)
+
+    readers = [asyncio.create_task(read(ws)) for ws in sockets]
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as http:
+        ctl.send({"ready": len(sockets)})
+        while True:
+            command = await ctl.recv()
+            if command[0] != "step":
+                break
+            _, rate, seconds = command
+            latencies.clear()
+            errors = await _write_at(http, tenants, rate, seconds, sent)
+            await asyncio.sleep(0.5)  # let the last events arrive before reporting
+            ctl.send(
+                {"latencies": list(latencies), "errors": errors, "writes": int(rate * seconds)}
+            )
+    for ws in sockets:
+        ws.transport.abort()
+    await asyncio.gather(*readers, return_exceptions=True)
+    ctl.send({"done": True})
+
+
+async def _write_at(
+    http: httpx.AsyncClient,
+    tenants: list[Tenant],
+    rate: float,
+    seconds: float,
+    sent: dict[str, float],
+) -> int:
+    """Open-loop writes at `rate` per second for `seconds`; returns the number that failed."""
+    errors = 0
+    tasks: set[asyncio.Task[None]] = set()
+    cycle = itertools.cycle(tenants)
+    start = time.perf_counter()
+    total = int(rate * seconds)
+
+    async def write(t: Tenant, marker: str) -> None:
+        nonlocal errors
+        sent[marker] = time.perf_counter()
+        try:
+            response = await http.patch(
+                f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
+                json={"notes": marker},
+                headers={"Authorization": f"Bearer {t.token}"},
+            )
+            if response.status_code != 200:
+                errors += 1
+        except httpx.HTTPError:
+            errors += 1
+
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(write(next(cycle), f"m{id(tasks)}-{n}-{time.time_ns()}"))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    return errors
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """p50/p95/p99 at 200 writes/s over 200 x 5 devices, then the highest W with p99 < 50 ms."""
+    restaurants, per_room = (40, 5) if quick else (200, 5)
+    seconds = 2.0 if quick else 5.0
+    steps = STEPS[:2] if quick else STEPS
+    url = fresh_sqlite()
+    tenants = make_tenants(url, restaurants)
+    env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
+    configs = [
+        {"base_url": "", "per_room": per_room, "tenants": [t.__dict__ for t in share]}
+        for share in split(tenants, WORKERS)
+    ]
+    results: list[dict[str, Any]] = []
+    with procs.serving(procs.hoststand(env)) as server:
+        for c in configs:
+            c["base_url"] = server.base_url
+        pool = Pool("bench.scenarios.write_latency:worker", configs)
+        try:
+            devices = sum(r["ready"] for r in pool.gather(600))
+            for rate in steps:
+                cpu0 = server.cpu_seconds()
+                replies = pool.ask(("step", rate / WORKERS, seconds), timeout=seconds * 10 + 60)
+                cpu = server.cpu_seconds() - cpu0
+                latencies = [x for r in replies for x in r["latencies"]]
+                expected = sum(r["writes"] for r in replies) * per_room
+                step = {
+                    "writes_per_s": rate,
+                    **latency_summary(latencies),
+                    "errors": sum(r["errors"] for r in replies),
+                    "missing": expected - len(latencies),
+                    "server_cpu_util": round(cpu / seconds, 2),
+                }
+                results.append(step)
+                if step["p99_ms"] >= P99_LIMIT_MS or step["errors"] or step["missing"]:
+                    break
+            pool.tell(("done",))
+            pool.gather()
+        finally:
+            pool.close()
+    passing = [
+        s for s in results if s["p99_ms"] < P99_LIMIT_MS and not s["errors"] and not s["missing"]
+    ]
+    return {
+        "scenario": "write_to_device",
+        "restaurants": restaurants,
+        "devices": devices,
+        "at_200": results[0],
+        "steps": results,
+        "sustained_writes_per_s": passing[-1]["writes_per_s"] if passing else 0,
+    }
