@@ -18,7 +18,7 @@ def clean_env(**variables: str) -> dict[str, str]:
 
 
 def hoststand(
-    *args: str, cwd: Path, env: dict[str, str], timeout: float = COMMAND_TIMEOUT
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = COMMAND_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
     """Run `hoststand ARGS` to completion; its exit code, stdout and stderr."""
     return subprocess.run(
