@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -53,6 +54,7 @@ class Connection:
         queue_limit: int,
         user_action_limit: TokenBucket,
         device_id: str | None = None,
+        on_overflow: Callable[[], None] = lambda: None,
     ) -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
@@ -67,6 +69,7 @@ class Connection:
         self.close_code: int | None = None
         self._close_reason = ""
         self.overflowed = False
+        self._on_overflow = on_overflow
         self._wakeup: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
 
@@ -95,6 +98,7 @@ class Connection:
 
     def _overflow(self) -> None:
         self.overflowed = True
+        self._on_overflow()
         self.close(CloseCode.TOO_SLOW, "too slow: reconnect and resume with last_seq")
 
     def hold(self) -> None:

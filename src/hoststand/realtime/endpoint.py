@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -12,8 +13,14 @@ from hoststand.realtime import handshake, messages
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.connection import Connection, TokenBucket
 from hoststand.realtime.handshake import Disconnected, HandshakeFailed
-from hoststand.realtime.hub import Hub
-from hoststand.realtime.messages import Incoming, Ping, ProtocolError, RestaurantConnect, UserAction
+from hoststand.realtime.hub import Hub, RestaurantGone
+from hoststand.realtime.messages import (
+    ClientMessage,
+    Ping,
+    ProtocolError,
+    RestaurantConnect,
+    UserAction,
+)
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -48,12 +55,15 @@ async def realtime(websocket: WebSocket) -> None:
         queue_limit=settings.ws_queue_limit,
         user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
         device_id=hs.connect.device_id,
+        on_overflow=ctx.metrics.overflow_closes.inc,
     )
     try:
         await hub.join(conn, last_seq=hs.connect.last_seq)
         await _read_loop(conn, hub)
+    except RestaurantGone:
+        await websocket.close(CloseCode.NOT_FOUND, "restaurant not found")
     except (Disconnected, WebSocketDisconnect, RuntimeError):
-        pass
+        pass  # the device went away, or the socket was closed under us (RuntimeError)
     finally:
         hub.leave(conn)
         if conn.close_code is None:
@@ -64,24 +74,27 @@ async def _read_loop(conn: Connection, hub: Hub) -> None:
     while True:
         text = handshake.frame_text(await conn.websocket.receive())
         try:
-            incoming = messages.parse_client_message(text)
-            _handle(conn, hub, incoming)
+            _handle(conn, hub, messages.parse_client_message(text))
         except ProtocolError as exc:
-            conn.deliver(messages.error(exc.code, exc.message))
+            _answer(conn, hub, "error", messages.error(exc.code, exc.message))
 
 
-def _handle(conn: Connection, hub: Hub, incoming: Incoming) -> None:
-    message = incoming.message
+def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
+    conn.deliver(message)
+    hub.ctx.metrics.messages_sent.labels(kind).inc()
+
+
+def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
     if isinstance(message, Ping):
-        conn.deliver(messages.pong())
+        _answer(conn, hub, "pong", messages.pong())
     elif isinstance(message, RestaurantConnect):
         raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
     elif isinstance(message, UserAction):
-        _relay_user_action(conn, hub, incoming, message)
+        _relay_user_action(conn, hub, message)
 
 
-def _relay_user_action(conn: Connection, hub: Hub, incoming: Incoming, action: UserAction) -> None:
-    if action.restaurant_id is not None and action.restaurant_id != str(conn.restaurant_id):
+def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
+    if action.restaurant_id is not None and not _names(action.restaurant_id, conn.restaurant_id):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
@@ -91,5 +104,12 @@ def _relay_user_action(conn: Connection, hub: Hub, incoming: Incoming, action: U
     if not conn.user_actions.take():
         raise ProtocolError(ErrorCode.RATE_LIMITED, "too many user_action messages; slow down")
     hub.relay(
-        conn, messages.user_action_relay(incoming, restaurant_id=conn.restaurant_id, sender=conn.id)
+        conn, messages.user_action_relay(action, restaurant_id=conn.restaurant_id, sender=conn.id)
     )
+
+
+def _names(value: str, restaurant_id: uuid.UUID) -> bool:
+    try:
+        return uuid.UUID(value) == restaurant_id
+    except ValueError:
+        return False
