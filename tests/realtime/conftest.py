@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
-from hoststand.realtime.client import TokenVia, open_feed
+from hoststand.realtime.client import TokenVia, open_feed, ws_url
 from tests.conftest import Restaurant
 
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -70,9 +71,10 @@ class Device:
                 while True:
                     await self.ws.recv()
         except ConnectionClosed as exc:
-            assert exc.rcvd is not None, f"closed without a close frame: {exc}"
-            return exc.rcvd
-        raise AssertionError("unreachable")
+            frame = exc.rcvd
+        if frame is None:
+            raise AssertionError("the connection dropped without a close frame")
+        return frame
 
     async def close(self) -> None:
         """Close from the client side."""
@@ -109,6 +111,30 @@ async def connect() -> AsyncIterator[Connect]:
         return device
 
     yield open_device
+    for device in opened:
+        await device.close()
+
+
+RawConnect = Callable[..., Awaitable[Device]]
+
+
+@pytest.fixture
+async def connect_raw() -> AsyncIterator[RawConnect]:
+    """Open sockets that have not sent restaurant_connect yet; all closed at the end."""
+    opened: list[Device] = []
+
+    async def open_socket(
+        base_url: str, restaurant_id: str | None, token: str | None, **kwargs: Any
+    ) -> Device:
+        url = ws_url(base_url, restaurant_id or "", None, "header")
+        if restaurant_id is None:
+            url = url.split("?", 1)[0]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        device = Device(await websockets.connect(url, additional_headers=headers, **kwargs), {})
+        opened.append(device)
+        return device
+
+    yield open_socket
     for device in opened:
         await device.close()
 
