@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,8 +17,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
+from hoststand.domain.clock import utcnow
 from hoststand.realtime.client import TokenVia, open_feed, ws_url
+from hoststand.store import event_log
 from tests.conftest import Restaurant
+from tests.servers import ThreadServer
 
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 EVENT_TYPES = frozenset({"guest_updated", "table_updated", "data_change"})
@@ -161,3 +166,15 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def prune_events(srv: ThreadServer, restaurant_id: str) -> int:
+    """Drop every logged event of a restaurant, as retention does once they are old enough."""
+
+    async def prune() -> int:
+        async with srv.runtime.ctx.db.write() as conn:
+            return await event_log.prune(
+                conn, before=utcnow() + timedelta(days=1), restaurant_id=uuid.UUID(restaurant_id)
+            )
+
+    return int(srv.call(prune()))

@@ -393,10 +393,12 @@ class Hub:
                         limit=self.ctx.settings.replay_page_size,
                     )
                 if not rows or rows[0].seq != room.seq + 1:
-                    break
+                    # Pruned while this room lagged (every seq up to up_to is committed):
+                    # its devices must resync, then go on from what the log still holds.
+                    self._resync(room, rows[0].seq - 1 if rows else up_to)
                 for event in rows:
                     self._fan_out(room, _envelope(event))
-                    progressed = True
+                progressed = True
         except Exception:
             log.warning(
                 "filling a gap from the event log failed; the poller will retry", exc_info=True
@@ -406,6 +408,18 @@ class Hub:
             self._drain(room)
             if progressed and room.pending and self.rooms.get(room.restaurant_id) is room:
                 self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
+
+    def _resync(self, room: Room, seq: int) -> None:
+        log.warning(
+            "events of restaurant %s were pruned before this hub sent them", room.restaurant_id
+        )
+        room.seq = seq
+        message = messages.resync_required(restaurant_id=room.restaurant_id, seq=seq)
+        for conn in room.connections:
+            conn.deliver(message)
+        self.ctx.metrics.messages_sent.labels("resync_required").inc(len(room.connections))
+        if room.waiters:
+            self._wake_waiters(room)
 
     # ---- polling the log ---------------------------------------------------------------
 
