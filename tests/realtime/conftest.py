@@ -103,6 +103,7 @@ async def connect() -> AsyncIterator[Connect]:
         via: TokenVia = "header",
         **kwargs: Any,
     ) -> Device:
+        kwargs.setdefault("max_queue", None)  # closing with unread messages stays quick
         ws, hello = await open_feed(
             base_url or restaurant.api.base_url,
             restaurant.id,
