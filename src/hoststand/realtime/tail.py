@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from hoststand.realtime.client import Follower, Refused
+from hoststand.realtime.client import Follower, GapError, Refused
 
 
 def describe(message: dict[str, Any]) -> str:
@@ -42,7 +42,7 @@ def describe(message: dict[str, Any]) -> str:
 
 
 async def run_tail(*, url: str, restaurant_id: uuid.UUID, token: str, raw: bool) -> None:
-    """Follow the feed until interrupted, printing each message."""
+    """Follow the feed until interrupted, printing each message; exit 1 when refused."""
 
     def on_message(message: dict[str, Any]) -> None:
         line = orjson.dumps(message).decode() if raw else describe(message)
@@ -52,11 +52,11 @@ async def run_tail(*, url: str, restaurant_id: uuid.UUID, token: str, raw: bool)
         print(f"-- {status}", file=sys.stderr, flush=True)
 
     follower = Follower(url, restaurant_id, token, on_message=on_message, on_status=on_status)
-    snapshot = await follower.fetch_snapshot()
-    tables, people = len(snapshot.tables), len(snapshot.guests)
-    on_status(f"snapshot at seq {snapshot.seq}: {tables} tables, {people} guests")
     try:
         await follower.run()
     except Refused as exc:
         on_status(str(exc))
         raise SystemExit(1) from None
+    except GapError as exc:  # the server broke its promise: say so loudly, do not paper over
+        on_status(f"protocol violation: {exc}")
+        raise SystemExit(2) from None
