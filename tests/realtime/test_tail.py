@@ -75,7 +75,7 @@ async def test_tail_prints_one_readable_line_per_event(restaurant: Restaurant) -
         )
         await restaurant.client("owner").ok("PATCH", restaurant.path, json={"name": "Tail Inn"})
         hello = await t.line()
-        assert "connection_established" in hello
+        assert f"hello  resumed to {restaurant.id}" in hello
         created, assigned, seated, renamed = [await t.line() for _ in range(4)]
     assert "guest" in created
     assert "created" in created
