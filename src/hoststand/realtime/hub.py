@@ -119,9 +119,7 @@ class Hub:
             current = room.seq
             replay = last_seq is not None and not resync and last_seq < current
             # No await from reading `current` to joining the room: every later event reaches
-            # this device, kept aside behind the replay until that has been sent.
-            if replay or resync:
-                conn.hold()
+            # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
             self.ctx.metrics.connections_open.inc()
         finally:
@@ -137,7 +135,6 @@ class Hub:
         if resync:
             message = messages.resync_required(restaurant_id=room.restaurant_id, seq=current)
             await self._send(conn, "resync_required", message)
-        conn.release_held()
         conn.start_writer()
 
     async def _greet(self, conn: Connection, seq: int, *, resumed: bool) -> None:
