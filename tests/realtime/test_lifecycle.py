@@ -213,3 +213,24 @@ async def test_the_hub_forgets_every_closed_connection(
         return len(srv.runtime.hub.rooms)
 
     assert srv.call(rooms()) == 0
+
+
+async def test_deleting_the_restaurant_closes_its_devices_with_4404_and_frees_the_room(
+    start_server: Callable[..., ThreadServer], api: Api, connect: Connect
+) -> None:
+    srv = start_server()
+    doomed, other = await api.restaurant("Closing down"), await api.restaurant("Staying")
+    # One device on the instance that deletes (told by the broker), one on another (by the log).
+    here = await connect(doomed)
+    there = await connect(doomed, base_url=srv.base_url)
+    survivor = await connect(other, base_url=srv.base_url)
+    await api.ok("DELETE", doomed.path, 204)
+    assert (await here.closed()).code == 4404
+    assert (await there.closed()).code == 4404
+
+    async def freed() -> bool:
+        return await metric(srv.base_url, "hoststand_rooms_open") == 1
+
+    await eventually(freed, "the deleted restaurant's room to close")
+    assert await metric(srv.base_url, "hoststand_connections_open") == 1
+    await survivor.assert_quiet()

@@ -24,30 +24,20 @@ from hoststand.realtime.messages import (
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT = 5.0
 
 
 async def realtime(websocket: WebSocket) -> None:
     """Serve one device for as long as it stays connected."""
     runtime: Runtime = websocket.app.state.runtime
-    ctx, hub = runtime.ctx, runtime.hub
     await websocket.accept()
-    if not hub.accepting:
+    if not runtime.hub.accepting:
         await websocket.close(CloseCode.SERVER_RESTARTING, "server restarting")
         return
-    client = websocket.client.host if websocket.client else "unknown"
-    try:
-        hs = await handshake.perform(
-            websocket, ctx=ctx, authenticator=runtime.authenticator, client=client
-        )
-    except HandshakeFailed as failed:
-        ctx.metrics.handshakes.labels(failed.outcome).inc()
-        await websocket.close(failed.code, failed.reason)
+    hs = await _handshake(websocket, runtime)
+    if hs is None:
         return
-    except (Disconnected, WebSocketDisconnect):
-        ctx.metrics.handshakes.labels("disconnected").inc()
-        return
-    ctx.metrics.handshakes.labels("ok").inc()
-    settings = ctx.settings
+    settings, metrics = runtime.ctx.settings, runtime.ctx.metrics
     conn = Connection(
         websocket,
         restaurant_id=hs.restaurant_id,
@@ -55,19 +45,50 @@ async def realtime(websocket: WebSocket) -> None:
         queue_limit=settings.ws_queue_limit,
         user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
         device_id=hs.connect.device_id,
-        on_overflow=ctx.metrics.overflow_closes.inc,
+        on_overflow=metrics.overflow_closes.inc,
     )
+    await _serve(conn, runtime.hub, last_seq=hs.connect.last_seq)
+
+
+async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handshake | None:
+    """The handshake, counted by outcome; None when the connection is over."""
+    metrics = runtime.ctx.metrics
+    client = websocket.client.host if websocket.client else "unknown"
     try:
-        await hub.join(conn, last_seq=hs.connect.last_seq)
+        hs = await handshake.perform(
+            websocket, ctx=runtime.ctx, authenticator=runtime.authenticator, client=client
+        )
+    except HandshakeFailed as failed:
+        metrics.handshakes.labels(failed.outcome).inc()
+        await websocket.close(failed.code, failed.reason)
+        return None
+    except (Disconnected, WebSocketDisconnect):
+        metrics.handshakes.labels("disconnected").inc()
+        return None
+    metrics.handshakes.labels("ok").inc()
+    return hs
+
+
+async def _serve(conn: Connection, hub: Hub, *, last_seq: int | None) -> None:
+    """Join the hub, then read the device's messages until it goes."""
+    try:
+        await hub.join(conn, last_seq=last_seq)
         await _read_loop(conn, hub)
     except RestaurantGone:
-        await websocket.close(CloseCode.NOT_FOUND, "restaurant not found")
-    except (Disconnected, WebSocketDisconnect, RuntimeError):
-        pass  # the device went away, or the socket was closed under us (RuntimeError)
+        conn.close(CloseCode.NOT_FOUND, "restaurant not found")
+    except (Disconnected, WebSocketDisconnect):
+        pass
+    except RuntimeError as exc:  # Starlette: the socket was closed under us
+        log.debug("connection %s ended: %s", conn.id, exc)
+    except Exception:
+        log.exception("connection %s failed", conn.id)
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
     finally:
         hub.leave(conn)
         if conn.close_code is None:
             conn.stop_writer()
+        else:  # let the close frame out before the ASGI app returns and the socket drops
+            await conn.wait_closed(CLOSE_TIMEOUT)
 
 
 async def _read_loop(conn: Connection, hub: Hub) -> None:
