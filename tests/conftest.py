@@ -168,7 +168,10 @@ class Api:
         tokens = {}
         for role in ("owner", "host", "viewer"):
             issued = await self.ok(
-                "POST", f"restaurants/{rid}/tokens", 201, json={"name": f"{role} device", "role": role}
+                "POST",
+                f"restaurants/{rid}/tokens",
+                201,
+                json={"name": f"{role} device", "role": role},
             )
             tokens[role] = issued["token"]
         return Restaurant(self, rid, body, tokens)
@@ -192,13 +195,17 @@ class Restaurant:
         """An API client with this restaurant's token of `role`."""
         return self.api.as_token(self.tokens[role])
 
-    async def table(self, label: str | None = None, capacity: int = 4, **fields: Any) -> dict[str, Any]:
+    async def table(
+        self, label: str | None = None, capacity: int = 4, **fields: Any
+    ) -> dict[str, Any]:
         """A new table."""
         label = label or f"T{uuid.uuid4().hex[:6]}"
         body = {"label": label, "capacity": capacity, **fields}
         return await self.api.ok("POST", f"{self.path}/tables", 201, json=body)  # type: ignore[no-any-return]
 
-    async def guest(self, name: str = "Guest", party_size: int = 2, **fields: Any) -> dict[str, Any]:
+    async def guest(
+        self, name: str = "Guest", party_size: int = 2, **fields: Any
+    ) -> dict[str, Any]:
         """A new guest (a walk-in unless kind says otherwise)."""
         body = {"name": name, "party_size": party_size, **fields}
         return await self.api.ok("POST", f"{self.path}/guests", 201, json=body)  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ from hoststand.app import create_app
 from hoststand.config import Settings
 from hoststand.runtime import Runtime
 
-ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"  # noqa: S105
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
 START_TIMEOUT = 20.0
 
 
@@ -99,7 +99,9 @@ class ThreadServer:
 
         self._thread = threading.Thread(target=run, name=f"server-{port}", daemon=True)
         self._thread.start()
-        wait_until(lambda: self._server is not None and self._server.started, START_TIMEOUT, "start")
+        wait_until(
+            lambda: self._server is not None and self._server.started, START_TIMEOUT, "start"
+        )
         return self
 
     def call(self, coro: Any, timeout: float = 10.0) -> Any:
