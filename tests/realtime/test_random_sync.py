@@ -1,9 +1,11 @@
 """A randomised run: writers change guests and tables while devices drop and resume at random.
 
 At the end every device has received exactly the events 1..N of its restaurant, in order, and
-the state it rebuilt from them equals a fresh snapshot. Devices alternate between two server
-instances on the same database, so resumes cross instances, and the second instance learns of
-the writes from the log rather than from the broker. Set HOSTSTAND_TEST_SEED to replay a run.
+the state it rebuilt from them equals a fresh snapshot. Devices rotate between three server
+instances on the same database, so resumes cross instances: the writers' own (events come by
+the broker), one with tiny replay pages (events come from the log, by its poller), and one
+with a queue of 3 messages that closes devices falling behind with 4409 (they resume).
+Set HOSTSTAND_TEST_SEED to replay a run's choices (timing still varies).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
+from websockets.exceptions import ConnectionClosed
 
 from hoststand.realtime.client import SyncState, open_feed
 from tests.conftest import Api, Restaurant
@@ -136,6 +139,7 @@ class RandomDevice:
         self.started_at = state.seq
         self.received: list[int] = []
         self.connections = 0
+        self.overflows = 0
 
     async def run(self) -> None:
         """Follow until the writers are done and this device has their last event."""
@@ -160,17 +164,27 @@ class RandomDevice:
             await self.progress.wait_for(self.progress.changes + self.rng.randint(0, 4))
 
     async def _follow(self, ws: Any, budget: int) -> None:
-        """Apply events until `budget` of them arrived, or the end is reached."""
+        """Apply events until `budget` of them arrived, the end is reached, or a 4409."""
+        close_code: int | None = None
         while budget > 0 and not self._finished():
             try:
                 message = orjson.loads(await asyncio.wait_for(ws.recv(), 0.25))
             except TimeoutError:
                 continue  # nothing yet: look again whether the writers are done
+            except ConnectionClosed as exc:
+                close_code = exc.rcvd.code if exc.rcvd else None
+                break
             assert message["type"] != "resync_required", message
             if message["type"] in EVENT_TYPES:
                 self.state.apply(message)  # raises GapError on a gap or a duplicate
                 self.received.append(message["seq"])
                 budget -= 1
+        if close_code is None:
+            close_code = ws.close_code  # closed while this device was not reading
+        if close_code is not None:
+            # Only the instance with a tiny queue closes devices: they fell behind, and resume.
+            assert close_code == 4409, close_code
+            self.overflows += 1
 
     def _finished(self) -> bool:
         final = self.progress.final_seq
@@ -224,8 +238,9 @@ async def test_devices_that_drop_and_resume_at_random_end_in_sync(
 ) -> None:
     print(f"random seed {SEED} (HOSTSTAND_TEST_SEED={SEED} replays this run)")
     rng = random.Random(SEED)
-    other = start_server(replay_page_size=3)
-    servers = [server.base_url, other.base_url]
+    paged = start_server(replay_page_size=3)
+    tight = start_server(ws_queue_limit=3)
+    servers = [server.base_url, paged.base_url, tight.base_url]
     runs = await asyncio.gather(
         *(_restaurant_run(api, servers, random.Random(rng.random()), i) for i in range(RESTAURANTS))
     )
