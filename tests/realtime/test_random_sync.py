@@ -148,13 +148,19 @@ class RandomDevice:
             self.connections += 1
             # An unbounded client queue: with websockets' default, a device that closes with
             # more than 16 messages unread waits 10 s for the close handshake.
-            ws, hello = await open_feed(
-                base_url,
-                self.restaurant.id,
-                self.restaurant.tokens["viewer"],
-                last_seq=self.state.seq,
-                max_queue=None,
-            )
+            try:
+                ws, hello = await open_feed(
+                    base_url,
+                    self.restaurant.id,
+                    self.restaurant.tokens["viewer"],
+                    last_seq=self.state.seq,
+                    max_queue=None,
+                )
+            except ConnectionClosed as exc:
+                # Events that arrive while a device joins wait in its queue too: on the
+                # instance with a queue of 3 it can overflow before the greeting.
+                self._dropped(exc.rcvd.code if exc.rcvd else None)
+                continue
             assert (hello["type"], hello["resumed"]) == ("connection_established", True), hello
             await self._follow(ws, budget=self.rng.randint(1, 12))
             if self.rng.random() < 0.3:
@@ -182,9 +188,12 @@ class RandomDevice:
         if close_code is None:
             close_code = ws.close_code  # closed while this device was not reading
         if close_code is not None:
-            # Only the instance with a tiny queue closes devices: they fell behind, and resume.
-            assert close_code == 4409, close_code
-            self.overflows += 1
+            self._dropped(close_code)
+
+    def _dropped(self, close_code: int | None) -> None:
+        # Only the instance with a tiny queue closes devices: they fell behind, and resume.
+        assert close_code == 4409, close_code
+        self.overflows += 1
 
     def _finished(self) -> bool:
         final = self.progress.final_seq
