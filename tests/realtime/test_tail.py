@@ -23,10 +23,10 @@ class Tail:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
 
-    async def line(self) -> str:
+    async def line(self, timeout: float = LINE_TIMEOUT) -> str:
         """The next line it prints on stdout."""
         assert self.process.stdout is not None
-        raw = await asyncio.wait_for(self.process.stdout.readline(), LINE_TIMEOUT)
+        raw = await asyncio.wait_for(self.process.stdout.readline(), timeout)
         assert raw, "tail exited"
         return raw.decode().rstrip("\n")
 
@@ -140,7 +140,8 @@ async def test_tail_resumes_after_the_server_restarts(
             during = await restaurant.guest("During")
             server = _process_server(backend, port=server.port)
             await _in_thread(server.start)
-            hello = orjson.loads(await t.line())
+            # Its backoff (full jitter, doubling) may wait several seconds more.
+            hello = orjson.loads(await t.line(timeout=40))
             assert (hello["type"], hello["resumed"]) == ("connection_established", True)
             assert orjson.loads(await t.line())["guest_id"] == during["id"]
     finally:
