@@ -39,7 +39,9 @@ class Runtime:
         ctx = ServiceContext(
             db=db, broker=create_broker(settings.broker_url), settings=settings, metrics=Metrics()
         )
-        return cls(ctx=ctx, hub=Hub(ctx), authenticator=Authenticator(ctx))
+        authenticator = Authenticator(ctx)
+        hub = Hub(ctx, on_token_revoked=authenticator.forget)
+        return cls(ctx=ctx, hub=hub, authenticator=authenticator)
 
     async def start(self) -> None:
         """Connect to the broker, start the hub and the housekeeping."""

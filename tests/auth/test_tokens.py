@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
+from hoststand.realtime.client import open_feed
 from hoststand.store.database import Database
 from hoststand.store.schema import api_tokens, metadata
 from tests.auth.refusals import assert_error, assert_unauthorized
@@ -102,6 +105,15 @@ async def test_a_token_acts_with_its_role_in_its_restaurant(tenant: Tenant) -> N
     assert_error(denied, 403, "forbidden")
 
 
+async def close_code(ws: ClientConnection) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), 10)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
 @pytest.fixture
 async def long_cache_server(start_server: Callable[..., ThreadServer]) -> ThreadServer:
     """A server that trusts a checked token for a minute: only forget() can stop it."""
@@ -124,6 +136,29 @@ async def test_a_revoked_token_is_refused_at_once_despite_the_cache(
         revoked = next(t for t in listed["items"] if t["id"] == body["id"])
         assert TIMESTAMP.match(revoked["revoked_at"])
         await device.close()
+    finally:
+        await admin.close()
+
+
+async def test_a_token_revoked_on_another_instance_is_forgotten_by_a_hub_that_sees_it(
+    start_server: Callable[..., ThreadServer],
+) -> None:
+    first = start_server(token_cache_seconds=60.0)
+    second = start_server(token_cache_seconds=60.0)
+    admin = Api(first.base_url)
+    try:
+        restaurant = await admin.restaurant("Two Doors")
+        body, _ = await issue(restaurant.client("owner"), restaurant.path)
+        device = admin.as_token(body["token"])
+        await device.ok("GET", f"{restaurant.path}/snapshot")  # cached on the first instance
+        ws, hello = await open_feed(first.base_url, restaurant.id, body["token"])
+        assert hello["type"] == "connection_established"
+        elsewhere = Api(second.base_url).as_token(restaurant.tokens["owner"])
+        await elsewhere.ok("DELETE", f"{restaurant.path}/tokens/{body['id']}", 204)
+        assert await close_code(ws) == 4401  # the first instance's hub saw the revocation
+        assert_unauthorized(await device.request("GET", f"{restaurant.path}/snapshot"))
+        await device.close()
+        await elsewhere.close()
     finally:
         await admin.close()
 

@@ -155,8 +155,10 @@ class Follower:
                 headers={"Authorization": f"Bearer {self.token}"},
             )
             response.raise_for_status()
-        self.state = SyncState.from_snapshot(response.json())
-        return self.state
+        self.state = state = SyncState.from_snapshot(response.json())
+        tables, people = len(state.tables), len(state.guests)
+        self.on_status(f"snapshot at seq {state.seq}: {tables} tables, {people} guests")
+        return state
 
     async def run(self) -> None:
         """Follow until cancelled; raise Refused when the server will never accept us."""
@@ -195,17 +197,25 @@ class Follower:
             if answer.get("type") != "connection_established":
                 raise ConnectionError(f"handshake refused: {answer}")
             self.on_status("live")
+            await self._handle(answer)
             async for raw in ws:
-                message = orjson.loads(raw)
-                if self.on_message is not None:
-                    result = self.on_message(message)
-                    if result is not None:
-                        await result
-                if message.get("type") == "resync_required":
-                    # Too far behind for the log: start over from a snapshot, at once.
-                    self.state = None
-                    self.on_status("resyncing")
+                if await self._handle(orjson.loads(raw)):
                     return True
-                if message.get("type") in EVENT_TYPES:
-                    self.state.apply(message)
+        return False
+
+    async def _handle(self, message: dict[str, Any]) -> bool:
+        """Hand a message on, and apply it; True when the server asks for a resync."""
+        if self.on_message is not None:
+            result = self.on_message(message)
+            if result is not None:
+                await result
+        kind = message.get("type")
+        if kind == "resync_required":
+            # Too far behind for the log: start over from a snapshot, at once.
+            self.state = None
+            self.on_status("resyncing")
+            return True
+        if kind in EVENT_TYPES:
+            assert self.state is not None
+            self.state.apply(message)
         return False

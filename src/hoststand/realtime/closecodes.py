@@ -10,6 +10,7 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     MESSAGE_TOO_BIG = 1009  # sent by the server library for frames over the limit
+    INTERNAL_ERROR = 1011  # a failure on our side (or unanswered pings); reconnect and resume
     SERVER_RESTARTING = 1012  # reconnect (elsewhere) and resume with last_seq
     UNAUTHORIZED = 4401  # no token, a bad one, or one revoked while connected
     FORBIDDEN = 4403  # the token may not see this restaurant

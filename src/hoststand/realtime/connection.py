@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -53,6 +54,7 @@ class Connection:
         queue_limit: int,
         user_action_limit: TokenBucket,
         device_id: str | None = None,
+        on_overflow: Callable[[], None] = lambda: None,
     ) -> None:
         self.id = secrets.token_hex(8)
         self.websocket = websocket
@@ -61,12 +63,12 @@ class Connection:
         self.device_id = device_id
         self.queue_limit = queue_limit
         self.user_actions = user_action_limit
+        # Until the writer starts (after the greeting and any replay), live messages wait here.
         self.outbox: deque[str] = deque()
-        # While a resume replays the log, live messages wait here, behind the replay.
-        self.held: list[str] | None = None
         self.close_code: int | None = None
         self._close_reason = ""
         self.overflowed = False
+        self._on_overflow = on_overflow
         self._wakeup: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
 
@@ -79,12 +81,6 @@ class Connection:
         """Queue a message; close the connection with 4409 if its queue is full."""
         if self.close_code is not None:
             return
-        if self.held is not None:
-            if len(self.held) >= self.queue_limit:
-                self._overflow()
-                return
-            self.held.append(text)
-            return
         if len(self.outbox) >= self.queue_limit:
             self._overflow()
             return
@@ -95,17 +91,8 @@ class Connection:
 
     def _overflow(self) -> None:
         self.overflowed = True
+        self._on_overflow()
         self.close(CloseCode.TOO_SLOW, "too slow: reconnect and resume with last_seq")
-
-    def hold(self) -> None:
-        """Start keeping live messages aside while a replay is sent."""
-        self.held = []
-
-    def release_held(self) -> None:
-        """Queue what was kept aside during the replay, and go live."""
-        held, self.held = self.held or [], None
-        for text in held:
-            self.deliver(text)
 
     def close(self, code: int, reason: str = "") -> None:
         """Close with `code` after the message being written; drop what is still queued."""
@@ -114,7 +101,6 @@ class Connection:
         self.close_code = code
         self._close_reason = reason
         self.outbox.clear()
-        self.held = None
         waiter = self._wakeup
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

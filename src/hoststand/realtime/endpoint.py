@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -12,35 +13,31 @@ from hoststand.realtime import handshake, messages
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.connection import Connection, TokenBucket
 from hoststand.realtime.handshake import Disconnected, HandshakeFailed
-from hoststand.realtime.hub import Hub
-from hoststand.realtime.messages import Incoming, Ping, ProtocolError, RestaurantConnect, UserAction
+from hoststand.realtime.hub import Hub, RestaurantGone
+from hoststand.realtime.messages import (
+    ClientMessage,
+    Ping,
+    ProtocolError,
+    RestaurantConnect,
+    UserAction,
+)
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT = 5.0
 
 
 async def realtime(websocket: WebSocket) -> None:
     """Serve one device for as long as it stays connected."""
     runtime: Runtime = websocket.app.state.runtime
-    ctx, hub = runtime.ctx, runtime.hub
     await websocket.accept()
-    if not hub.accepting:
+    if not runtime.hub.accepting:
         await websocket.close(CloseCode.SERVER_RESTARTING, "server restarting")
         return
-    client = websocket.client.host if websocket.client else "unknown"
-    try:
-        hs = await handshake.perform(
-            websocket, ctx=ctx, authenticator=runtime.authenticator, client=client
-        )
-    except HandshakeFailed as failed:
-        ctx.metrics.handshakes.labels(failed.outcome).inc()
-        await websocket.close(failed.code, failed.reason)
+    hs = await _handshake(websocket, runtime)
+    if hs is None:
         return
-    except (Disconnected, WebSocketDisconnect):
-        ctx.metrics.handshakes.labels("disconnected").inc()
-        return
-    ctx.metrics.handshakes.labels("ok").inc()
-    settings = ctx.settings
+    settings, metrics = runtime.ctx.settings, runtime.ctx.metrics
     conn = Connection(
         websocket,
         restaurant_id=hs.restaurant_id,
@@ -48,40 +45,77 @@ async def realtime(websocket: WebSocket) -> None:
         queue_limit=settings.ws_queue_limit,
         user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
         device_id=hs.connect.device_id,
+        on_overflow=metrics.overflow_closes.inc,
     )
+    await _serve(conn, runtime.hub, last_seq=hs.connect.last_seq)
+
+
+async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handshake | None:
+    """The handshake, counted by outcome; None when the connection is over."""
+    metrics = runtime.ctx.metrics
+    client = websocket.client.host if websocket.client else "unknown"
     try:
-        await hub.join(conn, last_seq=hs.connect.last_seq)
+        hs = await handshake.perform(
+            websocket, ctx=runtime.ctx, authenticator=runtime.authenticator, client=client
+        )
+    except HandshakeFailed as failed:
+        metrics.handshakes.labels(failed.outcome).inc()
+        await websocket.close(failed.code, failed.reason)
+        return None
+    except (Disconnected, WebSocketDisconnect):
+        metrics.handshakes.labels("disconnected").inc()
+        return None
+    metrics.handshakes.labels("ok").inc()
+    return hs
+
+
+async def _serve(conn: Connection, hub: Hub, *, last_seq: int | None) -> None:
+    """Join the hub, then read the device's messages until it goes."""
+    try:
+        await hub.join(conn, last_seq=last_seq)
         await _read_loop(conn, hub)
-    except (Disconnected, WebSocketDisconnect, RuntimeError):
+    except RestaurantGone:
+        conn.close(CloseCode.NOT_FOUND, "restaurant not found")
+    except (Disconnected, WebSocketDisconnect):
         pass
+    except RuntimeError as exc:  # Starlette: the socket was closed under us
+        log.debug("connection %s ended: %s", conn.id, exc)
+    except Exception:
+        log.exception("connection %s failed", conn.id)
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
     finally:
         hub.leave(conn)
         if conn.close_code is None:
             conn.stop_writer()
+        else:  # let the close frame out before the ASGI app returns and the socket drops
+            await conn.wait_closed(CLOSE_TIMEOUT)
 
 
 async def _read_loop(conn: Connection, hub: Hub) -> None:
     while True:
         text = handshake.frame_text(await conn.websocket.receive())
         try:
-            incoming = messages.parse_client_message(text)
-            _handle(conn, hub, incoming)
+            _handle(conn, hub, messages.parse_client_message(text))
         except ProtocolError as exc:
-            conn.deliver(messages.error(exc.code, exc.message))
+            _answer(conn, hub, "error", messages.error(exc.code, exc.message))
 
 
-def _handle(conn: Connection, hub: Hub, incoming: Incoming) -> None:
-    message = incoming.message
+def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
+    conn.deliver(message)
+    hub.ctx.metrics.messages_sent.labels(kind).inc()
+
+
+def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
     if isinstance(message, Ping):
-        conn.deliver(messages.pong())
+        _answer(conn, hub, "pong", messages.pong())
     elif isinstance(message, RestaurantConnect):
         raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
     elif isinstance(message, UserAction):
-        _relay_user_action(conn, hub, incoming, message)
+        _relay_user_action(conn, hub, message)
 
 
-def _relay_user_action(conn: Connection, hub: Hub, incoming: Incoming, action: UserAction) -> None:
-    if action.restaurant_id is not None and action.restaurant_id != str(conn.restaurant_id):
+def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
+    if action.restaurant_id is not None and not _names(action.restaurant_id, conn.restaurant_id):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
@@ -91,5 +125,12 @@ def _relay_user_action(conn: Connection, hub: Hub, incoming: Incoming, action: U
     if not conn.user_actions.take():
         raise ProtocolError(ErrorCode.RATE_LIMITED, "too many user_action messages; slow down")
     hub.relay(
-        conn, messages.user_action_relay(incoming, restaurant_id=conn.restaurant_id, sender=conn.id)
+        conn, messages.user_action_relay(action, restaurant_id=conn.restaurant_id, sender=conn.id)
     )
+
+
+def _names(value: str, restaurant_id: uuid.UUID) -> bool:
+    try:
+        return uuid.UUID(value) == restaurant_id
+    except ValueError:
+        return False

@@ -76,21 +76,21 @@ async def perform(
             while True:
                 text = frame_text(await websocket.receive())
                 try:
-                    incoming = messages.parse_client_message(text)
-                    if isinstance(incoming.message, Ping):
-                        await websocket.send_text(messages.pong())
+                    message = messages.parse_client_message(text)
+                    if isinstance(message, Ping):
+                        await _answer(websocket, ctx, "pong", messages.pong())
                         continue
-                    if not isinstance(incoming.message, RestaurantConnect):
+                    if not isinstance(message, RestaurantConnect):
                         raise ProtocolError(
                             ErrorCode.HANDSHAKE_REQUIRED,
                             "send restaurant_connect first; only ping is allowed before it",
                         )
-                    restaurant_id = _restaurant_id(websocket, incoming.message)
+                    restaurant_id = _restaurant_id(websocket, message)
                 except ProtocolError as exc:
-                    await websocket.send_text(messages.error(exc.code, exc.message))
+                    await _answer(websocket, ctx, "error", messages.error(exc.code, exc.message))
                     continue
                 return await _authorize(
-                    ctx, authenticator, websocket, incoming.message, restaurant_id, client
+                    ctx, authenticator, websocket, message, restaurant_id, client
                 )
     except TimeoutError:
         raise HandshakeFailed(
@@ -98,10 +98,15 @@ async def perform(
         ) from None
 
 
+async def _answer(websocket: WebSocket, ctx: ServiceContext, kind: str, message: str) -> None:
+    await websocket.send_text(message)
+    ctx.metrics.messages_sent.labels(kind).inc()
+
+
 def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:
     in_query = websocket.query_params.get("restaurant_id")
     in_message = connect.restaurant_id
-    if in_query and in_message and in_query != in_message:
+    if in_query and in_message and _canonical(in_query) != _canonical(in_message):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "restaurant_id in the message differs from the one in the URL",
@@ -110,6 +115,14 @@ def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:
     if not chosen:
         raise ProtocolError(ErrorCode.VALIDATION_ERROR, "restaurant_connect needs a restaurant_id")
     return chosen
+
+
+def _canonical(restaurant_id: str) -> str:
+    """The same id however it is spelled (a UUID in upper case is still the same restaurant)."""
+    try:
+        return str(uuid.UUID(restaurant_id))
+    except ValueError:
+        return restaurant_id
 
 
 async def _authorize(

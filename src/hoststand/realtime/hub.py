@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -46,6 +46,7 @@ class Room:
         "connections",
         "failed",
         "filling",
+        "joining",
         "pending",
         "ready",
         "restaurant_id",
@@ -60,6 +61,7 @@ class Room:
         self.pending: dict[int, Envelope] = {}
         self.filling = False
         self.behind = -1  # the log's seq the poller saw while a fill was running
+        self.joining = 0  # devices between entering the room and being in it
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -68,8 +70,12 @@ class Room:
 class Hub:
     """Rooms of this instance, fed by the broker and, when needed, by the event log."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(
+        self, ctx: ServiceContext, *, on_token_revoked: Callable[[uuid.UUID], None] | None = None
+    ) -> None:
         self.ctx = ctx
+        # Told of every revocation this hub sees, so that a token cache forgets it at once.
+        self.on_token_revoked = on_token_revoked
         self.rooms: dict[uuid.UUID, Room] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -111,67 +117,78 @@ class Hub:
 
     async def join(self, conn: Connection, *, last_seq: int | None) -> None:
         """Add a device: answer its handshake, replay what it missed, then go live."""
-        room = await self._open_room(conn.restaurant_id)
-        if last_seq is not None and last_seq > room.seq:
-            last_seq = await self._catch_up_to(room, last_seq)
-        current = room.seq
-        replay = last_seq is not None and last_seq < current
-        if replay:
-            conn.hold()
-        room.connections.add(conn)
-        self.ctx.metrics.connections_open.inc()
-        resumed = last_seq is not None
+        room = await self._enter(conn.restaurant_id)
+        try:
+            resync = False
+            if last_seq is not None and last_seq > room.seq:
+                resync = not await self._catch_up_to(room, last_seq)
+            current = room.seq
+            replay = last_seq is not None and not resync and last_seq < current
+            # No await from reading `current` to joining the room: every later event reaches
+            # this device, queued behind the greeting and the replay (its writer starts after).
+            room.connections.add(conn)
+            self.ctx.metrics.connections_open.inc()
+        finally:
+            room.joining -= 1
+            self._close_if_idle(room)
         if replay:
             assert last_seq is not None
-            resumed = await self._replay(conn, after=last_seq, up_to=current)
-        else:
-            await conn.send_now(
-                messages.connection_established(
-                    restaurant_id=room.restaurant_id,
-                    seq=current,
-                    resumed=resumed,
-                    connection_id=conn.id,
-                )
-            )
-        conn.release_held()
+            resync = not await self._retained(conn.restaurant_id, after=last_seq, up_to=current)
+        await self._greet(conn, current, resumed=last_seq is not None and not resync)
+        if replay and not resync:
+            assert last_seq is not None
+            resync = not await self._replay(conn, after=last_seq, up_to=current)
+        if resync:
+            message = messages.resync_required(restaurant_id=room.restaurant_id, seq=current)
+            await self._send(conn, "resync_required", message)
         conn.start_writer()
 
-    async def _replay(self, conn: Connection, *, after: int, up_to: int) -> bool:
-        rid = conn.restaurant_id
-        async with self.ctx.db.read() as db:
-            floor = await event_log.retention_floor(db, restaurant_id=rid, last_seq=up_to)
-        if after < floor:
-            await conn.send_now(
-                messages.connection_established(
-                    restaurant_id=rid, seq=up_to, resumed=False, connection_id=conn.id
-                )
-            )
-            await conn.send_now(messages.resync_required(restaurant_id=rid, seq=up_to))
-            return False
-        await conn.send_now(
-            messages.connection_established(
-                restaurant_id=rid, seq=up_to, resumed=True, connection_id=conn.id
-            )
+    async def _greet(self, conn: Connection, seq: int, *, resumed: bool) -> None:
+        message = messages.connection_established(
+            restaurant_id=conn.restaurant_id, seq=seq, resumed=resumed, connection_id=conn.id
         )
+        await self._send(conn, "connection_established", message)
+
+    async def _send(self, conn: Connection, kind: str, message: str) -> None:
+        if conn.close_code is None:
+            await conn.send_now(message)
+            self.ctx.metrics.messages_sent.labels(kind).inc()
+
+    async def _retained(self, restaurant_id: uuid.UUID, *, after: int, up_to: int) -> bool:
+        """True when the log still holds every event in (after, up_to]."""
+        async with self.ctx.db.read() as db:
+            floor = await event_log.retention_floor(db, restaurant_id=restaurant_id, last_seq=up_to)
+        return after >= floor
+
+    async def _replay(self, conn: Connection, *, after: int, up_to: int) -> bool:
+        """Send events (after, up_to] from the log; False if some were pruned meanwhile."""
         page = self.ctx.settings.replay_page_size
         while after < up_to and conn.close_code is None:
             async with self.ctx.db.read() as db:
                 rows = await event_log.read_messages(
-                    db, restaurant_id=rid, after=after, up_to=up_to, limit=page
+                    db, restaurant_id=conn.restaurant_id, after=after, up_to=up_to, limit=page
                 )
             if not rows:
-                break
-            for seq, text in rows:
-                await conn.send_now(text)
-                after = seq
+                return False
+            for row in rows:
+                if row.seq != after + 1:
+                    return False
+                await self._send(conn, row.type, row.message)
+                after = row.seq
         return True
 
-    async def _catch_up_to(self, room: Room, last_seq: int) -> int:
-        """A device resuming from a seq this room has not reached: wait for the room, or resync."""
+    async def _catch_up_to(self, room: Room, last_seq: int) -> bool:
+        """Wait until the room reaches a seq a resuming device already has.
+
+        False when it never will: the seq is ahead of the restaurant's log (a client bug, or
+        a database restored from a backup), or the room could not catch up in time.
+        """
         async with self.ctx.db.read() as db:
             known = await restaurants.last_seqs(db, restaurant_ids=[room.restaurant_id])
         if last_seq > known.get(room.restaurant_id, 0):
-            return -1  # a seq this restaurant never had: the device must resync
+            return False
+        if room.seq >= last_seq:
+            return True
         waiter = asyncio.get_running_loop().create_future()
         room.waiters.append((last_seq, waiter))
         if not room.filling:
@@ -179,17 +196,26 @@ class Hub:
         try:
             await asyncio.wait_for(waiter, CATCH_UP_TIMEOUT)
         except TimeoutError:
-            return -1
-        return last_seq
+            return False
+        return True
 
-    async def _open_room(self, restaurant_id: uuid.UUID) -> Room:
+    async def _enter(self, restaurant_id: uuid.UUID) -> Room:
+        """The restaurant's room, opened if needed; it stays open until the joiner is in."""
         room = self.rooms.get(restaurant_id)
-        if room is not None:
-            await room.ready.wait()
-            if room.failed is not None:
-                raise room.failed
+        if room is None:
+            room = self.rooms[restaurant_id] = Room(restaurant_id)
+            room.joining += 1
+            await self._open(room)
             return room
-        room = self.rooms[restaurant_id] = Room(restaurant_id)
+        room.joining += 1
+        await room.ready.wait()
+        if room.failed is not None:
+            room.joining -= 1
+            raise room.failed
+        return room
+
+    async def _open(self, room: Room) -> None:
+        restaurant_id = room.restaurant_id
         try:
             async with self._lock(restaurant_id):
                 # Subscribe first, then read the seq: nothing can fall in between.
@@ -203,11 +229,15 @@ class Hub:
         except BaseException as exc:
             room.failed = exc
             self.rooms.pop(restaurant_id, None)
+            self._spawn(self._unsubscribe(restaurant_id), "hub-unsubscribe")
             raise
         finally:
             room.ready.set()
         self._drain(room)
-        return room
+        if room.pending and not room.filling:
+            # Something newer arrived while the room opened, but not what comes right after
+            # its seq: fetch the gap now rather than at the next poll.
+            self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
 
     def _lock(self, restaurant_id: uuid.UUID) -> asyncio.Lock:
         lock = self._locks.get(restaurant_id)
@@ -222,12 +252,15 @@ class Hub:
             return
         room.connections.discard(conn)
         self.ctx.metrics.connections_open.dec()
-        if not room.connections and room.ready.is_set():
-            del self.rooms[conn.restaurant_id]
-            self.ctx.metrics.rooms_open.dec()
-            for _, waiter in room.waiters:
-                waiter.cancel()
-            self._spawn(self._unsubscribe(conn.restaurant_id), "hub-unsubscribe")
+        self._close_if_idle(room)
+
+    def _close_if_idle(self, room: Room) -> None:
+        rid = room.restaurant_id
+        if room.connections or room.joining or self.rooms.get(rid) is not room:
+            return
+        del self.rooms[rid]
+        self.ctx.metrics.rooms_open.dec()
+        self._spawn(self._unsubscribe(rid), "hub-unsubscribe")
 
     async def _unsubscribe(self, restaurant_id: uuid.UUID) -> None:
         lock = self._lock(restaurant_id)
@@ -308,16 +341,18 @@ class Hub:
         """Act on events that concern the connections themselves (a revoked token)."""
         event = orjson.loads(message)
         if event.get("scope") == DataScope.TOKENS and event.get("action") == "token_revoked":
-            self.close_token(uuid.UUID(event["data"]["id"]))
+            self.token_revoked(uuid.UUID(event["data"]["id"]))
 
     def _deliver_unordered(self, room: Room, envelope: Envelope) -> None:
         if envelope.kind == "restaurant_deleted":
             self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
             return
+        sent = 0
         for conn in room.connections:
             if conn.id != envelope.origin:
                 conn.deliver(envelope.message)
-        self.ctx.metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
+                sent += 1
+        self.ctx.metrics.messages_sent.labels(envelope.kind).inc(sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
@@ -329,6 +364,12 @@ class Hub:
             await self.ctx.broker.publish(envelope.restaurant_id, envelope.encode())
         except Exception as exc:
             log.warning("relay failed: %s", exc)
+
+    def token_revoked(self, token_id: uuid.UUID) -> None:
+        """A token was revoked: forget it in the token cache and close its devices here."""
+        if self.on_token_revoked is not None:
+            self.on_token_revoked(token_id)
+        self.close_token(token_id)
 
     def close_token(self, token_id: uuid.UUID) -> None:
         """Close every device here that authenticated with this token."""
@@ -362,10 +403,12 @@ class Hub:
                         limit=self.ctx.settings.replay_page_size,
                     )
                 if not rows or rows[0].seq != room.seq + 1:
-                    break
+                    # Pruned while this room lagged (every seq up to up_to is committed):
+                    # its devices must resync, then go on from what the log still holds.
+                    self._resync(room, rows[0].seq - 1 if rows else up_to)
                 for event in rows:
                     self._fan_out(room, _envelope(event))
-                    progressed = True
+                progressed = True
         except Exception:
             log.warning(
                 "filling a gap from the event log failed; the poller will retry", exc_info=True
@@ -375,6 +418,18 @@ class Hub:
             self._drain(room)
             if progressed and room.pending and self.rooms.get(room.restaurant_id) is room:
                 self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
+
+    def _resync(self, room: Room, seq: int) -> None:
+        log.warning(
+            "events of restaurant %s were pruned before this hub sent them", room.restaurant_id
+        )
+        room.seq = seq
+        message = messages.resync_required(restaurant_id=room.restaurant_id, seq=seq)
+        for conn in room.connections:
+            conn.deliver(message)
+        self.ctx.metrics.messages_sent.labels("resync_required").inc(len(room.connections))
+        if room.waiters:
+            self._wake_waiters(room)
 
     # ---- polling the log ---------------------------------------------------------------
 
@@ -413,7 +468,7 @@ class Hub:
                 else:
                     self._start_fill(room, up_to=latest, reason="poll")
         for token_id in revoked:
-            self.close_token(token_id)
+            self.token_revoked(token_id)
 
 
 def _envelope(event: Event) -> Envelope:

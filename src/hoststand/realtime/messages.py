@@ -7,12 +7,11 @@ adds fields (seq, event_id, data, actor, resumed, ...), never renames or drops o
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hoststand.domain.clock import format_timestamp, utcnow
 from hoststand.domain.errors import ErrorCode
@@ -32,7 +31,8 @@ class ProtocolError(Exception):
 
 
 class _ClientMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_max_length=500)
+    # Strict: JSON types must match (no "5" for 5, no true for 1); unknown fields are ignored.
+    model_config = ConfigDict(extra="ignore", str_max_length=500, strict=True)
 
 
 class RestaurantConnect(_ClientMessage):
@@ -63,6 +63,20 @@ class UserAction(_ClientMessage):
     table_id: str | None = Field(None, max_length=100)
     timestamp: str | None = Field(None, max_length=40)
 
+    @field_validator("timestamp")
+    @classmethod
+    def _wire_timestamp(cls, value: str | None) -> str | None:
+        """Any ISO 8601 time with a zone, re-written in the seed's format (whole seconds, Z)."""
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 time such as 2025-09-01T10:00:00Z") from None
+        if parsed.tzinfo is None:
+            raise ValueError("must say its time zone, e.g. 2025-09-01T10:00:00Z")
+        return format_timestamp(parsed)
+
 
 ClientMessage = RestaurantConnect | Ping | UserAction
 _MODELS: dict[str, type[_ClientMessage]] = {
@@ -72,15 +86,7 @@ _MODELS: dict[str, type[_ClientMessage]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A parsed client message, with the raw object for relaying extra fields."""
-
-    message: ClientMessage
-    raw: dict[str, Any]
-
-
-def parse_client_message(text: str | bytes) -> Incoming:
+def parse_client_message(text: str | bytes) -> ClientMessage:
     """Parse one frame from a device; raise ProtocolError saying what is wrong with it."""
     try:
         raw = orjson.loads(text)
@@ -95,10 +101,9 @@ def parse_client_message(text: str | bytes) -> Incoming:
     if model is None:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind!r}")
     try:
-        parsed = model.model_validate(raw)
+        return model.model_validate(raw)  # type: ignore[return-value]
     except ValidationError as exc:
         raise ProtocolError(ErrorCode.VALIDATION_ERROR, _describe(exc)) from None
-    return Incoming(parsed, raw)  # type: ignore[arg-type]
 
 
 def _describe(exc: ValidationError) -> str:
@@ -191,10 +196,8 @@ def event(
     return _dump(message)
 
 
-def user_action_relay(incoming: Incoming, *, restaurant_id: uuid.UUID, sender: str) -> str:
+def user_action_relay(action: UserAction, *, restaurant_id: uuid.UUID, sender: str) -> str:
     """The user_action as the other devices get it: validated, stamped, with its sender."""
-    action = incoming.message
-    assert isinstance(action, UserAction)
     relayed: dict[str, Any] = {
         "type": "user_action",
         "action": action.action,

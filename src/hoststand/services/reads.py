@@ -95,8 +95,8 @@ async def events_after(
         rows = await event_log.read_messages(
             conn, restaurant_id=restaurant_id, after=after, up_to=last, limit=limit
         )
-    next_after = rows[-1][0] if rows else after
-    return EventPage([m for _, m in rows], last, next_after)
+    next_after = rows[-1].seq if rows else after
+    return EventPage([row.message for row in rows], last, next_after)
 
 
 async def prune(ctx: ServiceContext) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -78,12 +79,20 @@ async def read(
     return [_entity(row) for row in rows]
 
 
+class LoggedMessage(NamedTuple):
+    """An event as a replay sends it: its seq, its type, and the wire message as committed."""
+
+    seq: int
+    type: str
+    message: str
+
+
 async def read_messages(
     conn: AsyncConnection, *, restaurant_id: uuid.UUID, after: int, up_to: int, limit: int
-) -> list[tuple[int, str]]:
-    """(seq, wire message) pairs in (after, up_to], in order: what a replay sends as is."""
+) -> list[LoggedMessage]:
+    """The wire messages of events in (after, up_to], in seq order, at most `limit`."""
     query = (
-        sa.select(events.c.seq, events.c.message)
+        sa.select(events.c.seq, events.c.type, events.c.message)
         .where(
             events.c.restaurant_id == restaurant_id,
             events.c.seq > after,
@@ -92,7 +101,7 @@ async def read_messages(
         .order_by(events.c.seq)
         .limit(limit)
     )
-    return [(row.seq, row.message) for row in await conn.execute(query)]
+    return [LoggedMessage(row.seq, row.type, row.message) for row in await conn.execute(query)]
 
 
 async def retention_floor(conn: AsyncConnection, *, restaurant_id: uuid.UUID, last_seq: int) -> int:
@@ -102,7 +111,15 @@ async def retention_floor(conn: AsyncConnection, *, restaurant_id: uuid.UUID, la
     return last_seq if oldest is None else int(oldest) - 1
 
 
-async def prune(conn: AsyncConnection, *, before: datetime) -> int:
-    """Delete events older than `before`; returns how many went."""
-    result = await conn.execute(events.delete().where(events.c.occurred_at < before))
+async def prune(
+    conn: AsyncConnection, *, before: datetime, restaurant_id: uuid.UUID | None = None
+) -> int:
+    """Delete events older than `before` (of one restaurant, or all); returns how many went.
+
+    A restaurant's seq lives on its row, so pruning never lets a seq be reused.
+    """
+    query = events.delete().where(events.c.occurred_at < before)
+    if restaurant_id is not None:
+        query = query.where(events.c.restaurant_id == restaurant_id)
+    result = await conn.execute(query)
     return int(result.rowcount or 0)

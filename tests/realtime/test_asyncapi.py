@@ -1,0 +1,125 @@
+"""docs/asyncapi.yaml is valid AsyncAPI 3.0, and describes what a real server sends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from tests.conftest import Restaurant
+from tests.realtime.conftest import Connect, RawConnect
+
+DOC = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"
+SPEC = Path(__file__).parent / "data" / "asyncapi-3.0.0.schema.json"
+DOC_URI = "urn:hoststand:asyncapi"
+# What the server sends, by `type`, and the message of the document that describes it.
+SENT = {
+    "connection_established": "connectionEstablished",
+    "guest_updated": "guestUpdated",
+    "table_updated": "tableUpdated",
+    "data_change": "dataChange",
+    "user_action": "userActionRelayed",
+    "pong": "pong",
+    "resync_required": "resyncRequired",
+    "error": "error",
+}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    """The AsyncAPI document, parsed."""
+    parsed: dict[str, Any] = yaml.safe_load(DOC.read_text(encoding="utf-8"))
+    return parsed
+
+
+def payload_validator(document: dict[str, Any], message: str) -> Draft7Validator:
+    """A validator of one message's payload schema, with the document's $refs resolved."""
+    registry: Registry[Any] = Registry().with_resource(
+        DOC_URI, Resource.from_contents(document, default_specification=DRAFT7)
+    )
+    ref = document["components"]["messages"][message]["payload"]["$ref"]
+    return Draft7Validator({"$ref": DOC_URI + ref}, registry=registry)
+
+
+def problems(validator: Draft7Validator, instance: Any) -> list[str]:
+    """Every validation error, readable."""
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def test_the_document_is_valid_asyncapi_3(document: dict[str, Any]) -> None:
+    assert document["asyncapi"] == "3.0.0"
+    spec = Draft7Validator(json.loads(SPEC.read_text(encoding="utf-8")))
+    assert problems(spec, document) == []
+
+
+def test_the_document_describes_every_message_of_the_protocol(document: dict[str, Any]) -> None:
+    messages = document["components"]["messages"]
+    names = {m["name"] for m in messages.values()}
+    assert names == set(SENT) | {"restaurant_connect", "ping"}
+    channel = document["channels"]["realtime"]
+    assert channel["address"] == "/realtime"
+    assert set(channel["messages"]) == set(messages)
+    codes = set(document["info"]["x-close-codes"])
+    assert codes == {"1009", "1011", "1012", "4401", "4403", "4404", "4408", "4409", "4429"}
+
+
+def test_every_example_matches_its_payload_schema(document: dict[str, Any]) -> None:
+    for name, message in document["components"]["messages"].items():
+        validator = payload_validator(document, name)
+        assert message["examples"], name
+        for example in message["examples"]:
+            assert problems(validator, example["payload"]) == [], (name, example)
+
+
+def test_the_schemas_are_strict_about_timestamps_and_actions(document: dict[str, Any]) -> None:
+    pong = payload_validator(document, "pong")
+    assert problems(pong, {"type": "pong", "timestamp": "2025-09-01T10:00:00Z"}) == []
+    assert problems(pong, {"type": "pong", "timestamp": "2025-09-01T10:00:00.5Z"}) != []
+    table = payload_validator(document, "tableUpdated")
+    example = dict(document["components"]["messages"]["tableUpdated"]["examples"][0]["payload"])
+    assert problems(table, {**example, "action": "teleported"}) != []
+
+
+async def test_what_a_real_server_sends_matches_the_document(
+    document: dict[str, Any], restaurant: Restaurant, connect: Connect, connect_raw: RawConnect
+) -> None:
+    first, second = await connect(restaurant), await connect(restaurant)
+    sent: list[dict[str, Any]] = [first.hello]
+    table = await restaurant.table("1", capacity=2)
+    held = await restaurant.guest("Holder", kind="reservation", reserved_for="2030-01-01T20:00:00Z")
+    guest = await restaurant.guest("Seated", party_size=2)
+    host, owner, path = restaurant.client("host"), restaurant.client("owner"), restaurant.path
+    await host.ok("PATCH", f"{path}/guests/{held['id']}", json={"held_table_id": table["id"]})
+    await host.ok("POST", f"{path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]})
+    await host.ok("POST", f"{path}/tables/{table['id']}/release")
+    await owner.ok("PATCH", path, json={"name": "Documented"})
+    await owner.ok("POST", f"{path}/tokens", 201, json={"name": "new ipad", "role": "host"})
+    await owner.ok("DELETE", f"{path}/tables/{table['id']}", 204)
+    await host.ok("DELETE", f"{path}/guests/{guest['id']}", 204)
+    last = (await restaurant.snapshot())["seq"]
+    sent += await first.events_until(last)
+    await second.events_until(last)
+    await first.send({"type": "user_action", "action": "looking", "table_id": table["id"]})
+    sent.append(await second.recv())
+    await first.send({"type": "ping"})
+    sent.append(await first.recv())
+    await first.send("{")
+    sent.append(await first.recv())
+    stale = await connect(restaurant, last_seq=last + 100)
+    sent += [stale.hello, await stale.recv()]
+    early = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
+    await early.send({"type": "user_action", "action": "too early"})
+    sent.append(await early.recv())
+
+    kinds = {(m["type"], m.get("action")) for m in sent}
+    assert {m["type"] for m in sent} == set(SENT), kinds
+    assert len(kinds) >= 14, kinds
+    for message in sent:
+        validator = payload_validator(document, SENT[message["type"]])
+        assert problems(validator, message) == [], message

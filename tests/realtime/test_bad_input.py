@@ -1,0 +1,129 @@
+"""Bad input gets an `error` message and the socket stays usable; only oversized frames close it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Restaurant
+from tests.realtime.conftest import WIRE_TIMESTAMP, Connect, Device, RawConnect
+
+BAD_MESSAGES = [
+    pytest.param("this is not json", "invalid_json", id="invalid-json"),
+    pytest.param('{"type": "ping"', "invalid_json", id="truncated-json"),
+    pytest.param(b"\xff\xfe not utf-8", "invalid_json", id="binary-garbage"),
+    pytest.param("[1, 2, 3]", "validation_error", id="an-array"),
+    pytest.param('"ping"', "validation_error", id="a-string"),
+    pytest.param("42", "validation_error", id="a-number"),
+    pytest.param('{"action": "x"}', "validation_error", id="no-type"),
+    pytest.param('{"type": 7}', "validation_error", id="type-not-a-string"),
+    pytest.param('{"type": "dance"}', "unknown_type", id="unknown-type"),
+    pytest.param('{"type": "user_action"}', "validation_error", id="user-action-without-action"),
+    pytest.param('{"type": "user_action", "action": ""}', "validation_error", id="empty-action"),
+    pytest.param('{"type": "user_action", "action": 7}', "validation_error", id="action-number"),
+    pytest.param(
+        '{"type": "user_action", "action": "x", "guest_id": ["g"]}',
+        "validation_error",
+        id="guest-id-array",
+    ),
+    pytest.param(
+        '{"type": "user_action", "action": "' + "x" * 101 + '"}',
+        "validation_error",
+        id="action-too-long",
+    ),
+    pytest.param(
+        '{"type": "user_action", "action": "x", "restaurant_id": "restaurant_123"}',
+        "restaurant_mismatch",
+        id="restaurant-mismatch",
+    ),
+    pytest.param('{"type": "restaurant_connect"}', "already_connected", id="second-connect"),
+]
+
+
+async def expect_error(device: Device, code: str) -> None:
+    """The next message is an error with `code`, in the documented shape."""
+    error = await device.recv()
+    assert error["type"] == "error", error
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert WIRE_TIMESTAMP.match(error["timestamp"])
+
+
+async def test_ping_is_answered_with_pong_before_and_after_the_handshake(
+    restaurant: Restaurant, connect_raw: RawConnect
+) -> None:
+    device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
+    await device.send({"type": "ping"})
+    pong = await device.recv()
+    assert set(pong) == {"type", "timestamp"}
+    assert pong["type"] == "pong"
+    assert WIRE_TIMESTAMP.match(pong["timestamp"])
+    await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    assert (await device.recv())["type"] == "connection_established"
+    await device.send({"type": "ping", "extra": "ignored"})
+    assert (await device.recv())["type"] == "pong"
+
+
+@pytest.mark.parametrize(("frame", "code"), BAD_MESSAGES)
+async def test_bad_input_gets_an_error_and_the_socket_stays_usable(
+    restaurant: Restaurant, connect: Connect, frame: str | bytes, code: str
+) -> None:
+    device = await connect(restaurant)
+    await device.send(frame)
+    await expect_error(device, code)
+    await device.assert_quiet()
+    guest = await restaurant.guest("Still here")
+    assert (await device.recv())["guest_id"] == guest["id"]
+
+
+async def test_before_the_handshake_only_ping_and_restaurant_connect_are_accepted(
+    restaurant: Restaurant, connect_raw: RawConnect
+) -> None:
+    device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
+    await device.send({"type": "user_action", "action": "too early"})
+    await expect_error(device, "handshake_required")
+    await device.send("{not json")
+    await expect_error(device, "invalid_json")
+    await device.send({"type": "dance"})
+    await expect_error(device, "unknown_type")
+    await device.send({"type": "restaurant_connect", "last_seq": "5"})
+    await expect_error(device, "validation_error")
+    await device.send({"type": "restaurant_connect", "last_seq": -1})
+    await expect_error(device, "validation_error")
+    await device.send({"type": "restaurant_connect", "restaurant_id": "restaurant_123"})
+    await expect_error(device, "restaurant_mismatch")
+    await device.send({"type": "ping"})
+    assert (await device.recv())["type"] == "pong"
+    await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    hello = await device.recv()
+    assert (hello["type"], hello["restaurant_id"]) == ("connection_established", restaurant.id)
+
+
+async def test_a_restaurant_connect_without_any_restaurant_id_is_refused(
+    restaurant: Restaurant, connect_raw: RawConnect
+) -> None:
+    device = await connect_raw(restaurant.api.base_url, None, restaurant.tokens["host"])
+    await device.send({"type": "restaurant_connect", "platform": "iOS", "version": "2.0.0"})
+    await expect_error(device, "validation_error")
+    # The id may come in the message alone.
+    await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    assert (await device.recv())["type"] == "connection_established"
+
+
+async def test_a_frame_over_64_kib_closes_with_1009(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    device = await connect(restaurant)
+    padding = "x" * (60 * 1024)
+    await device.send({"type": "ping", "padding": padding})  # under the limit: fine
+    assert (await device.recv())["type"] == "pong"
+    await device.send({"type": "ping", "padding": padding + "x" * (5 * 1024)})
+    assert (await device.closed()).code == 1009
+
+
+async def test_an_oversized_frame_before_the_handshake_closes_with_1009(
+    restaurant: Restaurant, connect_raw: RawConnect
+) -> None:
+    device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
+    await device.send("x" * (64 * 1024 + 1))
+    assert (await device.closed()).code == 1009

@@ -1,0 +1,236 @@
+"""How connections end: handshake timeout, too slow, keepalive, shutdown, and cleanup after."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import orjson
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
+
+from hoststand.realtime.client import open_feed, ws_url
+from tests.conftest import Api, Restaurant
+from tests.realtime.conftest import Connect, Device, RawConnect, eventually, metric
+from tests.servers import ThreadServer
+
+
+async def test_no_restaurant_connect_in_time_closes_with_4408(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect_raw: RawConnect
+) -> None:
+    srv = start_server(handshake_timeout_seconds=0.3)
+    device = await connect_raw(srv.base_url, restaurant.id, restaurant.tokens["host"])
+    await device.send({"type": "ping"})  # pings do not count as a handshake
+    assert (await device.recv())["type"] == "pong"
+    assert (await device.closed()).code == 4408
+    assert await metric(srv.base_url, "hoststand_handshakes_total", 'outcome="timeout"') == 1
+
+
+async def test_a_device_that_falls_behind_is_closed_with_4409_and_resumes(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant
+) -> None:
+    srv = start_server(ws_queue_limit=1)
+    table = await restaurant.table("4", capacity=4)
+    guest = await restaurant.guest("Schmidt", party_size=2)
+    token = restaurant.tokens["host"]
+    ws, hello = await open_feed(srv.base_url, restaurant.id, token)
+    device = Device(ws, hello)
+    # An assignment emits two events at once: one more than this device may have queued.
+    await restaurant.client("host").ok(
+        "POST", f"{restaurant.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+    )
+    closing = await device.closed()
+    assert closing.code == 4409
+    assert "resume" in closing.reason
+    assert await metric(srv.base_url, "hoststand_overflow_closes_total") == 1
+    ws, hello = await open_feed(srv.base_url, restaurant.id, token, last_seq=hello["seq"])
+    async with ws:
+        resumed = Device(ws, hello)
+        assert hello["resumed"] is True
+        events = await resumed.recv_many(2)
+        assert [(e["type"], e["action"]) for e in events] == [
+            ("table_updated", "assigned"),
+            ("guest_updated", "status_changed"),
+        ]
+        assert [e["seq"] for e in events] == [hello["seq"] - 1, hello["seq"]]
+
+
+async def test_a_device_that_stops_reading_is_closed_with_4409_and_never_slows_the_others(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server(ws_queue_limit=50)
+    healthy = await connect(restaurant, base_url=srv.base_url)
+    # A small receive buffer, and a device that asks for pongs but never reads them.
+    ws, _ = await open_feed(
+        srv.base_url, restaurant.id, restaurant.tokens["host"], sock=_small_socket(srv.base_url)
+    )
+    slow = Device(ws, {})
+    ping = orjson.dumps({"type": "ping"}).decode()
+
+    async def overflowed() -> bool:
+        for _ in range(500):
+            await slow.ws.send(ping)
+        return await metric(srv.base_url, "hoststand_overflow_closes_total") == 1
+
+    await eventually(overflowed, "the silent device to overflow", timeout=30)
+    guest = await restaurant.guest("Unbothered")
+    assert (await healthy.recv())["guest_id"] == guest["id"]
+    await healthy.assert_quiet()
+    assert (await slow.closed(timeout=30)).code == 4409
+
+
+def _small_socket(base_url: str) -> socket.socket:
+    """A connected socket with a small receive buffer (set before connecting, for the window)."""
+    parts = urlsplit(base_url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.setblocking(False)
+    return sock
+
+
+class PingCounter:
+    """A sans-I/O WebSocket client that counts the server's protocol pings.
+
+    `answer` decides whether it sends the pongs the protocol owes.
+    """
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.pings = 0
+        self.close_code: int | None = None
+
+    async def run(self, url: str, token: str, restaurant_id: str, *, until_pings: int) -> None:
+        """Connect, handshake, then read until `until_pings` pings or the close."""
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        protocol = ClientProtocol(parse_uri(url))
+        request = protocol.connect()
+        request.headers["Authorization"] = f"Bearer {token}"
+        protocol.send_request(request)
+        hello = {"type": "restaurant_connect", "restaurant_id": restaurant_id}
+        try:
+            writer.write(b"".join(protocol.data_to_send()))
+            while self.pings < until_pings and self.close_code is None:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                protocol.receive_data(data)
+                for event in protocol.events_received():
+                    if isinstance(event, Response):
+                        protocol.send_text(orjson.dumps(hello))
+                        writer.write(b"".join(protocol.data_to_send()))
+                    elif isinstance(event, Frame):
+                        self._count(event)
+                output = protocol.data_to_send()  # the pongs the protocol owes
+                if self.answer:
+                    writer.write(b"".join(output))
+        finally:
+            writer.close()
+
+    def _count(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.PING:
+            self.pings += 1
+        elif frame.opcode is Opcode.CLOSE:
+            self.close_code = int.from_bytes(frame.data[:2], "big")
+
+
+async def test_the_server_sends_protocol_pings(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant
+) -> None:
+    srv = start_server(ws_ping_interval_seconds=0.1, ws_ping_timeout_seconds=5)
+    counter = PingCounter(answer=True)
+    url = ws_url(srv.base_url, restaurant.id, None, "header")
+    await asyncio.wait_for(
+        counter.run(url, restaurant.tokens["host"], restaurant.id, until_pings=3), 10
+    )
+    assert counter.pings == 3
+    assert counter.close_code is None
+
+
+async def test_a_device_that_stops_answering_pings_is_closed(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant
+) -> None:
+    srv = start_server(ws_ping_interval_seconds=0.1, ws_ping_timeout_seconds=0.3)
+    counter = PingCounter(answer=False)
+    url = ws_url(srv.base_url, restaurant.id, None, "header")
+    await asyncio.wait_for(
+        counter.run(url, restaurant.tokens["host"], restaurant.id, until_pings=100), 10
+    )
+    assert counter.close_code == 1011  # "keepalive ping timeout"
+    assert counter.pings < 100
+
+    async def forgotten() -> bool:
+        return await metric(srv.base_url, "hoststand_connections_open") == 0
+
+    await eventually(forgotten, "the hub to forget the silent device")
+
+
+async def test_shutdown_closes_devices_with_1012(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server()
+    device = await connect(restaurant, base_url=srv.base_url)
+    stopping = asyncio.create_task(asyncio.to_thread(srv.stop))
+    closing = await device.closed()
+    await stopping
+    assert closing.code == 1012
+
+
+async def test_the_hub_forgets_every_closed_connection(
+    start_server: Callable[..., ThreadServer], api: Api, connect: Connect, connect_raw: RawConnect
+) -> None:
+    srv = start_server(ws_queue_limit=1)
+    first, second = await api.restaurant("One"), await api.restaurant("Two")
+    devices = [await connect(r, base_url=srv.base_url) for r in (first, first, second)]
+    assert await metric(srv.base_url, "hoststand_connections_open") == 3
+    assert await metric(srv.base_url, "hoststand_rooms_open") == 2
+    # One leaves politely, one is closed by the server (4409), one drops its TCP connection.
+    await devices[0].close()
+    table, guest = await first.table(), await first.guest()
+    await first.client("host").ok(
+        "POST", f"{first.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+    )
+    assert (await devices[1].closed()).code == 4409
+    devices[2].ws.transport.abort()
+    # A handshake that never finishes leaves nothing behind either.
+    half = await connect_raw(srv.base_url, second.id, second.tokens["host"])
+    await half.close()
+
+    async def empty() -> bool:
+        return (
+            await metric(srv.base_url, "hoststand_connections_open") == 0
+            and await metric(srv.base_url, "hoststand_rooms_open") == 0
+        )
+
+    await eventually(empty, "every connection and room to be gone")
+
+    async def rooms() -> int:
+        return len(srv.runtime.hub.rooms)
+
+    assert srv.call(rooms()) == 0
+
+
+async def test_deleting_the_restaurant_closes_its_devices_with_4404_and_frees_the_room(
+    start_server: Callable[..., ThreadServer], api: Api, connect: Connect
+) -> None:
+    srv = start_server()
+    doomed, other = await api.restaurant("Closing down"), await api.restaurant("Staying")
+    # One device on the instance that deletes (told by the broker), one on another (by the log).
+    here = await connect(doomed)
+    there = await connect(doomed, base_url=srv.base_url)
+    survivor = await connect(other, base_url=srv.base_url)
+    await api.ok("DELETE", doomed.path, 204)
+    assert (await here.closed()).code == 4404
+    assert (await there.closed()).code == 4404
+
+    async def freed() -> bool:
+        return await metric(srv.base_url, "hoststand_rooms_open") == 1
+
+    await eventually(freed, "the deleted restaurant's room to close")
+    assert await metric(srv.base_url, "hoststand_connections_open") == 1
+    await survivor.assert_quiet()

@@ -1,0 +1,134 @@
+"""restaurant_connect with last_seq: what was missed, in order, then live; or resync_required."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from tests.conftest import Api, Restaurant
+from tests.realtime.conftest import Connect, eventually, prune_events
+from tests.servers import ThreadServer
+
+
+async def test_a_resume_replays_what_was_missed_then_continues_live(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    first = await connect(restaurant)
+    seen = first.hello["seq"]
+    await first.close()
+    missed = [await restaurant.guest(f"Missed {i}") for i in range(3)]
+    device = await connect(restaurant, last_seq=seen)
+    assert device.hello["resumed"] is True
+    assert device.hello["seq"] == seen + 3
+    replayed = await device.recv_many(3)
+    assert [e["seq"] for e in replayed] == [seen + 1, seen + 2, seen + 3]
+    assert [e["guest_id"] for e in replayed] == [g["id"] for g in missed]
+    live = await restaurant.guest("Live")
+    event = await device.recv()
+    assert (event["seq"], event["guest_id"]) == (seen + 4, live["id"])
+    await device.assert_quiet()
+
+
+async def test_a_resume_at_the_current_seq_replays_nothing(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    first = await connect(restaurant)
+    device = await connect(restaurant, last_seq=first.hello["seq"])
+    assert device.hello["resumed"] is True
+    assert device.hello["seq"] == first.hello["seq"]
+    await device.assert_quiet()
+
+
+async def test_replayed_events_are_the_very_messages_sent_live(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    live = await connect(restaurant)
+    table = await restaurant.table("3")
+    guest = await restaurant.guest("Rahman")
+    await restaurant.client("host").ok(
+        "POST", f"{restaurant.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+    )
+    sent_live = await live.recv_many(4)
+    resumed = await connect(restaurant, last_seq=live.hello["seq"])
+    assert await resumed.recv_many(4) == sent_live
+
+
+async def test_a_resume_while_writes_continue_has_no_gap_and_no_duplicate(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    # Small replay pages: a replay takes several reads, and writes land in between.
+    srv = start_server(replay_page_size=2)
+    start = (await restaurant.snapshot())["seq"]
+    writes, written = 60, [start]
+    api = Api(srv.base_url)
+
+    async def write() -> None:
+        for i in range(writes):
+            body = {"name": f"Writer {i}", "party_size": 2}
+            written.append(await api.ok("POST", f"{restaurant.path}/guests", 201, json=body))
+        await api.close()
+
+    async def missed_some(since: int) -> bool:
+        return len(written) > since - start + 5 or writer.done()
+
+    writer = asyncio.create_task(write())
+    seqs, replays = [start], 0
+    while seqs[-1] < start + writes:
+        device = await connect(restaurant, base_url=srv.base_url, last_seq=seqs[-1])
+        assert device.hello["resumed"] is True
+        replays += device.hello["seq"] > seqs[-1]
+        for _ in range(7):  # a few events, then drop the connection mid-stream
+            seqs.append((await device.recv())["seq"])
+            if seqs[-1] == start + writes:
+                break
+        await device.close()
+        await eventually(lambda: missed_some(seqs[-1]), "the writer to write more")
+    await writer
+    assert seqs == list(range(start, start + writes + 1))
+    assert replays >= 3
+
+
+async def test_a_last_seq_older_than_the_log_gets_resync_required_then_live_events(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    await restaurant.guest("Old news")
+    pruned_through = (await restaurant.snapshot())["seq"]
+    assert prune_events(server, restaurant.id) == pruned_through
+    kept = await restaurant.guest("Still in the log")
+    current = pruned_through + 1
+    device = await connect(restaurant, last_seq=pruned_through - 1)
+    assert (device.hello["seq"], device.hello["resumed"]) == (current, False)
+    resync = await device.recv()
+    assert resync["type"] == "resync_required"
+    assert (resync["restaurant_id"], resync["seq"]) == (restaurant.id, current)
+    live = await restaurant.guest("After the resync")
+    assert (await device.recv())["guest_id"] == live["id"]
+    # The oldest seq still served: everything after it is in the log.
+    device = await connect(restaurant, last_seq=pruned_through)
+    assert device.hello["resumed"] is True
+    assert (await device.recv())["guest_id"] == kept["id"]
+
+
+async def test_a_last_seq_ahead_of_the_restaurant_gets_resync_required(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    current = (await restaurant.snapshot())["seq"]
+    device = await connect(restaurant, last_seq=current + 5)
+    assert (device.hello["seq"], device.hello["resumed"]) == (current, False)
+    resync = await device.recv()
+    assert (resync["type"], resync["seq"]) == ("resync_required", current)
+    guest = await restaurant.guest("Next")
+    event = await device.recv()
+    assert (event["seq"], event["guest_id"]) == (current + 1, guest["id"])
+
+
+async def test_a_restaurant_with_every_event_pruned_still_resumes_at_its_seq(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    current = (await restaurant.snapshot())["seq"]
+    prune_events(server, restaurant.id)
+    device = await connect(restaurant, last_seq=current)
+    assert device.hello["resumed"] is True
+    await device.assert_quiet()
+    stale = await connect(restaurant, last_seq=0)
+    assert (await stale.recv())["type"] == "resync_required"
