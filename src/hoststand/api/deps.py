@@ -1,4 +1,8 @@
-"""Dependencies of the routes, as Annotated aliases."""
+"""Dependencies of the routes, as Annotated aliases.
+
+Every dependency is a coroutine: FastAPI runs plain functions in a worker thread, a thread hop
+per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +31,12 @@ _ETAG = re.compile(r'^(?:W/)?(?:"(\d{1,12})"|(\d{1,12}))$')
 MAX_IDEMPOTENCY_KEY = 200
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def _services(runtime: Annotated[Runtime, Depends(_runtime)]) -> ServiceContext:
+async def _services(runtime: Annotated[Runtime, Depends(_runtime)]) -> ServiceContext:
     return runtime.ctx
 
 
@@ -46,7 +50,7 @@ async def _principal(
     return await runtime.authenticator.authenticate(secret, client=client)
 
 
-def _expected_version(
+async def _expected_version(
     if_match: Annotated[
         str | None,
         Header(description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.'),
@@ -85,7 +89,7 @@ async def _idempotency_key(
     )
 
 
-def _cursor(
+async def _cursor(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> Cursor | None:
     return None if cursor is None else Cursor.decode(cursor)

@@ -58,7 +58,7 @@ def status_for(code: str) -> int:
     return STATUS.get(code, CONFLICT_STATUS)
 
 
-def _domain_error(_: Request, exc: Exception) -> JSON:
+async def _domain_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, DomainError)
     return refusal(exc)
 
@@ -73,7 +73,7 @@ def refusal(exc: DomainError) -> JSON:
     return JSON(error_body(exc.code, exc.message, exc.details), status_for(exc.code), headers)
 
 
-def _replayed(_: Request, exc: Exception) -> JSON:
+async def _replayed(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, Replayed)
     stored = exc.response
     headers = {"Idempotent-Replayed": "true"}
@@ -94,7 +94,7 @@ def _message(err: Any) -> str:
     return str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
-def _validation_error(_: Request, exc: Exception) -> JSON:
+async def _validation_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     for err in errors:
@@ -115,14 +115,14 @@ def _validation_error(_: Request, exc: Exception) -> JSON:
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 
-def _http_error(_: Request, exc: Exception) -> JSON:
+async def _http_error(_: Request, exc: Exception) -> JSON:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     message = exc.detail if isinstance(exc.detail, str) else "request refused"
     return JSON(error_body(code, message), exc.status_code, dict(exc.headers or {}))
 
 
-def _integrity_error(_: Request, exc: Exception) -> JSON:
+async def _integrity_error(_: Request, exc: Exception) -> JSON:
     # Only reached when a race slips past the services' checks: the database guard held.
     log.info("integrity guard refused a write: %s", type(exc).__name__)
     return JSON(
@@ -163,7 +163,10 @@ class UnexpectedErrors:
 
 
 def install(app: FastAPI) -> None:
-    """Register the mapper for every kind of exception."""
+    """Register the mapper for every kind of exception.
+
+    The handlers are coroutines: Starlette runs plain functions in a worker thread.
+    """
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(Replayed, _replayed)
     app.add_exception_handler(RequestValidationError, _validation_error)
