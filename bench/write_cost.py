@@ -33,7 +33,9 @@ from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.stats import latency_summary, median
 
 
-async def _writes(base_url: str, tenants: list[Tenant], count: int, concurrency: int) -> list[float]:
+async def _writes(
+    base_url: str, tenants: list[Tenant], count: int, concurrency: int
+) -> list[float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as http:

@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from hoststand.store import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -72,6 +74,8 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args)
         kwargs["pool_pre_ping"] = True
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["module"] = sqlite_driver.dbapi()
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
