@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,15 @@ ITEMS = sa.table("items", sa.column("id", sa.Integer), sa.column("name", sa.Stri
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+def path(tmp_path: Path) -> Path:
+    """The SQLite file of the test."""
+    return tmp_path / "driver.db"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[Database]:
     """A Database on a fresh SQLite file with an `items` table (integer rowid key)."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    database = Database(f"sqlite+aiosqlite:///{path}")
     async with database.write() as conn:
         await conn.execute(
             sa.text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
@@ -50,16 +57,75 @@ async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
         assert isinstance(raw.dbapi_connection, OneTripConnection)
 
 
-async def test_a_write_transaction_costs_one_trip_per_statement_plus_begin_and_commit(
+async def test_a_write_transaction_costs_one_trip_per_statement_and_one_to_commit(
     db: Database, trips: collections.Counter[str]
 ) -> None:
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    # BEGIN IMMEDIATE, three statements, COMMIT; nothing when the pool takes it back.
-    assert sum(trips.values()) == 5
+    # BEGIN IMMEDIATE goes with the insert; nothing when the pool takes the connection back.
+    assert sum(trips.values()) == 4
     assert trips["commit"] == 1
+
+
+async def test_a_transaction_without_statements_makes_no_trip(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.write():
+        pass
+    async with db.read():
+        pass
+    assert sum(trips.values()) == 0
+
+
+def _try_to_write(path: Path) -> None:
+    """BEGIN IMMEDIATE from another connection, without waiting for the lock."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_writer_holds_the_database_lock_from_its_first_statement(
+    db: Database, path: Path
+) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.select(ITEMS))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _try_to_write(path)
+    _try_to_write(path)  # released at commit
+
+
+async def test_a_read_transaction_sees_one_snapshot(db: Database, path: Path) -> None:
+    count = sa.select(sa.func.count()).select_from(ITEMS)
+    async with db.read() as conn:
+        assert (await conn.execute(count)).scalar() == 0
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("INSERT INTO items (name) VALUES ('meanwhile')")
+        other.close()
+        assert (await conn.execute(count)).scalar() == 0
+    async with db.read() as conn:
+        assert (await conn.execute(count)).scalar() == 1
+
+
+async def test_a_transaction_that_failed_or_ended_early_leaves_the_connection_clean(
+    db: Database,
+) -> None:
+    async with db.engine.connect() as conn:
+        with pytest.raises(OperationalError):
+            async with conn.begin():
+                await conn.execute(sa.text("SELECT nothing FROM nowhere"))
+        with pytest.raises(LookupError):
+            async with conn.begin():
+                raise LookupError("given up before any statement")
+        async with conn.begin():  # a BEGIN left over would fail here, nested
+            await conn.execute(sa.insert(ITEMS).values(name="clean"))
+        assert not conn.in_transaction()
+    async with db.read() as conn:
+        assert (await conn.execute(sa.select(ITEMS.c.name))).scalars().all() == ["clean"]
 
 
 async def test_a_query_returns_every_row_and_its_columns(db: Database) -> None:

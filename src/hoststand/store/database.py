@@ -100,4 +100,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get("hoststand_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = conn.connection.dbapi_connection
+        assert isinstance(driver, sqlite_driver.OneTripConnection)
+        # Sent with the transaction's first statement, in the same trip to SQLite's thread.
+        driver.begin("BEGIN IMMEDIATE" if immediate else "BEGIN")

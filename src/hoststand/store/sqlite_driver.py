@@ -5,9 +5,11 @@ thread, wake the event loop) costs tens of microseconds of CPU, the SQLite work 
 statement a few. SQLAlchemy's adapter makes three or four trips per statement: open a cursor,
 execute, fetch the rows, close. This cursor does all four in one call on that thread and keeps
 the rows, as the stock cursor does too (it buffers every row unless server-side, and
-server-side cursors are left as they are). And a rollback outside any transaction, which
-pysqlite would ignore anyway, is answered without the trip: the pool rolls back every
-connection it takes back, mostly after a commit.
+server-side cursors are left as they are). A transaction's BEGIN rides along with its first
+statement: SQLite does nothing at a deferred BEGIN, and a writer's BEGIN IMMEDIATE then
+takes the database lock just before that statement, which is what it is for. And a
+rollback outside any transaction, which pysqlite would ignore anyway, is answered without
+the trip: the pool rolls back every connection it takes back, mostly after a commit.
 
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
 `_conn`), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPIConnection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -43,9 +45,14 @@ class _Outcome:
 
 
 def _execute(
-    connection: aiosqlite.Connection, operation: str, parameters: Sequence[Any] | None
+    connection: aiosqlite.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Sequence[Any] | None,
 ) -> _Outcome:
-    """Run one statement to the end; on the connection's thread."""
+    """Run one statement to the end, after `begin` if any; on the connection's thread."""
+    if begin is not None:
+        connection._conn.execute(begin)
     cursor = connection._conn.cursor()
     try:
         if parameters is None:
@@ -59,9 +66,14 @@ def _execute(
 
 
 def _executemany(
-    connection: aiosqlite.Connection, operation: str, parameters: Sequence[Sequence[Any]]
+    connection: aiosqlite.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Sequence[Sequence[Any]],
 ) -> _Outcome:
-    """Run one statement for each set of parameters; on the connection's thread."""
+    """Run one statement per set of parameters, after `begin` if any; on the connection's thread."""
+    if begin is not None:
+        connection._conn.execute(begin)
     cursor = connection._conn.cursor()
     try:
         cursor.executemany(operation, parameters)
@@ -77,8 +89,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     _awaitable_cursor_close = False
 
+    _adapt_connection: OneTripConnection
+
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # Not super().__init__(): it opens an aiosqlite cursor, a trip of its own.
+        assert isinstance(adapt_connection, OneTripConnection)
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._soft_closed_memoized = EMPTY_DICT
@@ -112,15 +127,17 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
         async with self._adapt_connection._execute_mutex:
+            begin = self._adapt_connection.take_begin()
             self._outcome = await self._connection._execute(
-                _execute, self._connection, operation, parameters
+                _execute, self._connection, begin, operation, parameters
             )
             self._rows = collections.deque(self._outcome.rows)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
         async with self._adapt_connection._execute_mutex:
+            begin = self._adapt_connection.take_begin()
             self._outcome = await self._connection._execute(
-                _executemany, self._connection, operation, seq_of_parameters
+                _executemany, self._connection, begin, operation, seq_of_parameters
             )
             self._rows = collections.deque()
 
@@ -133,14 +150,36 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """The stock adapted connection, with the one-trip cursor and a free idle rollback."""
+    """The stock adapted connection with the one-trip cursor and a BEGIN that rides along.
 
-    __slots__ = ()
+    Commit and rollback make no trip when there is nothing to end.
+    """
+
+    __slots__ = ("_begin",)
 
     _cursor_cls = OneTripCursor
 
+    def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+
+    def begin(self, statement: str = "BEGIN") -> None:
+        """Begin a transaction with `statement` (or BEGIN IMMEDIATE) when the next one runs."""
+        self._begin = statement
+
+    def take_begin(self) -> str | None:
+        """The BEGIN still to send, once: the cursor sends it ahead of its statement."""
+        begin, self._begin = self._begin, None
+        return begin
+
+    def commit(self) -> None:
+        """Commit, unless the transaction never reached SQLite (no statement ran)."""
+        if self.take_begin() is None:
+            super().commit()
+
     def rollback(self) -> None:
         """Roll back the transaction, if there is one: a trip to the thread only then."""
+        self.take_begin()
         raw: sqlite3.Connection | None = self._connection._connection
         # in_transaction is a plain read of SQLite's autocommit flag, safe from this thread.
         if raw is not None and raw.in_transaction:
