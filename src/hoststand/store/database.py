@@ -68,12 +68,16 @@ class Database:
 def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if not in_memory:
+        # SQLite files too: an aiosqlite connection is a thread and a connect costs six trips
+        # to it; SQLAlchemy's default pool (5) opened and closed them again under bursts of reads.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args)
-        kwargs["pool_pre_ping"] = True
+        kwargs.update(connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         kwargs["module"] = sqlite_driver.dbapi()
     engine = create_async_engine(url, **kwargs)
