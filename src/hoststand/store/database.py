@@ -26,6 +26,9 @@ class Database:
         self.engine: AsyncEngine = _create_engine(url, schema=schema, pool_size=pool_size)
         # SQLite has one writer at a time; queueing writers here spares threads busy-waiting.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # ...and they take turns on one connection, kept open: a checkout and a check-in per
+        # write cost more than a statement, and the check-in's clean-up ran under the lock.
+        self._writer: AsyncConnection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -34,15 +37,25 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE)."""
+        """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE).
+
+        SQLite's writers take turns, in this process on one connection kept for them.
+        """
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
-            await conn.execution_options(hoststand_write=True)
+        async with self._write_lock:
+            # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
+            # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
+            conn = self._writer or await self._connect_writer()
             async with conn.begin():
                 yield conn
+
+    async def _connect_writer(self) -> AsyncConnection:
+        self._writer = await self.engine.connect()
+        await self._writer.execution_options(hoststand_write=True)
+        return self._writer
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -61,7 +74,10 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close the writer's connection and every pooled one."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
         await self.engine.dispose()
 
 
