@@ -25,35 +25,38 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import orjson
 
 from bench import procs
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
+from bench.http1 import ConnectionPool
 from bench.stats import latency_summary, median
 
 
 async def _writes(
-    base_url: str, tenants: list[Tenant], count: int, concurrency: int
+    server: procs.Server, tenants: list[Tenant], count: int, lanes: int
 ) -> list[float]:
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as http:
+    http = ConnectionPool("127.0.0.1", server.port)
 
-        async def writer(lane: int) -> None:
-            for n in range(lane, count, concurrency):
-                t = tenants[n % len(tenants)]
-                started = time.perf_counter()
-                response = await http.patch(
-                    f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
-                    json={"notes": f"n{n}"},
-                    headers={"Authorization": f"Bearer {t.token}"},
-                )
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{response.status_code}: {response.text}")
+    async def writer(lane: int) -> None:
+        for n in range(lane, count, lanes):
+            t = tenants[n % len(tenants)]
+            started = time.perf_counter()
+            status, body = await http.request(
+                "PATCH",
+                f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
+                {"Authorization": f"Bearer {t.token}"},
+                orjson.dumps({"notes": f"n{n}"}),
+            )
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"{status}: {body.decode()}")
 
-        await asyncio.gather(*(writer(lane) for lane in range(concurrency)))
+    try:
+        await asyncio.gather(*(writer(lane) for lane in range(lanes)))
+    finally:
+        await http.close()
     return latencies
 
 
@@ -98,13 +101,11 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             env["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
         env.update(pair.partition("=")[::2] for pair in args.env)
         with procs.serving(procs.hoststand(env)) as server:
-            asyncio.run(_writes(server.base_url, tenants, args.warmup, args.concurrency))
+            asyncio.run(_writes(server, tenants, args.warmup, args.concurrency))
             spy = _py_spy(server, args.profile) if args.profile else None
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
-            latencies = asyncio.run(
-                _writes(server.base_url, tenants, args.writes, args.concurrency)
-            )
+            latencies = asyncio.run(_writes(server, tenants, args.writes, args.concurrency))
             wall, cpu = time.perf_counter() - wall0, server.cpu_seconds() - cpu0
             threads = _thread_cpu(server, threads0)
             if spy is not None:
@@ -152,7 +153,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         for name, src in variants:
             runs[name].append(measure(args, src or None))
     medians = {
-        name: {key: median([r[key] for r in rs]) for key in rs[0]} for name, rs in runs.items()
+        name: {key: round(median([r[key] for r in rs]), 3) for key in rs[0]}
+        for name, rs in runs.items()
     }
     first = medians[variants[0][0]]["server_cpu_ms_per_write"]
     return {
