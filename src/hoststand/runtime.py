@@ -55,6 +55,7 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.authenticator.close()
         await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:

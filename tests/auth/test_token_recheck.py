@@ -70,9 +70,9 @@ async def setup(backend: Backend) -> AsyncIterator[Setup]:
         command=TokenCreate(name="host iPad", role=Role.HOST),
     )
     clock = Clock()
-    yield Setup(
-        Authenticator(ctx, clock=clock), clock, db, restaurant.id, issued.token.id, issued.secret
-    )
+    auth = Authenticator(ctx, clock=clock)
+    yield Setup(auth, clock, db, restaurant.id, issued.token.id, issued.secret)
+    await auth.close()  # its touches of last_used_at
     await db.close()
 
 

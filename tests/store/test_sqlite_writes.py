@@ -89,3 +89,20 @@ async def test_a_writer_that_broke_reconnects(db: Database) -> None:
         await conn.execute(sa.insert(ITEMS).values(name="clean"))
     assert await _names(db) == ["clean"]
     assert await _driver_connection(db) is not writer
+
+
+async def test_close_lets_the_write_in_progress_finish(db: Database) -> None:
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_write() -> None:
+        async with db.write() as conn:
+            await conn.execute(sa.insert(ITEMS).values(name="in progress"))
+            inside.set()
+            await release.wait()
+
+    writing = asyncio.create_task(slow_write())
+    await asyncio.wait_for(inside.wait(), 5)
+    closing = asyncio.create_task(db.close())
+    release.set()
+    await asyncio.wait_for(asyncio.gather(writing, closing), 5)
+    assert await _names(db) == ["in progress"]  # committed before the close

@@ -199,6 +199,11 @@ class Authenticator:
             elif entry.principal.token_id in in_use:
                 entry.until = max(entry.until, until)
 
+    async def close(self) -> None:
+        """Let the token touches in flight finish, before the database closes."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def forget(self, token_id: uuid.UUID) -> None:
         """Drop a revoked token from the cache at once."""
         self._generation += 1

@@ -39,7 +39,8 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE).
 
-        SQLite's writers take turns, in this process on one connection kept for them.
+        SQLite's writers take turns, in this process on one connection kept for them; their
+        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement (sqlite_driver).
         """
         if self._write_lock is None:
             async with self.engine.begin() as conn:
@@ -75,9 +76,11 @@ class Database:
 
     async def close(self) -> None:
         """Close the writer's connection and every pooled one."""
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            await writer.close()
+        if self._write_lock is not None:
+            async with self._write_lock:  # after the write in progress, if any
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    await writer.close()
         await self.engine.dispose()
 
 
