@@ -47,6 +47,8 @@ class Runtime:
         """Connect to the broker, start the hub and the housekeeping."""
         await self.hub.start()
         self._tasks.append(asyncio.create_task(self._prune_forever(), name="prune"))
+        recheck = self.authenticator.recheck_forever()
+        self._tasks.append(asyncio.create_task(recheck, name="token-recheck"))
 
     async def stop(self) -> None:
         """Close devices with 1012, stop background work, close the database."""
@@ -55,6 +57,7 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.authenticator.close()
         await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:

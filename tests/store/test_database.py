@@ -48,3 +48,13 @@ async def test_deleting_a_restaurant_deletes_what_it_owns(
         assert await floor.page(conn, restaurant_id=restaurant_id, limit=None) == []
         where = guests.GuestFilter()
         assert await guests.page(conn, restaurant_id=restaurant_id, where=where, limit=None) == []
+
+
+async def test_a_sqlite_file_keeps_the_configured_pool(sqlite_backend: Backend) -> None:
+    database = Database(sqlite_backend.url, pool_size=7)
+    try:
+        pool = database.engine.pool
+        assert isinstance(pool, sa.pool.QueuePool)
+        assert pool.size() == 7
+    finally:
+        await database.close()

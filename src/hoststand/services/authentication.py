@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60.0
 CACHE_SIZE = 10_000
+# A cached token unused this long is no longer re-checked in the background; its next use
+# looks it up again.
+RECHECK_IDLE_SECONDS = 60.0
+RECHECK_CHUNK = 500
+MIN_RECHECK_INTERVAL_SECONDS = 0.25
 
 Clock = Callable[[], float]
 
@@ -43,7 +48,8 @@ class RateLimited(DomainError):
 @dataclass(slots=True)
 class _Cached:
     principal: Principal
-    until: float
+    until: float  # trusted until then: its last check against the database plus the TTL
+    used: float
 
 
 class FailureLimiter:
@@ -81,12 +87,16 @@ class FailureLimiter:
 class Authenticator:
     """Checks bearer tokens against the admin token and the token store, with a short cache.
 
-    A cached token is trusted for `token_cache_seconds`; a revocation made on this instance
-    is forgotten at once (`forget`), one made elsewhere is seen when the cache entry expires.
+    A cached token is trusted for `token_cache_seconds` after its last check against the
+    database. The tokens in use are checked again in the background, all in one query
+    (`recheck_forever`), so that their requests do not wait for the database while a
+    revocation made elsewhere is still seen within that time. A revocation made on this
+    instance is forgotten at once (`forget`).
     """
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, *, clock: Clock = time.monotonic) -> None:
         self.ctx = ctx
+        self._clock = clock
         settings = ctx.settings
         self.open_mode = settings.auth == "open"
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
@@ -125,9 +135,12 @@ class Authenticator:
         self.limiter.record(client)
 
     async def _lookup(self, secret_hash: str) -> Principal | None:
-        now = time.monotonic()
+        now = self._clock()
         cached = self._cache.get(secret_hash)
         if cached is not None and cached.until > now:
+            cached.used = now
+            assert cached.principal.token_id is not None
+            self._maybe_touch(cached.principal.token_id, now)
             return cached.principal
         generation = self._generation
         async with self.ctx.db.read() as conn:
@@ -138,12 +151,58 @@ class Authenticator:
         principal = token.principal()
         if generation == self._generation:
             self._cache[secret_hash] = _Cached(
-                principal, now + self.ctx.settings.token_cache_seconds
+                principal, now + self.ctx.settings.token_cache_seconds, now
             )
             if len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         self._maybe_touch(token.id, now)
         return principal
+
+    async def recheck_forever(self) -> None:
+        """Re-check the cached tokens in use twice per `token_cache_seconds`, until cancelled."""
+        ttl = self.ctx.settings.token_cache_seconds
+        if ttl <= 0:
+            return  # nothing is cached
+        while True:
+            # A shorter TTL is still honoured, by lookups: entries then expire between rechecks.
+            await asyncio.sleep(max(ttl / 2, MIN_RECHECK_INTERVAL_SECONDS))
+            try:
+                await self.recheck()
+            except Exception:  # the entries then expire, and requests look their tokens up
+                log.warning("re-checking cached tokens failed", exc_info=True)
+
+    async def recheck(self) -> None:
+        """Drop the cached tokens now revoked or gone; trust the others in use for another TTL.
+
+        The new trust counts from before the query, whose snapshot is at least that recent: a
+        revocation committed after it is still seen within `token_cache_seconds`.
+        """
+        started = self._clock()
+        in_use = {
+            e.principal.token_id
+            for e in self._cache.values()
+            if e.principal.token_id is not None and started - e.used < RECHECK_IDLE_SECONDS
+        }
+        if not in_use:
+            return
+        ids = list(in_use)
+        revoked: set[uuid.UUID] = set()
+        async with self.ctx.db.read() as conn:
+            for start in range(0, len(ids), RECHECK_CHUNK):
+                chunk = ids[start : start + RECHECK_CHUNK]
+                revoked |= await tokens.revoked_among(conn, token_ids=chunk)
+        until = started + self.ctx.settings.token_cache_seconds
+        # Only entries still here are renewed: one forget() dropped meanwhile stays dropped.
+        for key, entry in list(self._cache.items()):
+            if entry.principal.token_id in revoked:
+                del self._cache[key]
+            elif entry.principal.token_id in in_use:
+                entry.until = max(entry.until, until)
+
+    async def close(self) -> None:
+        """Let the token touches in flight finish, before the database closes."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def forget(self, token_id: uuid.UUID) -> None:
         """Drop a revoked token from the cache at once."""

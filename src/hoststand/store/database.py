@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from hoststand.store import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -24,6 +26,9 @@ class Database:
         self.engine: AsyncEngine = _create_engine(url, schema=schema, pool_size=pool_size)
         # SQLite has one writer at a time; queueing writers here spares threads busy-waiting.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # ...and they take turns on one connection, kept open: a checkout and a check-in per
+        # write cost more than a statement, and the check-in's clean-up ran under the lock.
+        self._writer: AsyncConnection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -32,15 +37,26 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE)."""
+        """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE).
+
+        SQLite's writers take turns, in this process on one connection kept for them; their
+        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement (sqlite_driver).
+        """
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
-            await conn.execution_options(hoststand_write=True)
+        async with self._write_lock:
+            # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
+            # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
+            conn = self._writer or await self._connect_writer()
             async with conn.begin():
                 yield conn
+
+    async def _connect_writer(self) -> AsyncConnection:
+        self._writer = await self.engine.connect()
+        await self._writer.execution_options(hoststand_write=True)
+        return self._writer
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -59,19 +75,30 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close the writer's connection and every pooled one."""
+        if self._write_lock is not None:
+            async with self._write_lock:  # after the write in progress, if any
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    await writer.close()
         await self.engine.dispose()
 
 
 def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if not in_memory:
+        # SQLite files too: an aiosqlite connection is a thread and a connect costs six trips
+        # to it; SQLAlchemy's default pool (5) opened and closed them again under bursts of reads.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args)
-        kwargs["pool_pre_ping"] = True
+        kwargs.update(connect_args=connect_args, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["module"] = sqlite_driver.dbapi()
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -96,4 +123,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get("hoststand_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = conn.connection.dbapi_connection
+        assert isinstance(driver, sqlite_driver.OneTripConnection)
+        # Sent with the transaction's first statement, in the same trip to SQLite's thread.
+        driver.begin("BEGIN IMMEDIATE" if immediate else "BEGIN")

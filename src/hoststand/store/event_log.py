@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hoststand.domain.events import Event, EventType
 from hoststand.store.schema import events, restaurants
 
+# Built once (see store/guests.py): the append is on every write's path.
+_INSERT = events.insert()
+_ADVANCE = restaurants.update().where(restaurants.c.id == sa.bindparam("key_id"))
+
 
 def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
     m = row._mapping
@@ -41,7 +45,7 @@ async def append(
     if not batch:
         return
     await conn.execute(
-        events.insert(),
+        _INSERT,
         [
             {
                 "restaurant_id": e.restaurant_id,
@@ -58,9 +62,7 @@ async def append(
             for e in batch
         ],
     )
-    await conn.execute(
-        restaurants.update().where(restaurants.c.id == restaurant_id).values(last_seq=batch[-1].seq)
-    )
+    await conn.execute(_ADVANCE, {"key_id": restaurant_id, "last_seq": batch[-1].seq})
 
 
 async def read(

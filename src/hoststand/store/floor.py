@@ -47,6 +47,14 @@ def _values(table: Table) -> dict[str, object]:
     }
 
 
+# Built once, executed with parameters named as below: see store/guests.py.
+_BY_ID = sa.select(floor_tables).where(
+    floor_tables.c.id == sa.bindparam("key_id"),
+    floor_tables.c.restaurant_id == sa.bindparam("key_restaurant"),
+)
+_UPDATE = floor_tables.update().where(floor_tables.c.id == sa.bindparam("key_id"))
+
+
 async def insert(conn: AsyncConnection, *, table: Table) -> None:
     """Store a new table."""
     await conn.execute(
@@ -63,10 +71,9 @@ async def get(
     conn: AsyncConnection, *, restaurant_id: uuid.UUID, table_id: uuid.UUID
 ) -> Table | None:
     """One table of the restaurant, or None."""
-    query = sa.select(floor_tables).where(
-        floor_tables.c.id == table_id, floor_tables.c.restaurant_id == restaurant_id
-    )
-    row = (await conn.execute(query)).first()
+    row = (
+        await conn.execute(_BY_ID, {"key_id": table_id, "key_restaurant": restaurant_id})
+    ).first()
     return None if row is None else _entity(row)
 
 
@@ -90,9 +97,7 @@ async def label_taken(
 
 async def update(conn: AsyncConnection, *, table: Table) -> None:
     """Write back a changed table."""
-    await conn.execute(
-        floor_tables.update().where(floor_tables.c.id == table.id).values(**_values(table))
-    )
+    await conn.execute(_UPDATE, {"key_id": table.id, **_values(table)})
 
 
 async def delete(conn: AsyncConnection, *, table_id: uuid.UUID) -> None:

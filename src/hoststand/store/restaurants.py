@@ -37,6 +37,13 @@ def _values(restaurant: Restaurant) -> dict[str, object]:
     }
 
 
+# Built once, executed with parameters named as below: see store/guests.py. SQLite has no
+# FOR UPDATE (its writers hold the database lock from BEGIN IMMEDIATE); the dialect drops it.
+_BY_ID = sa.select(restaurants).where(restaurants.c.id == sa.bindparam("key_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_UPDATE = restaurants.update().where(restaurants.c.id == sa.bindparam("key_id"))
+
+
 async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
     """Store a new restaurant."""
     await conn.execute(
@@ -50,18 +57,14 @@ async def get(
     conn: AsyncConnection, *, restaurant_id: uuid.UUID, lock: bool = False
 ) -> Restaurant | None:
     """One restaurant, or None; `lock` takes its row lock until the transaction ends."""
-    query = sa.select(restaurants).where(restaurants.c.id == restaurant_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _BY_ID_LOCKED if lock else _BY_ID
+    row = (await conn.execute(query, {"key_id": restaurant_id})).first()
     return None if row is None else _entity(row)
 
 
 async def update(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
     """Write back a changed restaurant."""
-    await conn.execute(
-        restaurants.update().where(restaurants.c.id == restaurant.id).values(**_values(restaurant))
-    )
+    await conn.execute(_UPDATE, {"key_id": restaurant.id, **_values(restaurant)})
 
 
 async def delete(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:

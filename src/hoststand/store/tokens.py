@@ -40,10 +40,13 @@ async def insert(conn: AsyncConnection, *, token: ApiToken, secret_hash: str) ->
     )
 
 
+# Built once (see store/guests.py): every token check that misses the cache runs it.
+_BY_HASH = sa.select(api_tokens).where(api_tokens.c.secret_hash == sa.bindparam("key_hash"))
+
+
 async def by_hash(conn: AsyncConnection, *, secret_hash: str) -> ApiToken | None:
     """The token whose secret hashes to `secret_hash`, revoked or not."""
-    query = sa.select(api_tokens).where(api_tokens.c.secret_hash == secret_hash)
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_BY_HASH, {"key_hash": secret_hash})).first()
     return None if row is None else _entity(row)
 
 

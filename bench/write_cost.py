@@ -1,0 +1,191 @@
+"""`python -m bench.write_cost`: server CPU per REST guest update, the write path's own cost.
+
+Not a scenario of `make bench`: a micro-measure for working on the write path. It starts a
+server on a fresh database, sends PATCH guest updates (one at a time by default,
+`--concurrency` at once otherwise) and prints the server's CPU time and the wall time per write.
+
+The machine is shared and noisy, so variants are compared in one run: `--variant NAME=SRC`
+(repeatable) serves the hoststand package found in SRC (a checkout's `src` directory, put first
+on PYTHONPATH), and `--rounds` alternates the variants, so that each sees the same noise; the
+medians and their ratio to the first variant are printed. `--profile FILE` records the server
+with py-spy (speedscope format) while it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from bench import procs
+from bench.fixtures import Tenant, fresh_sqlite, make_tenants
+from bench.http1 import ConnectionPool
+from bench.stats import latency_summary, median
+
+
+async def _writes(
+    server: procs.Server, tenants: list[Tenant], count: int, lanes: int
+) -> list[float]:
+    latencies: list[float] = []
+    http = ConnectionPool("127.0.0.1", server.port)
+
+    async def writer(lane: int) -> None:
+        for n in range(lane, count, lanes):
+            t = tenants[n % len(tenants)]
+            started = time.perf_counter()
+            status, body = await http.request(
+                "PATCH",
+                f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
+                {"Authorization": f"Bearer {t.token}"},
+                orjson.dumps({"notes": f"n{n}"}),
+            )
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"{status}: {body.decode()}")
+
+    try:
+        await asyncio.gather(*(writer(lane) for lane in range(lanes)))
+    finally:
+        await http.close()
+    return latencies
+
+
+@contextlib.contextmanager
+def _database(postgres: str | None) -> Iterator[tuple[str, str | None]]:
+    """A fresh migrated database: a temporary SQLite file, or a new schema dropped afterwards."""
+    if postgres is None:
+        yield fresh_sqlite(), None
+        return
+    from hoststand.store import migrate
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    _ddl(postgres, f"CREATE SCHEMA {schema}")
+    try:
+        migrate.upgrade(postgres, schema=schema)
+        yield postgres, schema
+    finally:
+        _ddl(postgres, f"DROP SCHEMA {schema} CASCADE")
+
+
+def _ddl(url: str, statement: str) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(statement))
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
+    """Warm up, then measure `args.writes` updates served from `src`; the figures as a dict."""
+    with _database(args.postgres) as (url, schema):
+        tenants = make_tenants(url, args.restaurants, schema=schema)
+        env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
+        if schema:
+            env["HOSTSTAND_DATABASE_SCHEMA"] = schema
+        if src:
+            env["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
+        env.update(pair.partition("=")[::2] for pair in args.env)
+        with procs.serving(procs.hoststand(env)) as server:
+            asyncio.run(_writes(server, tenants, args.warmup, args.concurrency))
+            spy = _py_spy(server, args.profile) if args.profile else None
+            threads0 = _thread_cpu(server, {})
+            cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
+            latencies = asyncio.run(_writes(server, tenants, args.writes, args.concurrency))
+            wall, cpu = time.perf_counter() - wall0, server.cpu_seconds() - cpu0
+            threads = _thread_cpu(server, threads0)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(60)
+    per_write = 1000 / args.writes
+    return {
+        "server_cpu_ms_per_write": round(cpu * per_write, 3),
+        "main_thread_cpu_ms": round(threads["main"] * per_write, 3),
+        "other_threads_cpu_ms": round(threads["other"] * per_write, 3),
+        "wall_ms_per_write": round(wall * per_write, 3),
+        "writes_per_s": round(args.writes / wall),
+        **latency_summary(latencies),
+    }
+
+
+def _thread_cpu(server: procs.Server, before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of the main thread and of all other threads together, since `before`."""
+    totals = {"main": 0.0, "other": 0.0}
+    for thread in server.ps.threads():
+        key = "main" if thread.id == server.ps.pid else "other"
+        totals[key] += thread.user_time + thread.system_time
+    return {k: v - before.get(k, 0.0) for k, v in totals.items()}
+
+
+def _py_spy(server: procs.Server, out: str) -> subprocess.Popen[bytes]:
+    native = ["--native"] if os.environ.get("BENCH_PY_SPY_NATIVE") else ["--nonblocking"]
+    spy = subprocess.Popen(
+        [
+            *("py-spy", "record", "-p", str(server.ps.pid), "-f", "speedscope", "-o", out),
+            *("--rate", "250", "--threads", *native),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # py-spy attaches before the measured writes start
+    return spy
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Each variant `args.rounds` times, alternating; per-variant medians and ratios."""
+    variants = [v.partition("=")[::2] for v in args.variant] or [("current", "")]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    for _ in range(args.rounds):
+        for name, src in variants:
+            runs[name].append(measure(args, src or None))
+    medians = {
+        name: {key: round(median([r[key] for r in rs]), 3) for key in rs[0]}
+        for name, rs in runs.items()
+    }
+    first = medians[variants[0][0]]["server_cpu_ms_per_write"]
+    return {
+        "database": "postgresql" if args.postgres else "sqlite",
+        "writes": args.writes,
+        "concurrency": args.concurrency,
+        "rounds": args.rounds,
+        "load_1m": round(os.getloadavg()[0], 2),
+        "medians": medians,
+        "cpu_ratio_to_first": {
+            name: round(m["server_cpu_ms_per_write"] / first, 3) for name, m in medians.items()
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, measure, print one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.write_cost", description=__doc__)
+    parser.add_argument("--writes", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--restaurants", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=SRC")
+    parser.add_argument("--postgres", metavar="URL", help="postgresql+asyncpg://... (new schema)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy speedscope output")
+    args = parser.parse_args(argv)
+    print(orjson.dumps(compare(args)).decode(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

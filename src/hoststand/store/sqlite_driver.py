@@ -1,0 +1,200 @@
+"""SQLAlchemy's aiosqlite driver, with one trip to the connection's thread per statement.
+
+aiosqlite runs every call on the connection's own thread. A trip there and back (wake the
+thread, wake the event loop) costs tens of microseconds of CPU, the SQLite work of a short
+statement a few. SQLAlchemy's adapter makes three or four trips per statement: open a cursor,
+execute, fetch the rows, close. This cursor does all four in one call on that thread and keeps
+the rows, as the stock cursor does too (it buffers every row unless server-side, and
+server-side cursors are left as they are). A transaction's BEGIN rides along with its first
+statement: SQLite does nothing at a deferred BEGIN, and a writer's BEGIN IMMEDIATE then
+takes the database lock just before that statement, which is what it is for. And a
+rollback outside any transaction, which pysqlite would ignore anyway, is answered without
+the trip: the pool rolls back every connection it takes back, mostly after a commit.
+
+It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
+`_conn`), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
+module pin the behaviour.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPIConnection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a statement left: everything a DBAPI cursor is asked for after execute."""
+
+    description: Any = None
+    rows: list[Any] = field(default_factory=list)
+    rowcount: int = -1
+    lastrowid: int | None = None
+
+
+def _execute(
+    connection: aiosqlite.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Sequence[Any] | None,
+) -> _Outcome:
+    """Run one statement to the end, after `begin` if any; on the connection's thread."""
+    if begin is not None:
+        connection._conn.execute(begin)
+    cursor = connection._conn.cursor()
+    try:
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return _Outcome(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+    finally:
+        cursor.close()
+
+
+def _executemany(
+    connection: aiosqlite.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Sequence[Sequence[Any]],
+) -> _Outcome:
+    """Run one statement per set of parameters, after `begin` if any; on the connection's thread."""
+    if begin is not None:
+        connection._conn.execute(begin)
+    cursor = connection._conn.cursor()
+    try:
+        cursor.executemany(operation, parameters)
+        return _Outcome(None, [], cursor.rowcount, cursor.lastrowid)
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor whose execute opens, runs, fetches and closes on the thread in one trip."""
+
+    __slots__ = ("_arraysize", "_outcome")
+
+    _awaitable_cursor_close = False
+
+    _adapt_connection: OneTripConnection
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        # Not super().__init__(): it opens an aiosqlite cursor, a trip of its own.
+        assert isinstance(adapt_connection, OneTripConnection)
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._outcome = _Outcome()
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        """The columns of the last statement's rows, None if it returned none."""
+        return self._outcome.description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed (-1 for a query)."""
+        return self._outcome.rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        """The rowid of the last inserted row."""
+        return self._outcome.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        """Rows fetchmany returns by default."""
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        async with self._adapt_connection._execute_mutex:
+            begin = self._adapt_connection.take_begin()
+            self._outcome = await self._connection._execute(
+                _execute, self._connection, begin, operation, parameters
+            )
+            self._rows = collections.deque(self._outcome.rows)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
+        async with self._adapt_connection._execute_mutex:
+            begin = self._adapt_connection.take_begin()
+            self._outcome = await self._connection._execute(
+                _executemany, self._connection, begin, operation, seq_of_parameters
+            )
+            self._rows = collections.deque()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        """Nothing to do: pysqlite ignores input sizes too."""
+
+    def close(self) -> None:
+        """Drop unread rows; the SQLite cursor was closed on the thread already."""
+        self._rows.clear()
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """The stock adapted connection with the one-trip cursor and a BEGIN that rides along.
+
+    Commit and rollback make no trip when there is nothing to end.
+    """
+
+    __slots__ = ("_begin",)
+
+    _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+
+    def begin(self, statement: str = "BEGIN") -> None:
+        """Begin a transaction with `statement` (or BEGIN IMMEDIATE) when the next one runs."""
+        self._begin = statement
+
+    def take_begin(self) -> str | None:
+        """The BEGIN still to send, once: the cursor sends it ahead of its statement."""
+        begin, self._begin = self._begin, None
+        return begin
+
+    def commit(self) -> None:
+        """Commit, unless the transaction never reached SQLite (no statement ran)."""
+        if self.take_begin() is None:
+            super().commit()
+
+    def rollback(self) -> None:
+        """Roll back the transaction, if there is one: a trip to the thread only then."""
+        self.take_begin()
+        raw: sqlite3.Connection | None = self._connection._connection
+        # in_transaction is a plain read of SQLite's autocommit flag, safe from this thread.
+        if raw is not None and raw.in_transaction:
+            super().rollback()
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module SQLAlchemy's aiosqlite dialect is given: connects OneTripConnections."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        """Connect as the stock adapter does, then wrap the same aiosqlite connection."""
+        stock = super().connect(*arg, **kw)
+        return OneTripConnection(self, stock._connection)
+
+
+def dbapi() -> OneTripDBAPI:
+    """The module to pass as `create_async_engine(..., module=...)` for sqlite+aiosqlite."""
+    return OneTripDBAPI(aiosqlite, sqlite3)

@@ -1,0 +1,213 @@
+"""The SQLite driver: one trip to the connection's thread per statement, and stock behaviour."""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from hoststand.store.database import Database
+from hoststand.store.sqlite_driver import OneTripConnection
+
+ITEMS = sa.table("items", sa.column("id", sa.Integer), sa.column("name", sa.String))
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """The SQLite file of the test."""
+    return tmp_path / "driver.db"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[Database]:
+    """A Database on a fresh SQLite file with an `items` table (integer rowid key)."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.write() as conn:
+        await conn.execute(
+            sa.text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+        )
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """Counts the calls aiosqlite runs on its connection threads, by function name."""
+    counted: collections.Counter[str] = collections.Counter()
+    real = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counted[getattr(fn, "__name__", repr(fn))] += 1
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return counted
+
+
+async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
+    async with db.read() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.dbapi_connection, OneTripConnection)
+
+
+async def test_a_write_transaction_costs_one_trip_per_statement_and_one_to_commit(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="a"))
+        await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
+        await conn.execute(sa.update(ITEMS).values(name="b"))
+    # BEGIN IMMEDIATE goes with the insert; nothing when the pool takes the connection back.
+    assert sum(trips.values()) == 4
+    assert trips["commit"] == 1
+
+
+async def test_a_transaction_without_statements_makes_no_trip(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.read():
+        pass  # connects a reader (the writer is connected already)
+    trips.clear()
+    async with db.write():
+        pass
+    async with db.read():
+        pass
+    assert sum(trips.values()) == 0
+
+
+def _try_to_write(path: Path) -> None:
+    """BEGIN IMMEDIATE from another connection, without waiting for the lock."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_writer_holds_the_database_lock_from_its_first_statement(
+    db: Database, path: Path
+) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.select(ITEMS))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _try_to_write(path)
+    _try_to_write(path)  # released at commit
+
+
+async def test_a_read_transaction_sees_one_snapshot(db: Database, path: Path) -> None:
+    count = sa.select(sa.func.count()).select_from(ITEMS)
+    async with db.read() as conn:
+        assert (await conn.execute(count)).scalar() == 0
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("INSERT INTO items (name) VALUES ('meanwhile')")
+        other.close()
+        assert (await conn.execute(count)).scalar() == 0
+    async with db.read() as conn:
+        assert (await conn.execute(count)).scalar() == 1
+
+
+async def test_a_transaction_that_failed_or_ended_early_leaves_the_connection_clean(
+    db: Database,
+) -> None:
+    async with db.engine.connect() as conn:
+        with pytest.raises(OperationalError):
+            async with conn.begin():
+                await conn.execute(sa.text("SELECT nothing FROM nowhere"))
+        with pytest.raises(LookupError):
+            async with conn.begin():
+                raise LookupError("given up before any statement")
+        async with conn.begin():  # a BEGIN left over would fail here, nested
+            await conn.execute(sa.insert(ITEMS).values(name="clean"))
+        assert not conn.in_transaction()
+    async with db.read() as conn:
+        assert (await conn.execute(sa.select(ITEMS.c.name))).scalars().all() == ["clean"]
+
+
+async def test_a_query_returns_every_row_and_its_columns(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS), [{"name": f"n{i}"} for i in range(5)])
+    async with db.read() as conn:
+        result = await conn.execute(sa.select(ITEMS.c.id, ITEMS.c.name).order_by(ITEMS.c.id))
+        assert list(result.keys()) == ["id", "name"]
+        assert result.fetchone() == (1, "n0")
+        assert result.fetchmany(2) == [(2, "n1"), (3, "n2")]
+        assert result.fetchall() == [(4, "n3"), (5, "n4")]
+        assert (await conn.execute(sa.select(ITEMS).where(ITEMS.c.id > 99))).first() is None
+
+
+async def test_a_change_reports_its_rowcount_and_an_insert_its_rowid(db: Database) -> None:
+    async with db.write() as conn:
+        inserted = await conn.execute(sa.insert(ITEMS).values(name="x"))
+        assert inserted.lastrowid == 1
+        await conn.execute(sa.insert(ITEMS), [{"name": "y"}, {"name": "z"}])
+        renamed = sa.update(ITEMS).where(ITEMS.c.id > 1).values(name=ITEMS.c.name + "!")
+        changed = await conn.execute(renamed)
+        assert changed.rowcount == 2
+        gone = await conn.execute(sa.delete(ITEMS).where(ITEMS.c.id == 99))
+        assert gone.rowcount == 0
+
+
+async def test_insert_returning_gives_the_new_rows(db: Database) -> None:
+    async with db.write() as conn:
+        result = await conn.execute(sa.insert(ITEMS).values(name="r").returning(ITEMS.c.id))
+        assert result.scalar_one() == 1
+
+
+async def test_a_refused_statement_raises_sqlalchemy_errors_and_the_connection_goes_on(
+    db: Database,
+) -> None:
+    async def insert(*names: str) -> None:
+        async with db.write() as conn:
+            for name in names:
+                await conn.execute(sa.insert(ITEMS).values(name=name))
+
+    async def query_nowhere() -> None:
+        async with db.read() as conn:
+            await conn.execute(sa.text("SELECT nothing FROM nowhere"))
+
+    await insert("dup")
+    with pytest.raises(IntegrityError):
+        await insert("other", "dup")
+    with pytest.raises(OperationalError):
+        await query_nowhere()
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name))).scalars().all()
+    assert names == ["dup"]  # "other" was rolled back with its transaction
+
+
+async def test_a_connection_returned_mid_transaction_is_rolled_back(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="uncommitted"))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        assert raw._conn.in_transaction
+    assert trips["rollback"] == 1
+    async with db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))).scalar() == 0
+
+
+async def test_a_rollback_outside_a_transaction_makes_no_trip(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        raw.dbapi_connection.rollback()  # the pool does this to each connection it takes back
+    assert trips["rollback"] == 0
+
+
+async def test_streamed_results_still_work(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS), [{"name": f"s{i}"} for i in range(3)])
+    async with db.read() as conn:
+        stream = await conn.stream(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))
+        assert [row.name async for row in stream] == ["s0", "s1", "s2"]
