@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hoststand.bus.memory import MemoryBroker
 from hoststand.config import Settings
@@ -67,3 +72,25 @@ async def _make_tenants(url: str, count: int, schema: str | None) -> list[Tenant
     finally:
         await db.close()
     return tenants
+
+
+def fresh_postgres_schema(url: str) -> str:
+    """A new, migrated schema in the PostgreSQL database at `url`; its name."""
+    schema = f"hs_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_schema_ddl(url, f"CREATE SCHEMA {schema}"))
+    migrate.upgrade(url, schema=schema)
+    return schema
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    """Remove a schema made by fresh_postgres_schema, and everything in it."""
+    asyncio.run(_schema_ddl(url, f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+async def _schema_ddl(url: str, statement: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import time
 from typing import Any
 
@@ -41,14 +42,15 @@ async def worker(config: dict[str, Any], ctl: Control) -> None:
 
 
 async def _worker(config: dict[str, Any], ctl: Control) -> None:
-    base, per_room = config["base_url"], config["per_room"]
+    # With several instances, a restaurant's devices are spread over all of them.
+    bases, per_room = config["base_urls"], config["per_room"]
     tenants = [Tenant(**t) for t in config["tenants"]]
     sent: dict[str, float] = {}
     latencies: list[float] = []
     factories = [
-        (lambda t=t: hoststand_device(base, t.restaurant_id, t.token))
+        (lambda t=t, base=bases[d % len(bases)]: hoststand_device(base, t.restaurant_id, t.token))
         for t in tenants
-        for _ in range(per_room)
+        for d in range(per_room)
     ]
     sockets = [ws for ws, _ in await bounded(factories)]
 
@@ -62,8 +64,7 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
                     latencies.append(now - started)
 
     readers = [asyncio.create_task(read(ws)) for ws in sockets]
-    host, _, port = base.removeprefix("http://").partition(":")
-    http = ConnectionPool(host, int(port))
+    pools = [ConnectionPool(*_host_port(base)) for base in bases]
     ctl.send({"ready": len(sockets)})
     while True:
         command = await ctl.recv()
@@ -71,24 +72,33 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
             break
         _, rate, seconds = command
         latencies.clear()
-        errors = await _write_at(http, tenants, rate, seconds, sent)
+        errors = await _write_at(pools, tenants, rate, seconds, sent)
         await asyncio.sleep(0.5)  # let the last events arrive before reporting
         ctl.send({"latencies": list(latencies), "errors": errors, "writes": int(rate * seconds)})
-    await http.close()
+    for pool in pools:
+        await pool.close()
     for ws in sockets:
         ws.transport.abort()
     await asyncio.gather(*readers, return_exceptions=True)
     ctl.send({"done": True})
 
 
+def _host_port(base: str) -> tuple[str, int]:
+    host, _, port = base.removeprefix("http://").partition(":")
+    return host, int(port)
+
+
 async def _write_at(
-    http: ConnectionPool,
+    pools: list[ConnectionPool],
     tenants: list[Tenant],
     rate: float,
     seconds: float,
     sent: dict[str, float],
 ) -> int:
-    """Open-loop writes at `rate` per second for `seconds`; returns the number that failed."""
+    """Open-loop writes at `rate` per second for `seconds`, each to a random instance.
+
+    Returns the number that failed.
+    """
     errors = 0
     tasks: set[asyncio.Task[None]] = set()
     cycle = itertools.cycle(tenants)
@@ -100,7 +110,7 @@ async def _write_at(
         sent[marker] = time.perf_counter()
         try:
             status, _ = await asyncio.wait_for(
-                http.request(
+                random.choice(pools).request(
                     "PATCH",
                     f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
                     {"Authorization": f"Bearer {t.token}"},
@@ -125,55 +135,61 @@ async def _write_at(
     return errors
 
 
-def run(quick: bool) -> dict[str, Any]:
-    """p50/p95/p99 at 200 writes/s over 200 x 5 devices, then the highest W with p99 < 50 ms."""
-    restaurants, per_room = (40, 5) if quick else (200, 5)
+def measure(
+    servers: list[procs.Server], tenants: list[Tenant], *, per_room: int, quick: bool
+) -> dict[str, Any]:
+    """Connect the devices over `servers`, warm up, then raise W step by step."""
     seconds = 2.0 if quick else 5.0
     steps = STEPS[:2] if quick else STEPS
-    url = fresh_sqlite()
-    tenants = make_tenants(url, restaurants)
-    env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
+    bases = [s.base_url for s in servers]
     configs = [
-        {"base_url": "", "per_room": per_room, "tenants": [t.__dict__ for t in share]}
+        {"base_urls": bases, "per_room": per_room, "tenants": [t.__dict__ for t in share]}
         for share in split(tenants, WORKERS)
     ]
     results: list[dict[str, Any]] = []
-    with procs.serving(procs.hoststand(env)) as server:
-        for c in configs:
-            c["base_url"] = server.base_url
-        pool = Pool("bench.scenarios.write_latency:worker", configs)
-        try:
-            devices = sum(r["ready"] for r in pool.gather(600))
-            warmup = WARMUP_SECONDS / 2 if quick else WARMUP_SECONDS
-            pool.ask(("step", steps[0] / WORKERS, warmup), timeout=warmup * 10 + 60)
-            for rate in steps:
-                cpu0 = server.cpu_seconds()
-                replies = pool.ask(("step", rate / WORKERS, seconds), timeout=seconds * 10 + 60)
-                cpu = server.cpu_seconds() - cpu0
-                latencies = [x for r in replies for x in r["latencies"]]
-                expected = sum(r["writes"] for r in replies) * per_room
-                step = {
-                    "writes_per_s": rate,
-                    **latency_summary(latencies),
-                    "errors": sum(r["errors"] for r in replies),
-                    "missing": expected - len(latencies),
-                    "server_cpu_util": round(cpu / seconds, 2),
-                }
-                results.append(step)
-                if step["p99_ms"] >= P99_LIMIT_MS or step["errors"] or step["missing"]:
-                    break
-            pool.tell(("done",))
-            pool.gather()
-        finally:
-            pool.close()
+    pool = Pool("bench.scenarios.write_latency:worker", configs)
+    try:
+        devices = sum(r["ready"] for r in pool.gather(600))
+        warmup = WARMUP_SECONDS / 2 if quick else WARMUP_SECONDS
+        pool.ask(("step", steps[0] / WORKERS, warmup), timeout=warmup * 10 + 60)
+        for rate in steps:
+            cpu0 = sum(s.cpu_seconds() for s in servers)
+            replies = pool.ask(("step", rate / WORKERS, seconds), timeout=seconds * 10 + 60)
+            cpu = sum(s.cpu_seconds() for s in servers) - cpu0
+            latencies = [x for r in replies for x in r["latencies"]]
+            expected = sum(r["writes"] for r in replies) * per_room
+            step = {
+                "writes_per_s": rate,
+                **latency_summary(latencies),
+                "errors": sum(r["errors"] for r in replies),
+                "missing": expected - len(latencies),
+                "server_cpu_util": round(cpu / seconds, 2),
+            }
+            results.append(step)
+            if step["p99_ms"] >= P99_LIMIT_MS or step["errors"] or step["missing"]:
+                break
+        pool.tell(("done",))
+        pool.gather()
+    finally:
+        pool.close()
     passing = [
         s for s in results if s["p99_ms"] < P99_LIMIT_MS and not s["errors"] and not s["missing"]
     ]
     return {
-        "scenario": "write_to_device",
-        "restaurants": restaurants,
+        "restaurants": len(tenants),
         "devices": devices,
         "at_200": results[0],
         "steps": results,
         "sustained_writes_per_s": passing[-1]["writes_per_s"] if passing else 0,
     }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """p50/p95/p99 at 200 writes/s over 200 x 5 devices, then the highest W with p99 < 50 ms."""
+    restaurants, per_room = (40, 5) if quick else (200, 5)
+    url = fresh_sqlite()
+    tenants = make_tenants(url, restaurants)
+    env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
+    with procs.serving(procs.hoststand(env)) as server:
+        figures = measure([server], tenants, per_room=per_room, quick=quick)
+    return {"scenario": "write_to_device", "database": "sqlite", **figures}
