@@ -207,6 +207,30 @@ async def _remember(
     )
 
 
+class _FailureLog:
+    """Logs the first publish failure, then at most one summary per interval.
+
+    During a broker outage every write fails to publish; one line per write would bury the log.
+    """
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self.last = -interval
+        self.silenced = 0
+
+    def report(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            self.silenced += 1
+            return
+        more = f" (and {self.silenced} more since the last report)" if self.silenced else ""
+        log.warning("publish failed, hubs will read the event log instead: %s%s", exc, more)
+        self.last, self.silenced = now, 0
+
+
+_publish_failures = _FailureLog()
+
+
 async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
     """Hand committed events to the broker; if it fails, the hubs find them in the log."""
     if not sealed:
@@ -223,5 +247,5 @@ async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
         try:
             await ctx.broker.publish(event.restaurant_id, envelope.encode())
         except Exception as exc:  # the database is the truth; hubs poll the log
-            log.warning("publish failed, hubs will read the event log instead: %s", exc)
+            _publish_failures.report(exc)
             return
