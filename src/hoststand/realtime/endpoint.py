@@ -1,10 +1,17 @@
-"""The /realtime WebSocket route: accept, handshake, join the hub, read until the end."""
+"""The /realtime WebSocket route: accept, handshake, join the hub, read until the end.
+
+`RealtimeRoute` serves it ahead of the routing stack, as a pure ASGI middleware: a device then
+holds a dozen fewer suspended coroutines (Starlette's exception wrappers, FastAPI's dependency
+exit stacks) for as long as it stays connected, and its socket gets uvicorn's own ASGI `send`,
+which wire.DirectSocket writes through synchronously.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hoststand.domain.access import Permission
@@ -21,14 +28,33 @@ from hoststand.realtime.messages import (
     RestaurantConnect,
     UserAction,
 )
+from hoststand.realtime.wire import DirectSocket
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 5.0
+PATH = "/realtime"
 
 
-async def realtime(websocket: WebSocket) -> None:
-    """Serve one device for as long as it stays connected."""
+class RealtimeRoute:
+    """Serves WebSocket connections to /realtime; passes everything else on to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route one ASGI connection."""
+        if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + PATH:
+            await realtime(WebSocket(scope, receive, send), direct=DirectSocket.behind(send))
+        else:
+            await self.app(scope, receive, send)
+
+
+async def realtime(websocket: WebSocket, *, direct: DirectSocket | None = None) -> None:
+    """Serve one device for as long as it stays connected.
+
+    `direct` writes to the device's socket synchronously, when the server allows it.
+    """
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     if not runtime.hub.accepting:
@@ -44,6 +70,8 @@ async def realtime(websocket: WebSocket) -> None:
         principal=hs.principal,
         queue_limit=settings.ws_queue_limit,
         user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
+        ticks=runtime.hub.ticks,
+        direct=direct,
         device_id=hs.connect.device_id,
         on_overflow=metrics.overflow_closes.inc,
     )

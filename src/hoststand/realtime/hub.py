@@ -24,7 +24,8 @@ from hoststand.bus import Envelope
 from hoststand.domain.events import DataScope, Event, EventType
 from hoststand.realtime import messages
 from hoststand.realtime.closecodes import CloseCode
-from hoststand.realtime.connection import Connection
+from hoststand.realtime.connection import Connection, Ticks
+from hoststand.realtime.wire import text_frame
 from hoststand.services.context import ServiceContext
 from hoststand.store import event_log, restaurants, tokens
 
@@ -77,6 +78,7 @@ class Hub:
         # Told of every revocation this hub sees, so that a token cache forgets it at once.
         self.on_token_revoked = on_token_revoked
         self.rooms: dict[uuid.UUID, Room] = {}
+        self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
@@ -141,7 +143,7 @@ class Hub:
         if resync:
             message = messages.resync_required(restaurant_id=room.restaurant_id, seq=current)
             await self._send(conn, "resync_required", message)
-        conn.start_writer()
+        conn.go_live()
 
     async def _greet(self, conn: Connection, seq: int, *, resumed: bool) -> None:
         message = messages.connection_established(
@@ -318,8 +320,9 @@ class Hub:
         if envelope.kind == EventType.DATA_CHANGE:
             self._apply_control(room, envelope.message)
         text = envelope.message
+        frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
-            conn.deliver(text)
+            conn.deliver(text, frame)
         metrics = self.ctx.metrics
         metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
         if envelope.committed_at:
@@ -348,9 +351,11 @@ class Hub:
             self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
             return
         sent = 0
+        text, origin = envelope.message, envelope.origin
+        frame = text_frame(text)
         for conn in room.connections:
-            if conn.id != envelope.origin:
-                conn.deliver(envelope.message)
+            if conn.id != origin:
+                conn.deliver(text, frame)
                 sent += 1
         self.ctx.metrics.messages_sent.labels(envelope.kind).inc(sent)
 
@@ -425,8 +430,9 @@ class Hub:
         )
         room.seq = seq
         message = messages.resync_required(restaurant_id=room.restaurant_id, seq=seq)
+        frame = text_frame(message)
         for conn in room.connections:
-            conn.deliver(message)
+            conn.deliver(message, frame)
         self.ctx.metrics.messages_sent.labels("resync_required").inc(len(room.connections))
         if room.waiters:
             self._wake_waiters(room)
