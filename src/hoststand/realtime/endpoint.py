@@ -130,7 +130,7 @@ async def _read_loop(conn: Connection, hub: Hub) -> None:
 
 def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
     conn.deliver(message)
-    hub.ctx.metrics.messages_sent.labels(kind).inc()
+    hub.count_sent(kind)
 
 
 def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from hoststand.bus import Envelope
+from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.events import DataScope, Event, EventType
 from hoststand.realtime import messages
 from hoststand.realtime.closecodes import CloseCode
@@ -79,6 +80,9 @@ class Hub:
         self.on_token_revoked = on_token_revoked
         self.rooms: dict[uuid.UUID, Room] = {}
         self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
+        # An in-process broker has no other instance to tell: relays need no round trip.
+        self._relay_locally = isinstance(ctx.broker, MemoryBroker)
+        self._sent: dict[str, Any] = {}  # messages_sent's child per type, looked up once
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
@@ -109,6 +113,13 @@ class Hub:
     def connection_count(self) -> int:
         """Devices connected here."""
         return sum(len(room.connections) for room in self.rooms.values())
+
+    def count_sent(self, kind: str, count: int = 1) -> None:
+        """Count messages of a type handed to devices (once per fan-out, not per device)."""
+        child = self._sent.get(kind)
+        if child is None:
+            child = self._sent[kind] = self.ctx.metrics.messages_sent.labels(kind)
+        child.inc(count)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -154,7 +165,7 @@ class Hub:
     async def _send(self, conn: Connection, kind: str, message: str) -> None:
         if conn.close_code is None:
             await conn.send_now(message)
-            self.ctx.metrics.messages_sent.labels(kind).inc()
+            self.count_sent(kind)
 
     async def _retained(self, restaurant_id: uuid.UUID, *, after: int, up_to: int) -> bool:
         """True when the log still holds every event in (after, up_to]."""
@@ -323,10 +334,9 @@ class Hub:
         frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
             conn.deliver(text, frame)
-        metrics = self.ctx.metrics
-        metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
+        self.count_sent(envelope.kind, len(room.connections))
         if envelope.committed_at:
-            metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
+            self.ctx.metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
         if room.waiters:
             self._wake_waiters(room)
 
@@ -357,12 +367,17 @@ class Hub:
             if conn.id != origin:
                 conn.deliver(text, frame)
                 sent += 1
-        self.ctx.metrics.messages_sent.labels(envelope.kind).inc(sent)
+        self.count_sent(envelope.kind, sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
         envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
-        self._spawn(self._publish(envelope), "hub-relay")
+        if not self._relay_locally:
+            self._spawn(self._publish(envelope), "hub-relay")
+            return
+        room = self.rooms.get(conn.restaurant_id)
+        if room is not None:
+            self._deliver_unordered(room, envelope)
 
     async def _publish(self, envelope: Envelope) -> None:
         try:
@@ -433,7 +448,7 @@ class Hub:
         frame = text_frame(message)
         for conn in room.connections:
             conn.deliver(message, frame)
-        self.ctx.metrics.messages_sent.labels("resync_required").inc(len(room.connections))
+        self.count_sent("resync_required", len(room.connections))
         if room.waiters:
             self._wake_waiters(room)
 
