@@ -158,6 +158,8 @@ def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
 
 
 def _names(value: str, restaurant_id: uuid.UUID) -> bool:
+    if value == str(restaurant_id):  # as the server writes it: no need to parse
+        return True
     try:
         return uuid.UUID(value) == restaurant_id
     except ValueError:

@@ -360,24 +360,26 @@ class Hub:
         if envelope.kind == "restaurant_deleted":
             self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
             return
+        self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
+
+    def _relay_in(self, room: Room, kind: str, text: str, origin: str | None) -> None:
         sent = 0
-        text, origin = envelope.message, envelope.origin
         frame = text_frame(text)
         for conn in room.connections:
             if conn.id != origin:
                 conn.deliver(text, frame)
                 sent += 1
-        self.count_sent(envelope.kind, sent)
+        self.count_sent(kind, sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
-        envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
-        if not self._relay_locally:
-            self._spawn(self._publish(envelope), "hub-relay")
+        if self._relay_locally:
+            room = self.rooms.get(conn.restaurant_id)
+            if room is not None:
+                self._relay_in(room, "user_action", message, conn.id)
             return
-        room = self.rooms.get(conn.restaurant_id)
-        if room is not None:
-            self._deliver_unordered(room, envelope)
+        envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
+        self._spawn(self._publish(envelope), "hub-relay")
 
     async def _publish(self, envelope: Envelope) -> None:
         try:
