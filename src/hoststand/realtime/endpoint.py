@@ -63,8 +63,18 @@ async def realtime(websocket: WebSocket, *, direct: DirectSocket | None = None) 
     hs = await _handshake(websocket, runtime)
     if hs is None:
         return
+    # Only what the connection needs outlives this line: this frame stays for as long as the
+    # device is connected, and the parsed handshake message would stay with it.
+    conn, last_seq = _connection(hs, websocket, runtime, direct), hs.connect.last_seq
+    del hs
+    await _serve(conn, runtime.hub, last_seq=last_seq)
+
+
+def _connection(
+    hs: handshake.Handshake, websocket: WebSocket, runtime: Runtime, direct: DirectSocket | None
+) -> Connection:
     settings, metrics = runtime.ctx.settings, runtime.ctx.metrics
-    conn = Connection(
+    return Connection(
         websocket,
         restaurant_id=hs.restaurant_id,
         principal=hs.principal,
@@ -75,7 +85,6 @@ async def realtime(websocket: WebSocket, *, direct: DirectSocket | None = None) 
         device_id=hs.connect.device_id,
         on_overflow=metrics.overflow_closes.inc,
     )
-    await _serve(conn, runtime.hub, last_seq=hs.connect.last_seq)
 
 
 async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handshake | None:

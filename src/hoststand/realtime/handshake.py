@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import Headers, QueryParams
 from starlette.websockets import WebSocket
 
 from hoststand.domain.access import Principal
@@ -49,11 +50,18 @@ class Disconnected(Exception):
 
 def bearer_token(websocket: WebSocket) -> str | None:
     """The token from the Authorization header or the `token` query parameter."""
-    header = websocket.headers.get("authorization", "")
+    # Not websocket.headers nor .query_params: Starlette would keep what they parse for as long
+    # as the connection lives, and it is needed only here, once.
+    header = Headers(scope=websocket.scope).get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return websocket.query_params.get("token") or None
+    return _query(websocket, "token") or None
+
+
+def _query(websocket: WebSocket, name: str) -> str | None:
+    value: str | None = QueryParams(websocket.scope["query_string"]).get(name)
+    return value
 
 
 def frame_text(message: Mapping[str, Any]) -> str | bytes:
@@ -104,7 +112,7 @@ async def _answer(websocket: WebSocket, ctx: ServiceContext, kind: str, message:
 
 
 def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:
-    in_query = websocket.query_params.get("restaurant_id")
+    in_query = _query(websocket, "restaurant_id")
     in_message = connect.restaurant_id
     if in_query and in_message and _canonical(in_query) != _canonical(in_message):
         raise ProtocolError(
