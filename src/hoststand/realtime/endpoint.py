@@ -93,7 +93,11 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     client = websocket.client.host if websocket.client else "unknown"
     try:
         hs = await handshake.perform(
-            websocket, ctx=runtime.ctx, authenticator=runtime.authenticator, client=client
+            websocket,
+            ctx=runtime.ctx,
+            authenticator=runtime.authenticator,
+            client=client,
+            followed=runtime.hub.follows,
         )
     except HandshakeFailed as failed:
         metrics.handshakes.labels(failed.outcome).inc()

@@ -110,6 +110,16 @@ class Hub:
             task.cancel()
         await self.ctx.broker.close()
 
+    def follows(self, restaurant_id: uuid.UUID) -> bool:
+        """True while the restaurant has a room here, open or opening.
+
+        Then a joiner needs no check that the restaurant exists: an open room's deletion
+        closes its devices (at once, or at the next poll), and opening one reads the
+        restaurant's row, failing the joiners with RestaurantGone when there is none.
+        """
+        room = self.rooms.get(restaurant_id)
+        return room is not None and room.failed is None
+
     def connection_count(self) -> int:
         """Devices connected here."""
         return sum(len(room.connections) for room in self.rooms.values())
@@ -144,13 +154,17 @@ class Hub:
         finally:
             room.joining -= 1
             self._close_if_idle(room)
+        page: list[event_log.LoggedMessage] = []
         if replay:
             assert last_seq is not None
-            resync = not await self._retained(conn.restaurant_id, after=last_seq, up_to=current)
+            # The first page tells whether the log still holds what the device missed (then
+            # its first event is last_seq + 1), before the greeting says `resumed`.
+            page = await self._read_page(conn.restaurant_id, after=last_seq, up_to=current)
+            resync = not page or page[0].seq != last_seq + 1
         await self._greet(conn, current, resumed=last_seq is not None and not resync)
         if replay and not resync:
             assert last_seq is not None
-            resync = not await self._replay(conn, after=last_seq, up_to=current)
+            resync = not await self._replay(conn, page, after=last_seq, up_to=current)
         if resync:
             message = messages.resync_required(restaurant_id=room.restaurant_id, seq=current)
             await self._send(conn, "resync_required", message)
@@ -167,28 +181,32 @@ class Hub:
             await conn.send_now(message)
             self.count_sent(kind)
 
-    async def _retained(self, restaurant_id: uuid.UUID, *, after: int, up_to: int) -> bool:
-        """True when the log still holds every event in (after, up_to]."""
+    async def _read_page(
+        self, restaurant_id: uuid.UUID, *, after: int, up_to: int
+    ) -> list[event_log.LoggedMessage]:
         async with self.ctx.db.read() as db:
-            floor = await event_log.retention_floor(db, restaurant_id=restaurant_id, last_seq=up_to)
-        return after >= floor
+            return await event_log.read_messages(
+                db,
+                restaurant_id=restaurant_id,
+                after=after,
+                up_to=up_to,
+                limit=self.ctx.settings.replay_page_size,
+            )
 
-    async def _replay(self, conn: Connection, *, after: int, up_to: int) -> bool:
-        """Send events (after, up_to] from the log; False if some were pruned meanwhile."""
-        page = self.ctx.settings.replay_page_size
-        while after < up_to and conn.close_code is None:
-            async with self.ctx.db.read() as db:
-                rows = await event_log.read_messages(
-                    db, restaurant_id=conn.restaurant_id, after=after, up_to=up_to, limit=page
-                )
-            if not rows:
-                return False
-            for row in rows:
+    async def _replay(
+        self, conn: Connection, page: list[event_log.LoggedMessage], *, after: int, up_to: int
+    ) -> bool:
+        """Send events (after, up_to], `page` first, then from the log; False on a gap."""
+        while page:
+            for row in page:
                 if row.seq != after + 1:
-                    return False
+                    return False  # pruned meanwhile
                 await self._send(conn, row.type, row.message)
                 after = row.seq
-        return True
+            if after >= up_to or conn.close_code is not None:
+                return True
+            page = await self._read_page(conn.restaurant_id, after=after, up_to=up_to)
+        return after >= up_to
 
     async def _catch_up_to(self, room: Room, last_seq: int) -> bool:
         """Wait until the room reaches a seq a resuming device already has.
