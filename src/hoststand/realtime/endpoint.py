@@ -45,12 +45,17 @@ class RealtimeRoute:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI connection."""
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + PATH:
-            await realtime(WebSocket(scope, receive, send), direct=DirectSocket.behind(send))
+            await serve_device(WebSocket(scope, receive, send), DirectSocket.behind(send))
         else:
             await self.app(scope, receive, send)
 
 
-async def realtime(websocket: WebSocket, *, direct: DirectSocket | None = None) -> None:
+async def realtime(websocket: WebSocket) -> None:
+    """The /realtime route as the route table lists it (RealtimeRoute serves it first)."""
+    await serve_device(websocket, None)
+
+
+async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> None:
     """Serve one device for as long as it stays connected.
 
     `direct` writes to the device's socket synchronously, when the server allows it.
