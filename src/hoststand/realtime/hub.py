@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
@@ -83,6 +84,9 @@ class Hub:
         # An in-process broker has no other instance to tell: relays need no round trip.
         self._relay_locally = isinstance(ctx.broker, MemoryBroker)
         self._sent: dict[str, Any] = {}  # messages_sent's child per type, looked up once
+        # Devices per token, kept as they come and go: the poller checks these for revocation
+        # without walking every connection twice a second.
+        self._tokens: Counter[uuid.UUID] = Counter()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
@@ -150,6 +154,8 @@ class Hub:
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
+            if conn.token_id is not None:
+                self._tokens[conn.token_id] += 1
             self.ctx.metrics.connections_open.inc()
         finally:
             room.joining -= 1
@@ -282,6 +288,11 @@ class Hub:
         if room is None or conn not in room.connections:
             return
         room.connections.discard(conn)
+        token_id = conn.token_id
+        if token_id is not None:
+            self._tokens[token_id] -= 1
+            if not self._tokens[token_id]:
+                del self._tokens[token_id]
         self.ctx.metrics.connections_open.dec()
         self._close_if_idle(room)
 
@@ -491,13 +502,13 @@ class Hub:
     async def poll_once(self) -> None:
         """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens."""
         rooms = [r for r in self.rooms.values() if r.ready.is_set()]
-        token_ids = {c.token_id for r in rooms for c in r.connections if c.token_id is not None}
+        token_ids = list(self._tokens)
         seqs: dict[uuid.UUID, int] = {}
         revoked: set[uuid.UUID] = set()
         async with self.ctx.db.read() as db:
             for chunk in _chunks([r.restaurant_id for r in rooms]):
                 seqs.update(await restaurants.last_seqs(db, restaurant_ids=chunk))
-            for token_chunk in _chunks(list(token_ids)):
+            for token_chunk in _chunks(token_ids):
                 revoked |= await tokens.revoked_among(db, token_ids=token_chunk)
         for room in rooms:
             latest = seqs.get(room.restaurant_id)
