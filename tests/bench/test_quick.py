@@ -35,12 +35,18 @@ def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary()
     assert result["scenario"] == "idle_memory"
     assert result["quick"] is True
     assert {"cores", "ram_gib", "date", "load_1m"} <= set(result["machine"])
-    for server in ("hoststand", "uvicorn_sansio"):
+    for server in (
+        "hoststand",
+        "uvicorn_sansio",
+        "hoststand_compressed",
+        "uvicorn_sansio_compressed",
+    ):
         figures = result[server]
         assert figures["devices"] == result["devices"] == 1000
         assert isinstance(figures["kb_per_device"], float)
         assert figures["rss_after_mb"] > 0
     assert isinstance(result["ratio"], float)
+    assert isinstance(result["ratio_compressed"], float)
     assert "idle_memory" in summary
     assert "KB/device" in summary
     assert "target: <= 16 KB per device" in summary
