@@ -21,7 +21,7 @@ def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=110,  # under pytest-timeout's 120 s, for a clearer failure
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
