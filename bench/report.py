@@ -22,7 +22,8 @@ def _line(result: dict[str, Any]) -> str:
         parts = [
             f"{k} {v['cpu_us_per_msg']} us/msg ({v['delivered_per_s']}/s)" for k, v in runs.items()
         ]
-        return f"{name:<16} " + "; ".join(parts) + f"; ratios {result['cpu_ratio']}"
+        ratios = ", ".join(f"{k} {v}x" for k, v in result["cpu_ratio"].items())
+        return f"{name:<16} " + "; ".join(parts) + f"\n{'':<16} ratios: {ratios}"
     if name in {"write_to_device", "scaleout"}:
         at = result["at_200"]
         return (
@@ -33,13 +34,17 @@ def _line(result: dict[str, Any]) -> str:
         return (
             f"{name:<16} hoststand {result['hoststand']['kb_per_device']} KB/device, "
             f"uvicorn-sansio {result['uvicorn_sansio']['kb_per_device']} KB/device "
-            f"({result['devices']} devices)"
+            f"({result['devices']} devices); compressed: hoststand "
+            f"{result['hoststand_compressed']['kb_per_device']}, uvicorn-sansio "
+            f"{result['uvicorn_sansio_compressed']['kb_per_device']} KB/device"
         )
     if name == "reconnect_storm":
         return (
             f"{name:<16} {result['devices']} devices caught up in {result['all_caught_up_s']} s "
             f"(p50 {result['p50_caught_up_s']} s); lost {result['events_lost']}, "
-            f"resyncs {result['resyncs']}"
+            f"resyncs {result['resyncs']}, handshake retries {result['handshake_retries']}; "
+            f"server CPU {result['server_cpu_s']} s (writes alone: "
+            f"{result['server_cpu_util_writes_only']} of a core)"
         )
     return f"{name:<16} {result}"
 

@@ -4,222 +4,225 @@ Each restaurant has one publishing device; what it sends is relayed to the other
 restaurant (on hoststand: a `user_action`, the protocol's own fan-out message; on the baselines:
 the same bytes relayed as is). A publisher sends its next message as soon as the previous one
 reached a designated receiver, so the load is closed-loop: as fast as the server goes.
+
+Every server is started and its devices connected first; then the variants take turns, a few
+rounds of a short window each, so that a noisy neighbour weighs on all of them alike, and the
+figure of each is the median of its rounds. A window starts and ends on a tenth of a second:
+deliveries are counted by the tenth they arrived in, and the server's CPU is read at the same
+edges, so only what happened inside the window counts. The hoststand server also runs rounds
+of the event path: REST writes (closed loop) whose events fan out to the same devices.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import statistics
 import time
-from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from bench import procs
-from bench.devices import baseline_device, bounded, hoststand_device
 from bench.fixtures import fresh_sqlite, make_tenants
-from bench.workers import Control, Pool, split
+from bench.scenarios.fanout_load import WORKERS
+from bench.workers import Pool, split
 
-WORKERS = 2
-ARRIVAL_TIMEOUT = 5.0
-
-
-def _payload(room: int, k: int, restaurant_id: str) -> str:
-    """About 200 bytes, shaped like a relayed user_action."""
-    return orjson.dumps(
-        {
-            "type": "user_action",
-            "action": "table_hover",
-            "restaurant_id": restaurant_id,
-            "guest_id": f"b{room}-{k}",
-            "table_id": "3f1c6a8e-2b7d-4c1e-9a55-0d6f1e2a7b90",
-            "timestamp": "2025-09-01T10:00:00Z",
-        }
-    ).decode()
+SETTLE_SECONDS = 20.0  # at most, for a server to go quiet after its devices connected
+QUIET_CPU = 0.05  # cores: below this a server is done with the connection storm
 
 
-async def worker(config: dict[str, Any], ctl: Control) -> None:
-    """Connect this worker's rooms, then publish closed-loop between 'go' and 'stop'."""
-    try:
-        await _worker(config, ctl)
-    except Exception as exc:  # report, don't hang the main process
-        ctl.send({"error": repr(exc)})
+@dataclass(frozen=True)
+class Plan:
+    """How big and how long."""
+
+    devices: int
+    per_room: int
+    rounds: int
+    warmup: float
+    window: float
 
 
-async def _connect(config: dict[str, Any]) -> list[list[Any]]:
-    base, per_room, compression = config["base_url"], config["per_room"], config["compression"]
-    factories = []
-    for room in config["rooms"]:
-        for _ in range(per_room):
-            if config["mode"] == "hoststand":
-                factories.append(
-                    lambda r=room: hoststand_device(
-                        base, r["id"], r["token"], compression=compression
-                    )
-                )
-            else:
-                factories.append(
-                    lambda r=room: baseline_device(base, r["id"], compression=compression)
-                )
-    sockets = await bounded(factories)
-    sockets = [s[0] if isinstance(s, tuple) else s for s in sockets]
-    return [sockets[i : i + per_room] for i in range(0, len(sockets), per_room)]
+FULL = Plan(devices=5000, per_room=5, rounds=3, warmup=1.0, window=4.0)
+QUICK = Plan(devices=500, per_room=5, rounds=2, warmup=0.5, window=1.5)
 
 
-async def _worker(config: dict[str, Any], ctl: Control) -> None:
-    rooms = await _connect(config)
-    ctl.send({"ready": sum(len(r) for r in rooms)})
-    await ctl.recv()  # go
-    buckets: Counter[int] = Counter()
-    waiting: dict[int, tuple[str, asyncio.Future[None]]] = {}
-    stats = Counter()
+@dataclass
+class Variant:
+    """A server under test, its devices, and the loads it is measured under."""
 
-    async def read(ws: Any, room: int, designated: bool) -> None:
-        with contextlib.suppress(Exception):
-            async for text in ws:
-                buckets[int(time.time() * 10)] += 1
-                if designated and room in waiting:
-                    marker, fut = waiting[room]
-                    if marker in text and not fut.done():
-                        fut.set_result(None)
-        stats["closed"] += 1
-
-    async def publish(ws: Any, room: int, restaurant_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        k = 0
-        while True:
-            k += 1
-            fut = loop.create_future()
-            waiting[room] = (f'"b{room}-{k}"', fut)
-            await ws.send(_payload(room, k, restaurant_id))
-            try:
-                await asyncio.wait_for(fut, ARRIVAL_TIMEOUT)
-            except TimeoutError:
-                stats["timeouts"] += 1
-
-    readers = [
-        asyncio.create_task(read(ws, idx, designated=(j == 1)))
-        for idx, members in enumerate(rooms)
-        for j, ws in enumerate(members)
-    ]
-    publishers = [
-        asyncio.create_task(publish(members[0], idx, config["rooms"][idx]["id"]))
-        for idx, members in enumerate(rooms)
-    ]
-    await ctl.recv()  # stop
-    for task in publishers:
-        task.cancel()
-    for members in rooms:
-        for ws in members:
-            ws.transport.abort()
-    await asyncio.gather(*readers, *publishers, return_exceptions=True)
-    ctl.send({"buckets": dict(buckets), "timeouts": stats["timeouts"]})
-    await ctl.recv()
+    server: procs.Server
+    mode: str  # "hoststand" or "baseline"
+    rooms: list[dict[str, str]]
+    compression: bool = False
+    loads: dict[str, str] = field(default_factory=lambda: {"relay": ""})  # load -> figure name
+    pool: Pool | None = None
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def measure(
-    server: procs.Server,
-    rooms: list[dict[str, str]],
-    *,
-    mode: str,
-    per_room: int,
-    warmup: float,
-    seconds: float,
-    compression: bool = False,
-) -> dict[str, Any]:
-    """Run the load against a started server; CPU and deliveries over the measured window."""
-    configs = [
-        {
-            "mode": mode,
-            "base_url": server.base_url,
-            "rooms": share,
-            "per_room": per_room,
-            "compression": compression,
-        }
-        for share in split(rooms, WORKERS)
-    ]
-    pool = Pool("bench.scenarios.fanout:worker", configs)
-    try:
-        connected = sum(r["ready"] for r in pool.gather(600))
-        pool.tell(("go",))
-        time.sleep(warmup)
-        t1, cpu1 = time.time(), server.cpu_seconds()
-        time.sleep(seconds)
-        t2, cpu2 = time.time(), server.cpu_seconds()
-        results = pool.ask(("stop",))
-    finally:
-        pool.close()
-    delivered = sum(
-        count
-        for r in results
-        for slot, count in r["buckets"].items()
-        if t1 * 10 <= int(slot) < t2 * 10
-    )
-    window = (int(t2 * 10) - int(t1 * 10)) / 10
-    cpu = cpu2 - cpu1
-    return {
-        "server": server.name,
-        "devices": connected,
-        "delivered_per_s": round(delivered / window),
-        "cpu_us_per_msg": round(cpu / max(delivered, 1) * 1e6, 1),
-        "server_cpu_util": round(cpu / (t2 - t1), 2),
-        "timeouts": sum(r["timeouts"] for r in results),
-        "rss_kb_per_device": round(server.rss_bytes() / max(connected, 1) / 1024, 1),
-    }
-
-
-def run(quick: bool) -> dict[str, Any]:
-    """hoststand vs the baselines, same load, same run; ratios of CPU per delivered message."""
-    devices, per_room = (500, 5) if quick else (5000, 5)
-    warmup, seconds = (1.0, 2.0) if quick else (3.0, 8.0)
-    count = devices // per_room
-    url = fresh_sqlite()
-    tenants = make_tenants(url, count)
-    hs_rooms = [{"id": t.restaurant_id, "token": t.token} for t in tenants]
-    bare_rooms = [{"id": f"room{n}", "token": ""} for n in range(count)]
+def _variants(url: str, tenants: list[Any], count: int) -> list[Variant]:
+    hs_rooms = [{"id": t.restaurant_id, "token": t.token, "guest": t.guest_id} for t in tenants]
+    bare = [{"id": f"room{n}", "token": "", "guest": ""} for n in range(count)]
     env = {
         "HOSTSTAND_DATABASE_URL": url,
         "HOSTSTAND_USER_ACTION_RATE": "1000000",
         "HOSTSTAND_USER_ACTION_BURST": "1000000",
         "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000",
     }
-    runs: dict[str, dict[str, Any]] = {}
-    variants: list[tuple[str, Any, str, list[dict[str, str]], bool]] = [
-        ("hoststand", lambda: procs.hoststand(env), "hoststand", hs_rooms, False),
-        ("uvicorn_sansio", procs.uvicorn_baseline, "baseline", bare_rooms, False),
+    variants = [
+        Variant(
+            procs.hoststand(env),
+            "hoststand",
+            hs_rooms,
+            loads={"relay": "hoststand", "events": "hoststand_events"},
+        ),
+        Variant(procs.uvicorn_baseline(), "baseline", bare, loads={"relay": "uvicorn_sansio"}),
     ]
     node = procs.node_baseline()
     if node is not None:
-        variants.append(("node_ws", procs.node_baseline, "baseline", bare_rooms, False))
+        variants.append(Variant(node, "baseline", bare, loads={"relay": "node_ws"}))
+    compressed = procs.hoststand({**env, "HOSTSTAND_WS_COMPRESSION": "1"})
+    compressed.name = "hoststand-compressed"
     variants.append(
-        (
-            "hoststand_compressed",
-            lambda: procs.hoststand({**env, "HOSTSTAND_WS_COMPRESSION": "1"}),
-            "hoststand",
-            hs_rooms,
-            True,
-        )
+        Variant(compressed, "hoststand", hs_rooms, True, {"relay": "hoststand_compressed"})
     )
-    for name, make, mode, rooms, compression in variants:
-        with procs.serving(make()) as server:
-            runs[name] = measure(
-                server,
-                rooms,
-                mode=mode,
-                per_room=per_room,
-                warmup=warmup,
-                seconds=seconds,
-                compression=compression,
-            )
-    hs = runs["hoststand"]["cpu_us_per_msg"]
-    ratios = {
-        f"vs_{k}": round(hs / v["cpu_us_per_msg"], 2) for k, v in runs.items() if k != "hoststand"
+    bare_compressed = procs.uvicorn_baseline(compression=True)
+    bare_compressed.name = "uvicorn-sansio-compressed"
+    variants.append(
+        Variant(bare_compressed, "baseline", bare, True, {"relay": "uvicorn_sansio_compressed"})
+    )
+    return variants
+
+
+def _connect(variant: Variant, per_room: int) -> int:
+    configs = [
+        {
+            "mode": variant.mode,
+            "base_url": variant.server.base_url,
+            "rooms": share,
+            "per_room": per_room,
+            "compression": variant.compression,
+        }
+        for share in split(variant.rooms, WORKERS)
+    ]
+    variant.pool = Pool("bench.scenarios.fanout_load:worker", configs)
+    return sum(r["ready"] for r in variant.pool.gather(900))
+
+
+def _settle(servers: list[procs.Server]) -> None:
+    """Wait until every server is idle (token touches, room opening after a connection storm)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        before = [s.cpu_seconds() for s in servers]
+        time.sleep(0.5)
+        busy = [s.cpu_seconds() - b for s, b in zip(servers, before, strict=True)]
+        if max(busy) < QUIET_CPU * 0.5:
+            return
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()))
+
+
+def _window(variant: Variant, load: str, plan: Plan) -> dict[str, Any]:
+    """One measured window of one load on one server."""
+    assert variant.pool is not None
+    server = variant.server
+    variant.pool.tell(("run", load))
+    # Both edges on a tenth of a second: the deliveries are counted per tenth.
+    t1 = (int((time.time() + plan.warmup) * 10) + 1) / 10
+    t2 = t1 + plan.window
+    _sleep_until(t1)
+    cpu1 = server.cpu_seconds()
+    _sleep_until(t2)
+    cpu2 = server.cpu_seconds()
+    replies = variant.pool.ask(("halt",), timeout=60)
+    lo, hi = round(t1 * 10), round(t2 * 10)
+    delivered = sum(n for r in replies for slot, n in r["buckets"].items() if lo <= slot < hi)
+    timeouts = sum(n for r in replies for slot, n in r["timeouts"].items() if lo <= slot < hi)
+    cpu = cpu2 - cpu1
+    return {
+        "delivered_per_s": round(delivered / plan.window),
+        "cpu_us_per_msg": round(cpu / max(delivered, 1) * 1e6, 1),
+        "server_cpu_util": round(cpu / plan.window, 2),
+        "timeouts": timeouts,
+        "writes_per_s": round(sum(r["writes"] for r in replies) / plan.window) or None,
     }
+
+
+def _figure(variant: Variant, load: str, devices: int) -> dict[str, Any]:
+    samples = variant.samples[load]
+    figure = {
+        "server": variant.server.name,
+        "devices": devices,
+        "cpu_us_per_msg": round(statistics.median(s["cpu_us_per_msg"] for s in samples), 1),
+        "delivered_per_s": round(statistics.median(s["delivered_per_s"] for s in samples)),
+        "server_cpu_util": round(statistics.median(s["server_cpu_util"] for s in samples), 2),
+        "timeouts": sum(s["timeouts"] for s in samples),
+        "rounds_us_per_msg": [s["cpu_us_per_msg"] for s in samples],
+        "rss_kb_per_device": round(variant.server.rss_bytes() / max(devices, 1) / 1024, 1),
+    }
+    if load == "events":
+        figure["writes_per_s"] = statistics.median(s["writes_per_s"] or 0 for s in samples)
+    return figure
+
+
+def _ratios(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    def ratio(a: str, b: str) -> float | None:
+        if a not in runs or b not in runs:
+            return None
+        return round(runs[a]["cpu_us_per_msg"] / runs[b]["cpu_us_per_msg"], 2)
+
+    pairs = {
+        "hoststand_vs_uvicorn_sansio": ("hoststand", "uvicorn_sansio"),
+        "hoststand_vs_node_ws": ("hoststand", "node_ws"),
+        "compressed_vs_uvicorn_sansio_compressed": (
+            "hoststand_compressed",
+            "uvicorn_sansio_compressed",
+        ),
+        "hoststand_compressed_vs_plain": ("hoststand_compressed", "hoststand"),
+    }
+    found = {name: ratio(a, b) for name, (a, b) in pairs.items()}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _measure(variants: list[Variant], plan: Plan) -> dict[str, dict[str, Any]]:
+    devices = {id(v): _connect(v, plan.per_room) for v in variants}
+    _settle([v.server for v in variants])
+    for _ in range(plan.rounds):
+        for variant in variants:
+            for load in variant.loads:
+                sample = _window(variant, load, plan)
+                variant.samples.setdefault(load, []).append(sample)
+    return {
+        name: _figure(v, load, devices[id(v)]) for v in variants for load, name in v.loads.items()
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """hoststand vs the baselines, same load, same run; ratios of CPU per delivered message."""
+    plan = QUICK if quick else FULL
+    count = plan.devices // plan.per_room
+    url = fresh_sqlite()
+    variants = _variants(url, make_tenants(url, count), count)
+    with contextlib.ExitStack() as stack:
+        for variant in variants:
+            stack.enter_context(procs.serving(variant.server))
+            stack.callback(_closer(variant))
+        runs = _measure(variants, plan)
     return {
         "scenario": "fanout",
-        "devices": devices,
+        "devices": plan.devices,
         "restaurants": count,
+        "rounds": plan.rounds,
+        "window_s": plan.window,
         "runs": runs,
-        "cpu_ratio": ratios,
+        "cpu_ratio": _ratios(runs),
     }
+
+
+def _closer(variant: Variant) -> Callable[[], None]:
+    def close() -> None:
+        if variant.pool is not None:
+            variant.pool.close()
+
+    return close

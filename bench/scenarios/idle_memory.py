@@ -1,4 +1,8 @@
-"""Idle memory: server RSS per authenticated, handshaken, idle device, beside the bare baseline."""
+"""Idle memory: server RSS per authenticated, handshaken, idle device, beside the bare baseline.
+
+Measured with compression off (the default) and on (devices negotiate permessage-deflate, as
+browsers do), on hoststand and on the bare Uvicorn + websockets-sansio server.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +23,16 @@ async def worker(config: dict[str, Any], ctl: Control) -> None:
     """Open this worker's share of idle devices and hold them until told to stop."""
     try:
         base, mode, per_room = config["base_url"], config["mode"], config["per_room"]
+        deflate = config.get("compression", False)
         if mode == "hoststand":
             factories = [
-                (lambda r=r: hoststand_device(base, r["id"], r["token"]))
+                (lambda r=r: hoststand_device(base, r["id"], r["token"], compression=deflate))
                 for r in config["rooms"]
                 for _ in range(per_room)
             ]
         else:
             factories = [
-                (lambda r=r: baseline_device(base, r["id"]))
+                (lambda r=r: baseline_device(base, r["id"], compression=deflate))
                 for r in config["rooms"]
                 for _ in range(per_room)
             ]
@@ -43,22 +48,23 @@ async def worker(config: dict[str, Any], ctl: Control) -> None:
 
 
 def _measure(
-    server: procs.Server, rooms: list[dict[str, str]], mode: str, per_room: int
+    server: procs.Server,
+    rooms: list[dict[str, str]],
+    mode: str,
+    per_room: int,
+    compression: bool = False,
 ) -> dict[str, Any]:
+    common = {"base_url": server.base_url, "mode": mode, "compression": compression}
     # One warm-up connection loads every module and lazily built structure first.
     warm = Pool(
-        "bench.scenarios.idle_memory:worker",
-        [{"base_url": server.base_url, "mode": mode, "rooms": rooms[:1], "per_room": 1}],
+        "bench.scenarios.idle_memory:worker", [{**common, "rooms": rooms[:1], "per_room": 1}]
     )
     warm.gather()
     warm.ask(("stop",))
     warm.close()
     time.sleep(SETTLE_SECONDS)
     before = server.rss_bytes()
-    configs = [
-        {"base_url": server.base_url, "mode": mode, "rooms": share, "per_room": per_room}
-        for share in split(rooms, WORKERS)
-    ]
+    configs = [{**common, "rooms": share, "per_room": per_room} for share in split(rooms, WORKERS)]
     pool = Pool("bench.scenarios.idle_memory:worker", configs)
     try:
         devices = sum(r["ready"] for r in pool.gather(900))
@@ -89,10 +95,21 @@ def run(quick: bool) -> dict[str, Any]:
         hoststand = _measure(server, hs_rooms, "hoststand", per_room)
     with procs.serving(procs.uvicorn_baseline()) as server:
         baseline = _measure(server, bare_rooms, "baseline", per_room)
+    with procs.serving(procs.hoststand({**env, "HOSTSTAND_WS_COMPRESSION": "1"})) as server:
+        hoststand_deflate = _measure(server, hs_rooms, "hoststand", per_room, compression=True)
+    with procs.serving(procs.uvicorn_baseline(compression=True)) as server:
+        baseline_deflate = _measure(server, bare_rooms, "baseline", per_room, compression=True)
     return {
         "scenario": "idle_memory",
         "devices": devices,
         "hoststand": hoststand,
         "uvicorn_sansio": baseline,
-        "ratio": round(hoststand["kb_per_device"] / max(baseline["kb_per_device"], 0.1), 2),
+        "ratio": _ratio(hoststand, baseline),
+        "hoststand_compressed": hoststand_deflate,
+        "uvicorn_sansio_compressed": baseline_deflate,
+        "ratio_compressed": _ratio(hoststand_deflate, baseline_deflate),
     }
+
+
+def _ratio(ours: dict[str, Any], theirs: dict[str, Any]) -> float:
+    return round(ours["kb_per_device"] / max(theirs["kb_per_device"], 0.1), 2)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import time
 from typing import Any
 
 import httpx
 import orjson
+import psutil
+from websockets.exceptions import ConnectionClosed
 
 from bench import procs
 from bench.devices import bounded, hoststand_device
@@ -23,6 +26,9 @@ from bench.workers import Control, Pool, split
 
 WORKERS = 2
 WRITES_PER_S = 200
+RETRIES = 5
+WRITES_ONLY_SECONDS = 2.0
+TAIL_SECONDS = 10.0  # for the last events to reach every device once writes stop
 
 
 class Device:
@@ -36,6 +42,7 @@ class Device:
         self.target = 0
         self.caught_up_at: float | None = None
         self.caught_up = asyncio.Event()
+        self.retries = 0
         self.ws: Any = None
 
     def mark_caught_up(self) -> None:
@@ -67,9 +74,19 @@ async def worker(config: dict[str, Any], ctl: Control) -> None:
 
 
 async def _connect(device: Device, base: str, last_seq: int | None) -> None:
-    ws, hello = await hoststand_device(
-        base, device.tenant.restaurant_id, device.tenant.token, last_seq=last_seq
-    )
+    # As a real client does: a handshake the server closed (4408 when it is too busy to
+    # finish it in time) or could not take is tried again after a short, jittered pause.
+    for attempt in itertools.count():
+        try:
+            ws, hello = await hoststand_device(
+                base, device.tenant.restaurant_id, device.tenant.token, last_seq=last_seq
+            )
+            break
+        except (ConnectionClosed, OSError, TimeoutError):
+            if attempt >= RETRIES:
+                raise
+            device.retries += 1
+            await asyncio.sleep(random.uniform(0.1, 0.5) * 2**attempt)
     device.ws = ws
     device.target = hello["seq"]
     if last_seq is None:
@@ -105,17 +122,42 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
         readers = [asyncio.create_task(_follow(d)) for d in devices]
         await asyncio.gather(*(d.caught_up.wait() for d in devices))
         writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        behind = await _behind_at_the_end(http, tenants, devices)
     times = [d.caught_up_at - start for d in devices if d.caught_up_at is not None]
     ctl.send(
         {
             "times": times,
             "gaps": sum(d.gaps for d in devices),
             "resyncs": sum(d.resyncs for d in devices),
+            "behind": behind,
+            "retries": sum(d.retries for d in devices),
         }
     )
     await ctl.recv()
     for d in devices:
         d.ws.transport.abort()
+
+
+async def _behind_at_the_end(
+    http: httpx.AsyncClient, tenants: list[Tenant], devices: list[Device]
+) -> int:
+    """Devices that never got their restaurant's last event (a loss no later gap would show)."""
+    finals: dict[str, int] = {}
+    for t in tenants:
+        response = await http.get(
+            f"/api/v1/restaurants/{t.restaurant_id}/snapshot",
+            headers={"Authorization": f"Bearer {t.token}"},
+        )
+        response.raise_for_status()
+        finals[t.restaurant_id] = response.json()["seq"]
+    deadline = time.monotonic() + TAIL_SECONDS
+    while time.monotonic() < deadline:
+        behind = sum(1 for d in devices if d.seq < finals[d.tenant.restaurant_id])
+        if not behind:
+            return 0
+        await asyncio.sleep(0.1)
+    return behind
 
 
 async def _write_forever(http: httpx.AsyncClient, tenants: list[Tenant], rate: float) -> None:
@@ -151,8 +193,13 @@ def run(quick: bool) -> dict[str, Any]:
         pool = Pool("bench.scenarios.reconnect:worker", configs)
         try:
             connected = sum(r["ready"] for r in pool.gather(900))
-            time.sleep(2.0)  # writes flow to every device before the storm
+            time.sleep(1.0)  # writes flow to every device before the storm
+            before = server.cpu_seconds()
+            time.sleep(WRITES_ONLY_SECONDS)
+            cpu0, gen0 = server.cpu_seconds(), _cpu_seconds(pool)
+            writes_cpu = (cpu0 - before) / WRITES_ONLY_SECONDS
             replies = pool.ask(("storm",), timeout=600)
+            storm_cpu, gen_cpu = server.cpu_seconds() - cpu0, _cpu_seconds(pool) - gen0
             pool.tell(("done",))
         finally:
             pool.close()
@@ -163,6 +210,20 @@ def run(quick: bool) -> dict[str, Any]:
         "writes_per_s": WRITES_PER_S,
         "all_caught_up_s": round(max(times), 2),
         "p50_caught_up_s": round(percentile(times, 50), 2),
-        "events_lost": sum(r["gaps"] for r in replies),
+        "events_lost": sum(r["gaps"] + r["behind"] for r in replies),
         "resyncs": sum(r["resyncs"] for r in replies),
+        "handshake_retries": sum(r["retries"] for r in replies),
+        # CPU seconds from the storm to the last device caught up and the tail checked:
+        # the server's, and the load generator's, which shares the same cores.
+        "server_cpu_s": round(storm_cpu, 1),
+        "load_generator_cpu_s": round(gen_cpu, 1),
+        "server_cpu_util_writes_only": round(writes_cpu, 2),  # before the storm
     }
+
+
+def _cpu_seconds(pool: Pool) -> float:
+    total = 0.0
+    for process in pool.processes:
+        times = psutil.Process(process.pid).cpu_times()
+        total += times.user + times.system
+    return total

@@ -18,7 +18,7 @@ from hoststand.api.deps import AUTHENTICATED
 from hoststand.api.responses import JSON
 from hoststand.api.routes import guests, health, restaurants, sync, tables, tokens
 from hoststand.config import Settings, load_settings
-from hoststand.realtime.endpoint import realtime
+from hoststand.realtime.endpoint import RealtimeRoute, realtime
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    # Listed in the route table, as every endpoint is; RealtimeRoute serves it first, ahead
+    # of the routing stack (realtime/endpoint.py says why).
     app.add_api_websocket_route("/realtime", realtime)
+    app.add_middleware(RealtimeRoute)
     if WEB.is_dir():
         app.mount("/", WebPage(directory=WEB, html=True), name="web")
     return app

@@ -1,4 +1,4 @@
-"""One device's connection: a bounded outbox drained by its own writer task."""
+"""One device's connection: written to synchronously, with a bounded outbox for when it lags."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from hoststand.domain.access import Principal
 from hoststand.realtime.closecodes import CloseCode
+from hoststand.realtime.wire import DirectSocket
 
 log = logging.getLogger(__name__)
 
 
 class TokenBucket:
     """Allows `rate` per second on average, `burst` at once."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
@@ -38,12 +41,62 @@ class TokenBucket:
         return True
 
 
+class Ticks:
+    """Counts event-loop iterations in which something was delivered.
+
+    A device may be handed at most `queue_limit` messages before the loop comes round again (and
+    its socket had a chance to take them), as when a writer task drained each device's queue once
+    per iteration: a burst bigger than that closes it with 4409, written synchronously or not.
+    """
+
+    __slots__ = ("_scheduled", "now")
+
+    def __init__(self) -> None:
+        self.now = 0
+        self._scheduled = False
+
+    def current(self) -> int:
+        """The number of this iteration."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._advance)
+        return self.now
+
+    def _advance(self) -> None:
+        self.now += 1
+        self._scheduled = False
+
+
 class Connection:
     """A handshaken device of one restaurant.
 
-    The hub calls `deliver` synchronously from its fan-out loop; it never waits. A device whose
-    outbox is full is closed with 4409 instead of slowing anyone else down.
+    The hub calls `deliver` synchronously from its fan-out loop; it never waits. Once live, a
+    message goes straight onto the socket when nothing is queued before it and the socket takes
+    it (see wire.py); otherwise it waits in the outbox, drained by a writer task that exists only
+    while there is a backlog. A device holding more than `queue_limit` messages is closed with
+    4409 instead of slowing anyone else down.
     """
+
+    __slots__ = (
+        "_close_reason",
+        "_direct",
+        "_live",
+        "_on_overflow",
+        "_outbox",
+        "_tick",
+        "_ticks",
+        "_writer",
+        "_written",
+        "close_code",
+        "device_id",
+        "id",
+        "overflowed",
+        "principal",
+        "queue_limit",
+        "restaurant_id",
+        "user_actions",
+        "websocket",
+    )
 
     def __init__(
         self,
@@ -53,6 +106,8 @@ class Connection:
         principal: Principal,
         queue_limit: int,
         user_action_limit: TokenBucket,
+        ticks: Ticks,
+        direct: DirectSocket | None = None,
         device_id: str | None = None,
         on_overflow: Callable[[], None] = lambda: None,
     ) -> None:
@@ -63,31 +118,52 @@ class Connection:
         self.device_id = device_id
         self.queue_limit = queue_limit
         self.user_actions = user_action_limit
-        # Until the writer starts (after the greeting and any replay), live messages wait here.
-        self.outbox: deque[str] = deque()
         self.close_code: int | None = None
-        self._close_reason = ""
         self.overflowed = False
+        self._close_reason = ""
         self._on_overflow = on_overflow
-        self._wakeup: asyncio.Future[None] | None = None
+        self._ticks = ticks
+        self._direct = direct
+        # Until go_live() (after the greeting and any replay), live messages wait in the outbox.
+        self._live = False
+        self._outbox: deque[str] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._tick = -1
+        self._written = 0  # messages written straight to the socket in iteration `_tick`
 
     @property
     def token_id(self) -> uuid.UUID | None:
         """The token this device authenticated with (None for admin and open mode)."""
         return self.principal.token_id
 
-    def deliver(self, text: str) -> None:
-        """Queue a message; close the connection with 4409 if its queue is full."""
+    @property
+    def queued(self) -> int:
+        """Messages waiting in the outbox."""
+        return len(self._outbox) if self._outbox else 0
+
+    def deliver(self, text: str, frame: bytes | None = None) -> None:
+        """Send or queue a message; close with 4409 if the device holds too many.
+
+        `frame` is `text` as a WebSocket frame (wire.text_frame), built once for every device.
+        """
         if self.close_code is not None:
             return
-        if len(self.outbox) >= self.queue_limit:
+        tick = self._ticks.current()
+        if tick != self._tick:
+            self._tick, self._written = tick, 0
+        outbox = self._outbox
+        if (len(outbox) if outbox else 0) + self._written >= self.queue_limit:
             self._overflow()
             return
-        self.outbox.append(text)
-        waiter = self._wakeup
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        direct = self._direct
+        if self._live and self._writer is None and direct is not None and direct.write(text, frame):
+            self._written += 1
+            return
+        if outbox is None:
+            outbox = self._outbox = deque()
+        outbox.append(text)
+        if self._live and self._writer is None:
+            self._start_writer()
 
     def _overflow(self) -> None:
         self.overflowed = True
@@ -100,52 +176,53 @@ class Connection:
             return
         self.close_code = code
         self._close_reason = reason
-        self.outbox.clear()
-        waiter = self._wakeup
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._outbox:
+            self._outbox.clear()
         if self._writer is None:
-            self.start_writer()
+            self._start_writer()
 
-    def start_writer(self) -> None:
-        """Start draining the outbox to the socket."""
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
+    def go_live(self) -> None:
+        """Deliver live messages from now on, after those that queued during the join."""
+        self._live = True
+        if self._outbox and self._writer is None:
+            self._start_writer()
 
-    async def _write_loop(self) -> None:
+    def _start_writer(self) -> None:
+        self._writer = asyncio.create_task(self._write_backlog(), name=f"ws-writer-{self.id}")
+
+    async def _write_backlog(self) -> None:
+        """Drain the outbox through the ASGI send (it waits while the socket is paused)."""
         send = self.websocket.send_text
-        outbox = self.outbox
-        loop = asyncio.get_running_loop()
+        outbox = self._outbox
         try:
-            while True:
-                while outbox:
-                    await send(outbox.popleft())
-                if self.close_code is not None:
-                    break
-                self._wakeup = loop.create_future()
-                await self._wakeup
-                self._wakeup = None
-            await self._send_close()
+            while outbox:
+                await send(outbox.popleft())
+            if self.close_code is not None:
+                await self._send_close()
         except Exception as exc:  # the peer went away mid-write; the reader loop will notice
             log.debug("writer of %s stopped: %r", self.id, exc)
             self.close_code = self.close_code or CloseCode.NORMAL
+        finally:
+            # No await since the outbox was last seen empty: what comes next may go direct.
+            self._writer = None
 
     async def _send_close(self) -> None:
         if self.websocket.application_state == WebSocketState.CONNECTED:
             await self.websocket.close(self.close_code or CloseCode.NORMAL, self._close_reason)
 
     async def send_now(self, text: str) -> None:
-        """Send directly, before the writer starts (handshake answer and replay)."""
+        """Send directly, before going live (handshake answer and replay)."""
         await self.websocket.send_text(text)
 
     async def wait_closed(self, timeout: float) -> None:
-        """Wait for the writer to finish, up to `timeout` seconds."""
-        if self._writer is None:
+        """Wait for the close frame to be written, up to `timeout` seconds."""
+        writer = self._writer
+        if writer is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._writer), timeout)
+            await asyncio.wait_for(asyncio.shield(writer), timeout)
         except TimeoutError:
-            self._writer.cancel()
+            writer.cancel()
 
     def stop_writer(self) -> None:
         """Cancel the writer (the socket is gone)."""

@@ -1,10 +1,17 @@
-"""The /realtime WebSocket route: accept, handshake, join the hub, read until the end."""
+"""The /realtime WebSocket route: accept, handshake, join the hub, read until the end.
+
+`RealtimeRoute` serves it ahead of the routing stack, as a pure ASGI middleware: a device then
+holds a dozen fewer suspended coroutines (Starlette's exception wrappers, FastAPI's dependency
+exit stacks) for as long as it stays connected, and its socket gets uvicorn's own ASGI `send`,
+which wire.DirectSocket writes through synchronously.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hoststand.domain.access import Permission
@@ -21,14 +28,38 @@ from hoststand.realtime.messages import (
     RestaurantConnect,
     UserAction,
 )
+from hoststand.realtime.wire import DirectSocket
 from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 5.0
+PATH = "/realtime"
+
+
+class RealtimeRoute:
+    """Serves WebSocket connections to /realtime; passes everything else on to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route one ASGI connection."""
+        if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + PATH:
+            await serve_device(WebSocket(scope, receive, send), DirectSocket.behind(send))
+        else:
+            await self.app(scope, receive, send)
 
 
 async def realtime(websocket: WebSocket) -> None:
-    """Serve one device for as long as it stays connected."""
+    """The /realtime route as the route table lists it (RealtimeRoute serves it first)."""
+    await serve_device(websocket, None)
+
+
+async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> None:
+    """Serve one device for as long as it stays connected.
+
+    `direct` writes to the device's socket synchronously, when the server allows it.
+    """
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     if not runtime.hub.accepting:
@@ -37,17 +68,28 @@ async def realtime(websocket: WebSocket) -> None:
     hs = await _handshake(websocket, runtime)
     if hs is None:
         return
+    # Only what the connection needs outlives this line: this frame stays for as long as the
+    # device is connected, and the parsed handshake message would stay with it.
+    conn, last_seq = _connection(hs, websocket, runtime, direct), hs.connect.last_seq
+    del hs
+    await _serve(conn, runtime.hub, last_seq=last_seq)
+
+
+def _connection(
+    hs: handshake.Handshake, websocket: WebSocket, runtime: Runtime, direct: DirectSocket | None
+) -> Connection:
     settings, metrics = runtime.ctx.settings, runtime.ctx.metrics
-    conn = Connection(
+    return Connection(
         websocket,
         restaurant_id=hs.restaurant_id,
         principal=hs.principal,
         queue_limit=settings.ws_queue_limit,
         user_action_limit=TokenBucket(settings.user_action_rate, settings.user_action_burst),
+        ticks=runtime.hub.ticks,
+        direct=direct,
         device_id=hs.connect.device_id,
         on_overflow=metrics.overflow_closes.inc,
     )
-    await _serve(conn, runtime.hub, last_seq=hs.connect.last_seq)
 
 
 async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handshake | None:
@@ -56,7 +98,11 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     client = websocket.client.host if websocket.client else "unknown"
     try:
         hs = await handshake.perform(
-            websocket, ctx=runtime.ctx, authenticator=runtime.authenticator, client=client
+            websocket,
+            ctx=runtime.ctx,
+            authenticator=runtime.authenticator,
+            client=client,
+            followed=runtime.hub.follows,
         )
     except HandshakeFailed as failed:
         metrics.handshakes.labels(failed.outcome).inc()
@@ -102,7 +148,7 @@ async def _read_loop(conn: Connection, hub: Hub) -> None:
 
 def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
     conn.deliver(message)
-    hub.ctx.metrics.messages_sent.labels(kind).inc()
+    hub.count_sent(kind)
 
 
 def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
@@ -130,6 +176,8 @@ def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
 
 
 def _names(value: str, restaurant_id: uuid.UUID) -> bool:
+    if value == str(restaurant_id):  # as the server writes it: no need to parse
+        return True
     try:
         return uuid.UUID(value) == restaurant_id
     except ValueError:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import Headers, QueryParams
 from starlette.websockets import WebSocket
 
 from hoststand.domain.access import Principal
@@ -49,11 +50,18 @@ class Disconnected(Exception):
 
 def bearer_token(websocket: WebSocket) -> str | None:
     """The token from the Authorization header or the `token` query parameter."""
-    header = websocket.headers.get("authorization", "")
+    # Not websocket.headers nor .query_params: Starlette would keep what they parse for as long
+    # as the connection lives, and it is needed only here, once.
+    header = Headers(scope=websocket.scope).get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return websocket.query_params.get("token") or None
+    return _query(websocket, "token") or None
+
+
+def _query(websocket: WebSocket, name: str) -> str | None:
+    value: str | None = QueryParams(websocket.scope["query_string"]).get(name)
+    return value
 
 
 def frame_text(message: Mapping[str, Any]) -> str | bytes:
@@ -68,9 +76,18 @@ def frame_text(message: Mapping[str, Any]) -> str | bytes:
 
 
 async def perform(
-    websocket: WebSocket, *, ctx: ServiceContext, authenticator: Authenticator, client: str
+    websocket: WebSocket,
+    *,
+    ctx: ServiceContext,
+    authenticator: Authenticator,
+    client: str,
+    followed: Callable[[uuid.UUID], bool] = lambda _: False,
 ) -> Handshake:
-    """Run the handshake phase; raise HandshakeFailed or Disconnected when it does not succeed."""
+    """Run the handshake phase; raise HandshakeFailed or Disconnected when it does not succeed.
+
+    `followed` tells whether this instance has devices of a restaurant connected already: then
+    it exists (its deletion would have closed them), and the database need not be asked.
+    """
     try:
         async with asyncio.timeout(ctx.settings.handshake_timeout_seconds):
             while True:
@@ -89,9 +106,10 @@ async def perform(
                 except ProtocolError as exc:
                     await _answer(websocket, ctx, "error", messages.error(exc.code, exc.message))
                     continue
-                return await _authorize(
-                    ctx, authenticator, websocket, message, restaurant_id, client
-                )
+                hs = await _authorize(ctx, authenticator, websocket, message, restaurant_id, client)
+                if not followed(hs.restaurant_id):
+                    await _check_exists(ctx, hs.restaurant_id)
+                return hs
     except TimeoutError:
         raise HandshakeFailed(
             CloseCode.HANDSHAKE_TIMEOUT, "no restaurant_connect in time", "timeout"
@@ -104,7 +122,7 @@ async def _answer(websocket: WebSocket, ctx: ServiceContext, kind: str, message:
 
 
 def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:
-    in_query = websocket.query_params.get("restaurant_id")
+    in_query = _query(websocket, "restaurant_id")
     in_message = connect.restaurant_id
     if in_query and in_message and _canonical(in_query) != _canonical(in_message):
         raise ProtocolError(
@@ -152,8 +170,11 @@ async def _authorize(
         raise HandshakeFailed(
             CloseCode.FORBIDDEN, "this token may not follow that restaurant", "forbidden"
         )
+    return Handshake(principal, rid, connect)
+
+
+async def _check_exists(ctx: ServiceContext, restaurant_id: uuid.UUID) -> None:
     async with ctx.db.read() as db:
-        found = await restaurants.exists(db, restaurant_id=rid)
+        found = await restaurants.exists(db, restaurant_id=restaurant_id)
     if not found:
         raise HandshakeFailed(CloseCode.NOT_FOUND, "restaurant not found", "not_found")
-    return Handshake(principal, rid, connect)

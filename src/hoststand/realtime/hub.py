@@ -15,16 +15,19 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 import orjson
 
 from hoststand.bus import Envelope
+from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.events import DataScope, Event, EventType
 from hoststand.realtime import messages
 from hoststand.realtime.closecodes import CloseCode
-from hoststand.realtime.connection import Connection
+from hoststand.realtime.connection import Connection, Ticks
+from hoststand.realtime.wire import text_frame
 from hoststand.services.context import ServiceContext
 from hoststand.store import event_log, restaurants, tokens
 
@@ -77,6 +80,13 @@ class Hub:
         # Told of every revocation this hub sees, so that a token cache forgets it at once.
         self.on_token_revoked = on_token_revoked
         self.rooms: dict[uuid.UUID, Room] = {}
+        self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
+        # An in-process broker has no other instance to tell: relays need no round trip.
+        self._relay_locally = isinstance(ctx.broker, MemoryBroker)
+        self._sent: dict[str, Any] = {}  # messages_sent's child per type, looked up once
+        # Devices per token, kept as they come and go: the poller checks these for revocation
+        # without walking every connection twice a second.
+        self._tokens: Counter[uuid.UUID] = Counter()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
@@ -104,9 +114,26 @@ class Hub:
             task.cancel()
         await self.ctx.broker.close()
 
+    def follows(self, restaurant_id: uuid.UUID) -> bool:
+        """True while the restaurant has a room here, open or opening.
+
+        Then a joiner needs no check that the restaurant exists: an open room's deletion
+        closes its devices (at once, or at the next poll), and opening one reads the
+        restaurant's row, failing the joiners with RestaurantGone when there is none.
+        """
+        room = self.rooms.get(restaurant_id)
+        return room is not None and room.failed is None
+
     def connection_count(self) -> int:
         """Devices connected here."""
         return sum(len(room.connections) for room in self.rooms.values())
+
+    def count_sent(self, kind: str, count: int = 1) -> None:
+        """Count messages of a type handed to devices (once per fan-out, not per device)."""
+        child = self._sent.get(kind)
+        if child is None:
+            child = self._sent[kind] = self.ctx.metrics.messages_sent.labels(kind)
+        child.inc(count)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -127,21 +154,27 @@ class Hub:
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
+            if conn.token_id is not None:
+                self._tokens[conn.token_id] += 1
             self.ctx.metrics.connections_open.inc()
         finally:
             room.joining -= 1
             self._close_if_idle(room)
+        page: list[event_log.LoggedMessage] = []
         if replay:
             assert last_seq is not None
-            resync = not await self._retained(conn.restaurant_id, after=last_seq, up_to=current)
+            # The first page tells whether the log still holds what the device missed (then
+            # its first event is last_seq + 1), before the greeting says `resumed`.
+            page = await self._read_page(conn.restaurant_id, after=last_seq, up_to=current)
+            resync = not page or page[0].seq != last_seq + 1
         await self._greet(conn, current, resumed=last_seq is not None and not resync)
         if replay and not resync:
             assert last_seq is not None
-            resync = not await self._replay(conn, after=last_seq, up_to=current)
+            resync = not await self._replay(conn, page, after=last_seq, up_to=current)
         if resync:
             message = messages.resync_required(restaurant_id=room.restaurant_id, seq=current)
             await self._send(conn, "resync_required", message)
-        conn.start_writer()
+        conn.go_live()
 
     async def _greet(self, conn: Connection, seq: int, *, resumed: bool) -> None:
         message = messages.connection_established(
@@ -152,30 +185,34 @@ class Hub:
     async def _send(self, conn: Connection, kind: str, message: str) -> None:
         if conn.close_code is None:
             await conn.send_now(message)
-            self.ctx.metrics.messages_sent.labels(kind).inc()
+            self.count_sent(kind)
 
-    async def _retained(self, restaurant_id: uuid.UUID, *, after: int, up_to: int) -> bool:
-        """True when the log still holds every event in (after, up_to]."""
+    async def _read_page(
+        self, restaurant_id: uuid.UUID, *, after: int, up_to: int
+    ) -> list[event_log.LoggedMessage]:
         async with self.ctx.db.read() as db:
-            floor = await event_log.retention_floor(db, restaurant_id=restaurant_id, last_seq=up_to)
-        return after >= floor
+            return await event_log.read_messages(
+                db,
+                restaurant_id=restaurant_id,
+                after=after,
+                up_to=up_to,
+                limit=self.ctx.settings.replay_page_size,
+            )
 
-    async def _replay(self, conn: Connection, *, after: int, up_to: int) -> bool:
-        """Send events (after, up_to] from the log; False if some were pruned meanwhile."""
-        page = self.ctx.settings.replay_page_size
-        while after < up_to and conn.close_code is None:
-            async with self.ctx.db.read() as db:
-                rows = await event_log.read_messages(
-                    db, restaurant_id=conn.restaurant_id, after=after, up_to=up_to, limit=page
-                )
-            if not rows:
-                return False
-            for row in rows:
+    async def _replay(
+        self, conn: Connection, page: list[event_log.LoggedMessage], *, after: int, up_to: int
+    ) -> bool:
+        """Send events (after, up_to], `page` first, then from the log; False on a gap."""
+        while page:
+            for row in page:
                 if row.seq != after + 1:
-                    return False
+                    return False  # pruned meanwhile
                 await self._send(conn, row.type, row.message)
                 after = row.seq
-        return True
+            if after >= up_to or conn.close_code is not None:
+                return True
+            page = await self._read_page(conn.restaurant_id, after=after, up_to=up_to)
+        return after >= up_to
 
     async def _catch_up_to(self, room: Room, last_seq: int) -> bool:
         """Wait until the room reaches a seq a resuming device already has.
@@ -251,6 +288,11 @@ class Hub:
         if room is None or conn not in room.connections:
             return
         room.connections.discard(conn)
+        token_id = conn.token_id
+        if token_id is not None:
+            self._tokens[token_id] -= 1
+            if not self._tokens[token_id]:
+                del self._tokens[token_id]
         self.ctx.metrics.connections_open.dec()
         self._close_if_idle(room)
 
@@ -318,12 +360,12 @@ class Hub:
         if envelope.kind == EventType.DATA_CHANGE:
             self._apply_control(room, envelope.message)
         text = envelope.message
+        frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
-            conn.deliver(text)
-        metrics = self.ctx.metrics
-        metrics.messages_sent.labels(envelope.kind).inc(len(room.connections))
+            conn.deliver(text, frame)
+        self.count_sent(envelope.kind, len(room.connections))
         if envelope.committed_at:
-            metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
+            self.ctx.metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
         if room.waiters:
             self._wake_waiters(room)
 
@@ -347,15 +389,24 @@ class Hub:
         if envelope.kind == "restaurant_deleted":
             self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
             return
+        self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
+
+    def _relay_in(self, room: Room, kind: str, text: str, origin: str | None) -> None:
         sent = 0
+        frame = text_frame(text)
         for conn in room.connections:
-            if conn.id != envelope.origin:
-                conn.deliver(envelope.message)
+            if conn.id != origin:
+                conn.deliver(text, frame)
                 sent += 1
-        self.ctx.metrics.messages_sent.labels(envelope.kind).inc(sent)
+        self.count_sent(kind, sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
+        if self._relay_locally:
+            room = self.rooms.get(conn.restaurant_id)
+            if room is not None:
+                self._relay_in(room, "user_action", message, conn.id)
+            return
         envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
         self._spawn(self._publish(envelope), "hub-relay")
 
@@ -425,9 +476,10 @@ class Hub:
         )
         room.seq = seq
         message = messages.resync_required(restaurant_id=room.restaurant_id, seq=seq)
+        frame = text_frame(message)
         for conn in room.connections:
-            conn.deliver(message)
-        self.ctx.metrics.messages_sent.labels("resync_required").inc(len(room.connections))
+            conn.deliver(message, frame)
+        self.count_sent("resync_required", len(room.connections))
         if room.waiters:
             self._wake_waiters(room)
 
@@ -450,13 +502,13 @@ class Hub:
     async def poll_once(self) -> None:
         """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens."""
         rooms = [r for r in self.rooms.values() if r.ready.is_set()]
-        token_ids = {c.token_id for r in rooms for c in r.connections if c.token_id is not None}
+        token_ids = list(self._tokens)
         seqs: dict[uuid.UUID, int] = {}
         revoked: set[uuid.UUID] = set()
         async with self.ctx.db.read() as db:
             for chunk in _chunks([r.restaurant_id for r in rooms]):
                 seqs.update(await restaurants.last_seqs(db, restaurant_ids=chunk))
-            for token_chunk in _chunks(list(token_ids)):
+            for token_chunk in _chunks(token_ids):
                 revoked |= await tokens.revoked_among(db, token_ids=token_chunk)
         for room in rooms:
             latest = seqs.get(room.restaurant_id)

@@ -6,6 +6,7 @@ adds fields (seq, event_id, data, actor, resumed, ...), never renames or drops o
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -16,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hoststand.domain.clock import format_timestamp, utcnow
 from hoststand.domain.errors import ErrorCode
 from hoststand.domain.events import EventType
+
+# The shape of the seed's format, `2025-09-01T10:00:00Z` (UTC, whole seconds).
+_WIRE_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 class ProtocolError(Exception):
@@ -73,6 +77,8 @@ class UserAction(_ClientMessage):
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError("must be an ISO 8601 time such as 2025-09-01T10:00:00Z") from None
+        if _WIRE_TIMESTAMP.fullmatch(value):
+            return value  # a valid time already in the seed's format: no need to re-write it
         if parsed.tzinfo is None:
             raise ValueError("must say its time zone, e.g. 2025-09-01T10:00:00Z")
         return format_timestamp(parsed)

@@ -1,0 +1,68 @@
+"""Putting messages on a device's socket without a task or a coroutine per message.
+
+The ASGI way to send costs a coroutine, a message dict, and (behind a writer task) a task wake-up
+per device and message; at fan-out that is most of the server's CPU. Under uvicorn's
+`websockets-sansio` implementation, which `hoststand serve` uses, the ASGI `send` is a bound method
+of the connection's protocol object, whose send completes without suspending while its transport
+is writable. `DirectSocket` does the same work synchronously: a frame built once per message for
+every device (no extension negotiated), or framed per device by the protocol's own websockets state
+machine when permessage-deflate is on (compression contexts are per connection). Anything else
+(another ASGI server, a paused transport) takes the ordinary ASGI path behind a writer task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
+from websockets.frames import Frame, Opcode
+
+
+def text_frame(text: str) -> bytes:
+    """A final, unmasked text frame carrying `text`: what a server sends, built once per message."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+class DirectSocket:
+    """Writes to uvicorn's websockets-sansio protocol of one connection, synchronously."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    @classmethod
+    def behind(cls, send: Any) -> DirectSocket | None:
+        """The direct socket behind an ASGI `send`, if it is uvicorn's websockets-sansio one."""
+        protocol = getattr(send, "__self__", None)
+        if not isinstance(protocol, WebSocketsSansIOProtocol):
+            return None
+        # The attributes used below; an uvicorn that renamed them gets the ASGI path instead.
+        needed = ("transport", "conn", "writable", "close_sent", "disconnected")
+        return cls(protocol) if all(hasattr(protocol, a) for a in needed) else None
+
+    def write(self, text: str, frame: bytes | None = None) -> bool:
+        """Send now; False when the transport is paused (the caller queues the message).
+
+        A socket that is closing or gone takes the message and drops it, as an ASGI send to it
+        would fail: the reader loop sees the end and the hub forgets the device.
+        """
+        protocol = self._protocol
+        if protocol.close_sent or protocol.disconnected:
+            return True
+        if not protocol.writable.is_set():
+            return False
+        transport = protocol.transport
+        if transport.is_closing():
+            return True
+        conn = protocol.conn
+        if not conn.extensions:
+            transport.write(frame if frame is not None else text_frame(text))
+            return True
+        try:
+            conn.send_text(text.encode())
+        except InvalidState:
+            return True
+        transport.write(b"".join(conn.data_to_send()))
+        return True

@@ -1,0 +1,52 @@
+"""The benchmarks' smoke test: `python -m bench --quick` runs and prints what the docs quote.
+
+It checks the shape of the output, never the speed: figures are recorded in docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", scenario],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,  # under pytest-timeout's 120 s, for a clearer failure
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    return orjson.loads(lines[0]), done.stderr
+
+
+def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
+    result, summary = _run_quick("idle_memory")
+    assert result["scenario"] == "idle_memory"
+    assert result["quick"] is True
+    assert {"cores", "ram_gib", "date", "load_1m"} <= set(result["machine"])
+    for server in (
+        "hoststand",
+        "uvicorn_sansio",
+        "hoststand_compressed",
+        "uvicorn_sansio_compressed",
+    ):
+        figures = result[server]
+        assert figures["devices"] == result["devices"] == 1000
+        assert isinstance(figures["kb_per_device"], float)
+        assert figures["rss_after_mb"] > 0
+    assert isinstance(result["ratio"], float)
+    assert isinstance(result["ratio_compressed"], float)
+    assert "idle_memory" in summary
+    assert "KB/device" in summary
+    assert "target: <= 16 KB per device" in summary

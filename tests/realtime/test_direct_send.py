@@ -1,0 +1,83 @@
+"""How messages reach sockets: written at once (framed once, or per device when deflated), or
+queued behind a writer task while a device lags, and always in order."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from tests.conftest import Restaurant
+from tests.realtime.conftest import Connect, eventually
+from tests.servers import ThreadServer
+
+BATCH = 500
+MAX_BATCHES = 40
+
+
+def _small_socket(base_url: str) -> socket.socket:
+    """A connected socket with a small receive buffer (set before connecting, for the window)."""
+    parts = urlsplit(base_url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.setblocking(False)
+    return sock
+
+
+async def test_with_compression_on_each_device_gets_what_it_negotiated(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server(ws_compression=True)
+    sender = await connect(restaurant, base_url=srv.base_url)
+    deflated = await connect(restaurant, base_url=srv.base_url, compression="deflate")
+    plain = await connect(restaurant, base_url=srv.base_url, compression=None)
+    assert [e.name for e in deflated.ws.protocol.extensions] == ["permessage-deflate"]
+    assert plain.ws.protocol.extensions == []
+    await sender.send({"type": "user_action", "action": "hover", "guest_id": "g-7"})
+    guest = await restaurant.guest("Deflate")
+    for device in (deflated, plain):
+        relayed = await device.recv()
+        assert (relayed["type"], relayed["guest_id"]) == ("user_action", "g-7")
+        event = await device.recv()
+        assert (event["type"], event["guest_id"]) == ("guest_updated", guest["id"])
+        assert event["seq"] == device.hello["seq"] + 1
+
+
+async def test_a_device_that_lags_gets_its_backlog_then_live_messages_in_order(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server(ws_queue_limit=100_000, user_action_rate=1e6, user_action_burst=1_000_000)
+    sender = await connect(restaurant, base_url=srv.base_url)
+    # Reads one message at a time, into a small receive window: the server's socket fills up.
+    slow = await connect(
+        restaurant, base_url=srv.base_url, sock=_small_socket(srv.base_url), max_queue=1
+    )
+
+    async def queued() -> int:
+        hub = srv.runtime.hub
+        return max(c.queued for room in hub.rooms.values() for c in room.connections)
+
+    sent = 0
+    while srv.call(queued()) == 0:
+        assert sent < BATCH * MAX_BATCHES, "the slow device never lagged"
+        for _ in range(BATCH):
+            await sender.send({"type": "user_action", "action": "tick", "guest_id": f"m{sent}"})
+            sent += 1
+
+    async def drained() -> bool:
+        return bool(srv.call(queued()) == 0)
+
+    # Live messages sent while the backlog drains (the socket pausing and resuming as the device
+    # reads) must come after it, never jump the queue.
+    received: list[str] = []
+    while len(received) < sent:
+        received.append((await slow.recv(timeout=30))["guest_id"])
+        if len(received) % 4 == 0 and sent < BATCH * MAX_BATCHES * 2:
+            await sender.send({"type": "user_action", "action": "tick", "guest_id": f"m{sent}"})
+            sent += 1
+    assert received == [f"m{n}" for n in range(sent)]
+    await eventually(drained, "the backlog to be gone")
+    await sender.send({"type": "user_action", "action": "tick", "guest_id": "after"})
+    assert (await slow.recv())["guest_id"] == "after"
+    await slow.assert_quiet()
