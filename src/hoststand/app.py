@@ -77,8 +77,8 @@ class App(FastAPI):
     """FastAPI, with `/realtime` served by RealtimeRoute ahead of FastAPI's own layers.
 
     A device holds its ASGI call chain suspended for as long as it stays connected: entered
-    here, it holds three coroutines fewer (FastAPI's, Starlette's and its error middleware's,
-    which passes WebSocket connections on untouched) than as a middleware of the stack.
+    here, it holds this one coroutine instead of three (FastAPI's, Starlette's and its error
+    middleware's, which passes WebSocket connections on untouched).
     """
 
     def __init__(self, **kwargs: Any) -> None:
