@@ -21,6 +21,7 @@ import uvicorn
 
 from hoststand.app import create_app
 from hoststand.config import Settings
+from hoststand.realtime import protocol
 from hoststand.runtime import Runtime
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
@@ -78,7 +79,7 @@ class ThreadServer:
             create_app(s),
             loop="uvloop",
             http="httptools",
-            ws="websockets-sansio",
+            ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
             ws_max_size=s.ws_max_message_bytes,
             ws_ping_interval=s.ws_ping_interval_seconds,
             ws_ping_timeout=s.ws_ping_timeout_seconds,

@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from hoststand import __version__
 from hoststand.api import errors
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    app = App(
         title="hoststand",
         version=__version__,
         description=DESCRIPTION,
@@ -65,13 +66,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
-    # Listed in the route table, as every endpoint is; RealtimeRoute serves it first, ahead
-    # of the routing stack (realtime/endpoint.py says why).
+    # Listed in the route table, as every endpoint is; App serves it first (see there).
     app.add_api_websocket_route("/realtime", realtime)
-    app.add_middleware(RealtimeRoute)
     if WEB.is_dir():
         app.mount("/", WebPage(directory=WEB, html=True), name="web")
     return app
+
+
+class App(FastAPI):
+    """FastAPI, with `/realtime` served by RealtimeRoute ahead of FastAPI's own layers.
+
+    A device holds its ASGI call chain suspended for as long as it stays connected: entered
+    here, it holds this one coroutine instead of three (FastAPI's, Starlette's and its error
+    middleware's, which passes WebSocket connections on untouched).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._entry = RealtimeRoute(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection: a device of /realtime, or anything else by FastAPI."""
+        scope["app"] = self  # as Starlette sets it: the realtime endpoint finds its runtime there
+        await self._entry(scope, receive, send)
 
 
 class WebPage(StaticFiles):

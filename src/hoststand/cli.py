@@ -103,6 +103,7 @@ def serve(
     """Run the server (applies pending migrations first unless --no-migrate)."""
     from hoststand import logs
     from hoststand.app import create_app
+    from hoststand.realtime import protocol
 
     settings = _settings(host=host, port=port)
     secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
@@ -115,7 +116,7 @@ def serve(
         port=settings.port,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval_seconds,
         ws_ping_timeout=settings.ws_ping_timeout_seconds,

@@ -81,3 +81,21 @@ async def test_a_device_that_lags_gets_its_backlog_then_live_messages_in_order(
     await sender.send({"type": "user_action", "action": "tick", "guest_id": "after"})
     assert (await slow.recv())["guest_id"] == "after"
     await slow.assert_quiet()
+
+
+async def test_an_idle_device_keeps_nothing_of_its_upgrade_request(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    device = await connect(restaurant, via="header")
+
+    async def kept() -> tuple[object, ...]:
+        hub = server.runtime.hub
+        conns = [c for room in hub.rooms.values() for c in room.connections]
+        (conn,) = [c for c in conns if c.id == device.hello["connection_id"]]
+        protocol = conn.receive.__self__  # type: ignore[attr-defined]  # Uvicorn's own receive
+        return conn.websocket.scope["headers"], protocol.request, protocol.response
+
+    # The token came in a header; once handshaken, neither the scope nor Uvicorn keeps them.
+    assert server.call(kept()) == ([], None, None)
+    await device.send({"type": "ping"})
+    assert (await device.recv())["type"] == "pong"

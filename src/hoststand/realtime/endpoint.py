@@ -139,7 +139,7 @@ async def _serve(conn: Connection, hub: Hub, *, last_seq: int | None) -> None:
 
 async def _read_loop(conn: Connection, hub: Hub) -> None:
     while True:
-        text = handshake.frame_text(await conn.websocket.receive())
+        text = handshake.frame_text(await conn.receive())
         try:
             _handle(conn, hub, messages.parse_client_message(text))
         except ProtocolError as exc:

@@ -39,8 +39,32 @@ class DirectSocket:
         if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
         # The attributes used below; an uvicorn that renamed them gets the ASGI path instead.
-        needed = ("transport", "conn", "writable", "close_sent", "disconnected")
+        needed = (
+            "transport",
+            "conn",
+            "writable",
+            "close_sent",
+            "disconnected",
+            "handshake_complete",
+            "receive",
+        )
         return cls(protocol) if all(hasattr(protocol, a) for a in needed) else None
+
+    @property
+    def receive(self) -> Any:
+        """The protocol's own ASGI `receive`, without Starlette's state tracking around it."""
+        return self._protocol.receive
+
+    def forget_handshake(self) -> None:
+        """Drop what the protocol keeps of the HTTP upgrade, once the socket is accepted.
+
+        Uvicorn holds the upgrade request and the response with their headers for as long as
+        the connection lives, though it reads them only until the handshake is complete: about
+        2 KB per idle device.
+        """
+        protocol = self._protocol
+        if protocol.handshake_complete:
+            protocol.request = protocol.response = None
 
     def write(self, text: str, frame: bytes | None = None) -> bool:
         """Send now; False when the transport is paused (the caller queues the message).
