@@ -114,16 +114,6 @@ class Hub:
             task.cancel()
         await self.ctx.broker.close()
 
-    def follows(self, restaurant_id: uuid.UUID) -> bool:
-        """True while the restaurant has a room here, open or opening.
-
-        Then a joiner needs no check that the restaurant exists: an open room's deletion
-        closes its devices (at once, or at the next poll), and opening one reads the
-        restaurant's row, failing the joiners with RestaurantGone when there is none.
-        """
-        room = self.rooms.get(restaurant_id)
-        return room is not None and room.failed is None
-
     def connection_count(self) -> int:
         """Devices connected here."""
         return sum(len(room.connections) for room in self.rooms.values())
@@ -142,10 +132,22 @@ class Hub:
 
     # ---- joining and leaving -----------------------------------------------------------
 
-    async def join(self, conn: Connection, *, last_seq: int | None) -> None:
-        """Add a device: answer its handshake, replay what it missed, then go live."""
+    async def join(
+        self,
+        conn: Connection,
+        *,
+        last_seq: int | None,
+        on_entered: Callable[[], object] | None = None,
+    ) -> None:
+        """Add a device: answer its handshake, replay what it missed, then go live.
+
+        Raise RestaurantGone when the restaurant does not exist; `on_entered` is called once
+        it is known to, before the device is greeted.
+        """
         room = await self._enter(conn.restaurant_id)
         try:
+            if on_entered is not None:
+                on_entered()
             resync = False
             if last_seq is not None and last_seq > room.seq:
                 resync = not await self._catch_up_to(room, last_seq)
