@@ -50,6 +50,7 @@ class Room:
         "failed",
         "filling",
         "joining",
+        "linger",
         "pending",
         "ready",
         "restaurant_id",
@@ -65,6 +66,7 @@ class Room:
         self.filling = False
         self.behind = -1  # the log's seq the poller saw while a fill was running
         self.joining = 0  # devices between entering the room and being in it
+        self.linger: asyncio.TimerHandle | None = None  # closes the room once it has no device
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -106,6 +108,10 @@ class Hub:
         for conn in connections:
             conn.close(CloseCode.SERVER_RESTARTING, "server restarting: reconnect and resume")
         await asyncio.gather(*(c.wait_closed(timeout) for c in connections))
+        for room in list(self.rooms.values()):
+            if room.linger is not None:
+                room.linger.cancel()
+                room.linger = None
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -247,9 +253,13 @@ class Hub:
             await self._open(room)
             return room
         room.joining += 1
+        if room.linger is not None:
+            room.linger.cancel()
+            room.linger = None
         await room.ready.wait()
         if room.failed is not None:
             room.joining -= 1
+            self._close_if_idle(room)  # a deleted restaurant's room goes with its last joiner
             raise room.failed
         return room
 
@@ -285,7 +295,7 @@ class Hub:
         return lock
 
     def leave(self, conn: Connection) -> None:
-        """Forget a device; the last one out closes the room and unsubscribes."""
+        """Forget a device; the last one out closes the room (see _close_if_idle)."""
         room = self.rooms.get(conn.restaurant_id)
         if room is None or conn not in room.connections:
             return
@@ -299,12 +309,36 @@ class Hub:
         self._close_if_idle(room)
 
     def _close_if_idle(self, room: Room) -> None:
+        """Close a room without devices, after `room_linger_seconds`.
+
+        Devices often leave together and come back together (a network blip, a proxy or load
+        balancer restarting): the room they find still open is caught up, and its opening
+        (a subscription and a read of the log's seq) is not paid again for each restaurant.
+        """
+        if room.connections or room.joining or self.rooms.get(room.restaurant_id) is not room:
+            return
+        linger = self.ctx.settings.room_linger_seconds
+        if room.failed is not None or linger <= 0 or not self.accepting:
+            self._close(room)
+        elif room.linger is None:
+            room.linger = asyncio.get_running_loop().call_later(linger, self._close, room)
+
+    def _close(self, room: Room) -> None:
+        if room.linger is not None:
+            room.linger.cancel()
+            room.linger = None
         rid = room.restaurant_id
         if room.connections or room.joining or self.rooms.get(rid) is not room:
             return
         del self.rooms[rid]
         self.ctx.metrics.rooms_open.dec()
         self._spawn(self._unsubscribe(rid), "hub-unsubscribe")
+
+    def _restaurant_deleted(self, room: Room) -> None:
+        """Close the room's devices with 4404; refuse joiners until the room is gone."""
+        room.failed = RestaurantGone(str(room.restaurant_id))
+        self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+        self._close_if_idle(room)
 
     async def _unsubscribe(self, restaurant_id: uuid.UUID) -> None:
         lock = self._lock(restaurant_id)
@@ -389,7 +423,7 @@ class Hub:
 
     def _deliver_unordered(self, room: Room, envelope: Envelope) -> None:
         if envelope.kind == "restaurant_deleted":
-            self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+            self._restaurant_deleted(room)
             return
         self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
 
@@ -515,7 +549,7 @@ class Hub:
         for room in rooms:
             latest = seqs.get(room.restaurant_id)
             if latest is None:
-                self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+                self._restaurant_deleted(room)
             elif latest > room.seq:
                 if room.filling:
                     room.behind = max(room.behind, latest)
