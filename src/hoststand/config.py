@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     user_action_burst: int = Field(20, ge=1)
     replay_page_size: int = Field(500, ge=1)
     room_linger_seconds: float = Field(
-        5.0,
+        15.0,
         ge=0,
         description="How long a restaurant stays followed here after its last device left.",
     )
