@@ -1,6 +1,7 @@
 """The hub: which devices of which restaurant are connected here, and in-order fan-out to them.
 
-Each restaurant with a device here is a room. A room delivers events strictly in seq order:
+Each restaurant with a device here is a room (kept for `room_linger_seconds` after its last
+device left, for the devices that come back). A room delivers events strictly in seq order:
 duplicates are dropped, and a gap (messages crossing in the broker, a publish lost with a
 dying instance, a broker outage) is filled from the event log before what follows is sent.
 Because a restaurant's changes commit in seq order, seeing seq N means 1..N are all readable.
