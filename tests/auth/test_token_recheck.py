@@ -6,15 +6,11 @@ revokes or deletes tokens straight in the database, where forget() never hears o
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.access import ADMIN, Role
@@ -138,41 +134,3 @@ async def test_a_recheck_does_not_bring_back_a_token_forgotten_meanwhile(setup: 
     await s.auth.recheck()
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
-
-
-@contextmanager
-def _token_reads(db: Database) -> Iterator[list[str]]:
-    """The token lookups by hash that reach the database within the with-block."""
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "secret_hash" in statement:
-            reads.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        yield reads
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-
-
-async def test_devices_checking_one_token_together_share_one_database_read(setup: Setup) -> None:
-    s = setup
-    with _token_reads(s.db) as reads:
-        principals = await asyncio.gather(
-            *(s.auth.authenticate(s.secret, client=f"ipad {n}") for n in range(5))
-        )
-    assert len(reads) == 1
-    assert all(p == principals[0] and p.token_id == s.token_id for p in principals)
-
-
-async def test_a_check_after_forget_does_not_share_a_lookup_started_before(setup: Setup) -> None:
-    s = setup
-    with _token_reads(s.db) as reads:
-        earlier = asyncio.create_task(s.auth.authenticate(s.secret, client="ipad"))
-        await _revoke_elsewhere(s)  # the earlier lookup is under way meanwhile
-        s.auth.forget(s.token_id)  # as this instance's revoke route does
-        with pytest.raises(Unauthorized):
-            await s.auth.authenticate(s.secret, client="ipad")
-        await asyncio.gather(earlier, return_exceptions=True)
-    assert len(reads) == 2
