@@ -105,9 +105,6 @@ class Authenticator:
         # Bumped by forget(): a lookup that raced with a revocation must not cache its answer.
         self._generation = 0
         self._touched: OrderedDict[uuid.UUID, float] = OrderedDict()
-        # Lookups under way, by hash and generation: devices of a restaurant reconnecting
-        # together share one database read of their token instead of one each.
-        self._lookups: dict[tuple[str, int], asyncio.Task[Principal | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.limiter = FailureLimiter(
             settings.auth_failure_limit, settings.auth_failure_window_seconds
@@ -145,24 +142,7 @@ class Authenticator:
             assert cached.principal.token_id is not None
             self._maybe_touch(cached.principal.token_id, now)
             return cached.principal
-        # A lookup started before a forget() is not joined after it: its answer may predate
-        # the revocation.
-        key = (secret_hash, self._generation)
-        lookup = self._lookups.get(key)
-        if lookup is None:
-            lookup = asyncio.create_task(self._fetch(secret_hash, key[1], now))
-            self._lookups[key] = lookup
-            lookup.add_done_callback(lambda done: self._looked_up(key, done))
-        # Shielded: a caller that gives up (its handshake timed out) leaves it to the others.
-        return await asyncio.shield(lookup)
-
-    def _looked_up(self, key: tuple[str, int], lookup: asyncio.Task[Principal | None]) -> None:
-        self._lookups.pop(key, None)
-        if not lookup.cancelled():
-            lookup.exception()  # retrieved: its callers, if any are left, raise it themselves
-
-    async def _fetch(self, secret_hash: str, generation: int, now: float) -> Principal | None:
-        """The token's principal from the database, cached unless forget() ran meanwhile."""
+        generation = self._generation
         async with self.ctx.db.read() as conn:
             token = await tokens.by_hash(conn, secret_hash=secret_hash)
         if token is None or token.revoked_at is not None:
