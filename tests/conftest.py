@@ -55,6 +55,9 @@ class Backend:
             "admin_token": ADMIN_TOKEN,
             "log_poll_interval_seconds": 0.5,
             "auth_failure_limit": 1000,
+            # Short, so that tests waiting for rooms to close do not wait long; they still
+            # see rooms outlive their last device (tests/realtime/test_room_linger.py).
+            "room_linger_seconds": 0.2,
         }
         values.update(overrides)
         return Settings(**values)

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     user_action_rate: float = Field(10.0, gt=0, description="user_action messages per second.")
     user_action_burst: int = Field(20, ge=1)
     replay_page_size: int = Field(500, ge=1)
+    room_linger_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="How long a restaurant stays followed here after its last device left.",
+    )
     log_poll_interval_seconds: float = Field(
         0.5, gt=0, description="How often hubs compare their restaurants with the event log."
     )

@@ -1,4 +1,5 @@
-"""An instance listens to a restaurant's channel only while one of its devices is connected."""
+"""An instance listens to a restaurant's channel only while one of its devices is connected,
+and for the room's linger after the last one left."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.scaleout.waiting import eventually
 async def test_an_instance_subscribes_a_restaurant_only_while_it_has_its_devices(
     launch: Launch, own_redis: RedisServer, clients: Clients
 ) -> None:
-    instance = launch(own_redis.url)
+    instance = launch(own_redis.url, room_linger_seconds="0.5")
     admin = clients(instance)
     restaurant = await admin.restaurant()
     channel = f"hoststand:r:{restaurant.id}".encode()
@@ -41,6 +42,8 @@ async def test_an_instance_subscribes_a_restaurant_only_while_it_has_its_devices
         assert subscribers() == 1  # another device of the restaurant is still here
 
         await second.stop()
-        await eventually(lambda: subscribers() == 0, 10.0, "the last one's leaving to unsubscribe")
+        await eventually(
+            lambda: subscribers() == 0, 10.0, "the last one's leaving to unsubscribe, after 0.5 s"
+        )
     finally:
         redis_client.close()

@@ -72,7 +72,7 @@ async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> Non
     # device is connected, and the parsed handshake message would stay with it.
     conn, last_seq = _connection(hs, websocket, runtime, direct), hs.connect.last_seq
     del hs
-    await _serve(conn, runtime.hub, last_seq=last_seq)
+    await _serve(conn, runtime, last_seq=last_seq)
 
 
 def _connection(
@@ -102,7 +102,6 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
             ctx=runtime.ctx,
             authenticator=runtime.authenticator,
             client=client,
-            followed=runtime.hub.follows,
         )
     except HandshakeFailed as failed:
         metrics.handshakes.labels(failed.outcome).inc()
@@ -111,14 +110,14 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     except (Disconnected, WebSocketDisconnect):
         metrics.handshakes.labels("disconnected").inc()
         return None
-    metrics.handshakes.labels("ok").inc()
     return hs
 
 
-async def _serve(conn: Connection, hub: Hub, *, last_seq: int | None) -> None:
+async def _serve(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> None:
     """Join the hub, then read the device's messages until it goes."""
+    hub = runtime.hub
     try:
-        await hub.join(conn, last_seq=last_seq)
+        await _join(conn, runtime, last_seq=last_seq)
         await _read_loop(conn, hub)
     except RestaurantGone:
         conn.close(CloseCode.NOT_FOUND, "restaurant not found")
@@ -135,6 +134,17 @@ async def _serve(conn: Connection, hub: Hub, *, last_seq: int | None) -> None:
             conn.stop_writer()
         else:  # let the close frame out before the ASGI app returns and the socket drops
             await conn.wait_closed(CLOSE_TIMEOUT)
+
+
+async def _join(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> None:
+    """Join the hub; the handshake's outcome is counted once the restaurant is known to exist
+    (opening its room reads its row: the handshake does not ask the database again)."""
+    handshakes = runtime.ctx.metrics.handshakes
+    try:
+        await runtime.hub.join(conn, last_seq=last_seq, on_entered=handshakes.labels("ok").inc)
+    except RestaurantGone:
+        handshakes.labels("not_found").inc()
+        raise
 
 
 async def _read_loop(conn: Connection, hub: Hub) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,6 @@ from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.messages import Ping, ProtocolError, RestaurantConnect
 from hoststand.services.authentication import Authenticator, RateLimited, Unauthorized
 from hoststand.services.context import ServiceContext
-from hoststand.store import restaurants
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +80,12 @@ async def perform(
     ctx: ServiceContext,
     authenticator: Authenticator,
     client: str,
-    followed: Callable[[uuid.UUID], bool] = lambda _: False,
 ) -> Handshake:
     """Run the handshake phase; raise HandshakeFailed or Disconnected when it does not succeed.
 
-    `followed` tells whether this instance has devices of a restaurant connected already: then
-    it exists (its deletion would have closed them), and the database need not be asked.
+    Whether the restaurant exists is not asked here: joining its room reads its row anyway
+    (Hub.join raises RestaurantGone, a 4404 as well), and a reconnect storm would otherwise
+    pay one more database read per device.
     """
     try:
         async with asyncio.timeout(ctx.settings.handshake_timeout_seconds):
@@ -106,10 +105,9 @@ async def perform(
                 except ProtocolError as exc:
                     await _answer(websocket, ctx, "error", messages.error(exc.code, exc.message))
                     continue
-                hs = await _authorize(ctx, authenticator, websocket, message, restaurant_id, client)
-                if not followed(hs.restaurant_id):
-                    await _check_exists(ctx, hs.restaurant_id)
-                return hs
+                return await _authorize(
+                    ctx, authenticator, websocket, message, restaurant_id, client
+                )
     except TimeoutError:
         raise HandshakeFailed(
             CloseCode.HANDSHAKE_TIMEOUT, "no restaurant_connect in time", "timeout"
@@ -171,10 +169,3 @@ async def _authorize(
             CloseCode.FORBIDDEN, "this token may not follow that restaurant", "forbidden"
         )
     return Handshake(principal, rid, connect)
-
-
-async def _check_exists(ctx: ServiceContext, restaurant_id: uuid.UUID) -> None:
-    async with ctx.db.read() as db:
-        found = await restaurants.exists(db, restaurant_id=restaurant_id)
-    if not found:
-        raise HandshakeFailed(CloseCode.NOT_FOUND, "restaurant not found", "not_found")

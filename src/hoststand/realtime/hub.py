@@ -1,6 +1,7 @@
 """The hub: which devices of which restaurant are connected here, and in-order fan-out to them.
 
-Each restaurant with a device here is a room. A room delivers events strictly in seq order:
+Each restaurant with a device here is a room (kept for `room_linger_seconds` after its last
+device left, for the devices that come back). A room delivers events strictly in seq order:
 duplicates are dropped, and a gap (messages crossing in the broker, a publish lost with a
 dying instance, a broker outage) is filled from the event log before what follows is sent.
 Because a restaurant's changes commit in seq order, seeing seq N means 1..N are all readable.
@@ -50,6 +51,7 @@ class Room:
         "failed",
         "filling",
         "joining",
+        "linger",
         "pending",
         "ready",
         "restaurant_id",
@@ -65,6 +67,7 @@ class Room:
         self.filling = False
         self.behind = -1  # the log's seq the poller saw while a fill was running
         self.joining = 0  # devices between entering the room and being in it
+        self.linger: asyncio.TimerHandle | None = None  # closes the room once it has no device
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -106,6 +109,10 @@ class Hub:
         for conn in connections:
             conn.close(CloseCode.SERVER_RESTARTING, "server restarting: reconnect and resume")
         await asyncio.gather(*(c.wait_closed(timeout) for c in connections))
+        for room in list(self.rooms.values()):
+            if room.linger is not None:
+                room.linger.cancel()
+                room.linger = None
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -113,16 +120,6 @@ class Hub:
         for task in list(self._tasks):
             task.cancel()
         await self.ctx.broker.close()
-
-    def follows(self, restaurant_id: uuid.UUID) -> bool:
-        """True while the restaurant has a room here, open or opening.
-
-        Then a joiner needs no check that the restaurant exists: an open room's deletion
-        closes its devices (at once, or at the next poll), and opening one reads the
-        restaurant's row, failing the joiners with RestaurantGone when there is none.
-        """
-        room = self.rooms.get(restaurant_id)
-        return room is not None and room.failed is None
 
     def connection_count(self) -> int:
         """Devices connected here."""
@@ -142,10 +139,22 @@ class Hub:
 
     # ---- joining and leaving -----------------------------------------------------------
 
-    async def join(self, conn: Connection, *, last_seq: int | None) -> None:
-        """Add a device: answer its handshake, replay what it missed, then go live."""
+    async def join(
+        self,
+        conn: Connection,
+        *,
+        last_seq: int | None,
+        on_entered: Callable[[], object] | None = None,
+    ) -> None:
+        """Add a device: answer its handshake, replay what it missed, then go live.
+
+        Raise RestaurantGone when the restaurant does not exist; `on_entered` is called once
+        it is known to, before the device is greeted.
+        """
         room = await self._enter(conn.restaurant_id)
         try:
+            if on_entered is not None:
+                on_entered()
             resync = False
             if last_seq is not None and last_seq > room.seq:
                 resync = not await self._catch_up_to(room, last_seq)
@@ -245,9 +254,13 @@ class Hub:
             await self._open(room)
             return room
         room.joining += 1
+        if room.linger is not None:
+            room.linger.cancel()
+            room.linger = None
         await room.ready.wait()
         if room.failed is not None:
             room.joining -= 1
+            self._close_if_idle(room)  # a deleted restaurant's room goes with its last joiner
             raise room.failed
         return room
 
@@ -283,7 +296,7 @@ class Hub:
         return lock
 
     def leave(self, conn: Connection) -> None:
-        """Forget a device; the last one out closes the room and unsubscribes."""
+        """Forget a device; the last one out closes the room (see _close_if_idle)."""
         room = self.rooms.get(conn.restaurant_id)
         if room is None or conn not in room.connections:
             return
@@ -297,12 +310,36 @@ class Hub:
         self._close_if_idle(room)
 
     def _close_if_idle(self, room: Room) -> None:
+        """Close a room without devices, after `room_linger_seconds`.
+
+        Devices often leave together and come back together (a network blip, a proxy or load
+        balancer restarting): the room they find still open is caught up, and its opening
+        (a subscription and a read of the log's seq) is not paid again for each restaurant.
+        """
+        if room.connections or room.joining or self.rooms.get(room.restaurant_id) is not room:
+            return
+        linger = self.ctx.settings.room_linger_seconds
+        if room.failed is not None or linger <= 0 or not self.accepting:
+            self._close(room)
+        elif room.linger is None:
+            room.linger = asyncio.get_running_loop().call_later(linger, self._close, room)
+
+    def _close(self, room: Room) -> None:
+        if room.linger is not None:
+            room.linger.cancel()
+            room.linger = None
         rid = room.restaurant_id
         if room.connections or room.joining or self.rooms.get(rid) is not room:
             return
         del self.rooms[rid]
         self.ctx.metrics.rooms_open.dec()
         self._spawn(self._unsubscribe(rid), "hub-unsubscribe")
+
+    def _restaurant_deleted(self, room: Room) -> None:
+        """Close the room's devices with 4404; refuse joiners until the room is gone."""
+        room.failed = RestaurantGone(str(room.restaurant_id))
+        self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+        self._close_if_idle(room)
 
     async def _unsubscribe(self, restaurant_id: uuid.UUID) -> None:
         lock = self._lock(restaurant_id)
@@ -387,7 +424,7 @@ class Hub:
 
     def _deliver_unordered(self, room: Room, envelope: Envelope) -> None:
         if envelope.kind == "restaurant_deleted":
-            self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+            self._restaurant_deleted(room)
             return
         self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
 
@@ -513,7 +550,7 @@ class Hub:
         for room in rooms:
             latest = seqs.get(room.restaurant_id)
             if latest is None:
-                self._close_room(room, CloseCode.NOT_FOUND, "the restaurant was deleted")
+                self._restaurant_deleted(room)
             elif latest > room.seq:
                 if room.filling:
                     room.behind = max(room.behind, latest)
