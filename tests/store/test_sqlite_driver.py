@@ -1,9 +1,10 @@
-"""The SQLite driver: one trip to the connection's thread per statement, and stock behaviour."""
+"""The SQLite driver: few trips to the connection's thread, and stock behaviour."""
 
 from __future__ import annotations
 
 import collections
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.store.database import Database
 from hoststand.store.sqlite_driver import OneTripConnection
@@ -57,16 +59,58 @@ async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
         assert isinstance(raw.dbapi_connection, OneTripConnection)
 
 
-async def test_a_write_transaction_costs_one_trip_per_statement_and_one_to_commit(
+async def test_a_write_transaction_costs_two_trips_whatever_its_length(
     db: Database, trips: collections.Counter[str]
 ) -> None:
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    # BEGIN IMMEDIATE goes with the insert; nothing when the pool takes the connection back.
+        await conn.execute(sa.insert(ITEMS), [{"name": "c"}, {"name": "d"}])
+    # BEGIN IMMEDIATE goes with the first insert, the rest run on the loop's thread.
+    assert sum(trips.values()) == 2
+    assert trips["commit"] == 1
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
+        assert names.all() == ["b", "c", "d"]
+
+
+async def test_a_bulk_write_costs_one_trip_per_statement_and_one_to_commit(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.write(bulk=True) as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="a"))
+        await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
+        await conn.execute(sa.update(ITEMS).values(name="b"))
     assert sum(trips.values()) == 4
     assert trips["commit"] == 1
+    async with db.write() as conn:  # the next write is inline again
+        await conn.execute(sa.select(ITEMS))
+        await conn.execute(sa.select(ITEMS))
+    assert sum(trips.values()) == 6
+
+
+async def test_only_the_writers_first_statement_runs_on_sqlites_thread(db: Database) -> None:
+    seen: list[int] = []
+
+    async def threads_of(conn: AsyncConnection, statements: int) -> list[int]:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.create_function("thread_of", 0, lambda: seen.append(threading.get_ident()))
+        seen.clear()
+        for _ in range(statements):
+            await conn.execute(sa.text("SELECT thread_of()"))
+        return list(seen)
+
+    loop_thread = threading.get_ident()
+    async with db.write() as conn:
+        first, *rest = await threads_of(conn, 3)
+    assert first != loop_thread
+    assert rest == [loop_thread, loop_thread]
+    async with db.read() as conn:
+        assert loop_thread not in await threads_of(conn, 2)
+    async with db.write(bulk=True) as conn:
+        assert loop_thread not in await threads_of(conn, 2)
 
 
 async def test_a_transaction_without_statements_makes_no_trip(
