@@ -45,10 +45,10 @@ class Database:
         """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE).
 
         SQLite's writers take turns, in this process on one connection kept for them; their
-        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement, and the
-        statements after it run on the event loop's thread (sqlite_driver). `bulk` is for
-        a transaction that may touch many rows (pruning, a cascade): all of its statements
-        run on SQLite's thread, so that the event loop never waits for them.
+        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement, and their
+        statements run on the event loop's thread, once the lock is held (sqlite_driver).
+        `bulk` is for a transaction that may touch many rows (pruning, a cascade): all of its
+        statements run on SQLite's thread, so that the event loop never waits for them.
         """
         if self._write_lock is None:
             async with self.engine.begin() as conn:
@@ -72,7 +72,8 @@ class Database:
         writer = conn.get_execution_options().get("hoststand_write", False)
         driver = conn.connection.dbapi_connection
         assert isinstance(driver, sqlite_driver.OneTripConnection)
-        # Sent with the transaction's first statement, in the same trip to SQLite's thread.
+        # Sent with the transaction's first statement; the writer's on the loop's thread when
+        # the lock is free at once.
         if writer:
             driver.begin("BEGIN IMMEDIATE", inline=self._inline)
         else:

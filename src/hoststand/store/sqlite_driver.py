@@ -11,14 +11,15 @@ takes the database lock just before that statement, which is what it is for. And
 rollback outside any transaction, which pysqlite would ignore anyway, is answered without
 the trip: the pool rolls back every connection it takes back, mostly after a commit.
 
-A write transaction begun `inline` makes two trips in all, whatever its length: its first
-statement, which carries BEGIN IMMEDIATE and may wait for another process's write lock (the
-busy timeout), and its COMMIT, which writes the WAL and may checkpoint it, go to the thread;
-the statements in between run on the calling thread, the event loop's. Once the write lock is
-held they wait for no lock (WAL readers never block a writer) and touch a few pages in the
-page cache: a few microseconds each, less than the trip they spare. The connection is opened
-with check_same_thread=False for that; the cursor's mutex, held across each trip, keeps the
-two threads from ever using it at once. Transactions that may touch many rows (pruning, a
+A write transaction begun `inline` makes one trip, whatever its length: its COMMIT, which
+writes the WAL and may checkpoint it. Its BEGIN IMMEDIATE is tried on the calling thread, the
+event loop's, with the busy timeout at zero; only if another connection holds the write lock
+does it go to the thread with the first statement, to wait there (the busy timeout) as before.
+The statements after it run on the calling thread: holding the write lock, they wait for no
+lock (WAL readers never block a writer) and touch a few pages in the page cache, a few
+microseconds each, less than the trip they spare. The connection is opened with
+check_same_thread=False for that; the cursor's mutex, held across each trip, keeps the two
+threads from ever using it at once. Transactions that may touch many rows (pruning, a
 restaurant's cascade) are not begun inline, so that the event loop never waits for them.
 
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
@@ -73,6 +74,22 @@ def _execute(
         return _Outcome(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
     finally:
         cursor.close()
+
+
+def _begin_without_waiting(connection: aiosqlite.Connection, begin: str) -> bool:
+    """Run `begin` if SQLite grants its lock at once; False, and no transaction, if not."""
+    raw = connection._conn
+    (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute(begin)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return False
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return True
 
 
 def _executemany(
@@ -139,10 +156,18 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
+    def _begin_inline(self) -> str | None:
+        """Take the BEGIN still to send; send it here if it need not wait (inline only)."""
+        adapt = self._adapt_connection
+        begin = adapt.take_begin()
+        if begin is not None and adapt.inline and _begin_without_waiting(self._aiosqlite, begin):
+            return None
+        return begin
+
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
         adapt = self._adapt_connection
         async with adapt._execute_mutex:
-            begin = adapt.take_begin()
+            begin = self._begin_inline()
             if begin is None and adapt.inline:
                 self._outcome = _execute(self._aiosqlite, None, operation, parameters)
             else:
@@ -154,7 +179,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
         adapt = self._adapt_connection
         async with adapt._execute_mutex:
-            begin = adapt.take_begin()
+            begin = self._begin_inline()
             if begin is None and adapt.inline:
                 self._outcome = _executemany(self._aiosqlite, None, operation, seq_of_parameters)
             else:
