@@ -1,9 +1,11 @@
-"""The SQLite driver: one trip to the connection's thread per statement, and stock behaviour."""
+"""The SQLite driver: few trips to the connection's thread, and stock behaviour."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hoststand.store.database import Database
+from hoststand.store.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from hoststand.store.sqlite_driver import OneTripConnection
 
 ITEMS = sa.table("items", sa.column("id", sa.Integer), sa.column("name", sa.String))
@@ -57,16 +60,94 @@ async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
         assert isinstance(raw.dbapi_connection, OneTripConnection)
 
 
-async def test_a_write_transaction_costs_one_trip_per_statement_and_one_to_commit(
+async def test_a_write_transaction_costs_one_trip_to_commit_whatever_its_length(
     db: Database, trips: collections.Counter[str]
 ) -> None:
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    # BEGIN IMMEDIATE goes with the insert; nothing when the pool takes the connection back.
+        await conn.execute(sa.insert(ITEMS), [{"name": "c"}, {"name": "d"}])
+    # Nobody else held the lock: BEGIN IMMEDIATE and the statements ran on the loop's thread.
+    assert sum(trips.values()) == 1
+    assert trips["commit"] == 1
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
+        assert names.all() == ["b", "c", "d"]
+
+
+async def test_a_bulk_write_costs_one_trip_per_statement_and_one_to_commit(
+    db: Database, trips: collections.Counter[str]
+) -> None:
+    async with db.write(bulk=True) as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="a"))
+        await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
+        await conn.execute(sa.update(ITEMS).values(name="b"))
     assert sum(trips.values()) == 4
     assert trips["commit"] == 1
+    async with db.write() as conn:  # the next write is inline again
+        await conn.execute(sa.select(ITEMS))
+        await conn.execute(sa.select(ITEMS))
+    assert sum(trips.values()) == 5
+
+
+async def test_a_writer_waits_for_another_process_lock_on_sqlites_thread(
+    db: Database, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent_to_thread = asyncio.Event()
+    real = aiosqlite.Connection._execute
+
+    async def watching(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(fn, "__name__", "") == "_execute":  # a statement, not create_function
+            sent_to_thread.set()
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", watching)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    writing = asyncio.create_task(_write_and_report_threads(db))
+    await sent_to_thread.wait()  # the first statement went to the thread, to wait there
+    assert not writing.done()
+    other.execute("INSERT INTO items (name) VALUES ('other')")
+    other.execute("COMMIT")
+    other.close()
+    first, second = await writing
+    assert first != threading.get_ident()
+    assert second == threading.get_ident()
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
+        assert names.all() == ["other", "mine"]
+    async with db.write() as conn:  # the writer waits as long as configured, still
+        timeout = (await conn.execute(sa.text("PRAGMA busy_timeout"))).scalar()
+        assert timeout == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def _write_and_report_threads(db: Database) -> list[int]:
+    async with db.write() as conn:
+        seen = await threads_of(conn, 2)
+        await conn.execute(sa.insert(ITEMS).values(name="mine"))
+    return seen
+
+
+async def threads_of(conn: AsyncConnection, statements: int) -> list[int]:
+    """The threads that `statements` statements, one after the other, ran on."""
+    seen: list[int] = []
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    await raw.create_function("thread_of", 0, lambda: seen.append(threading.get_ident()))
+    for _ in range(statements):
+        await conn.execute(sa.text("SELECT thread_of()"))
+    return seen
+
+
+async def test_only_a_writer_runs_statements_on_the_event_loops_thread(db: Database) -> None:
+    loop_thread = threading.get_ident()
+    async with db.write() as conn:
+        assert await threads_of(conn, 3) == [loop_thread] * 3
+    async with db.read() as conn:
+        assert loop_thread not in await threads_of(conn, 2)
+    async with db.write(bulk=True) as conn:
+        assert loop_thread not in await threads_of(conn, 2)
 
 
 async def test_a_transaction_without_statements_makes_no_trip(

@@ -36,18 +36,33 @@ async def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _services(runtime: Annotated[Runtime, Depends(_runtime)]) -> ServiceContext:
+# _services and _principal read the runtime themselves rather than through Depends(_runtime):
+# FastAPI solves a sub-dependency again for every dependency that names it, cached or not,
+# and a guest update named it three times.
+async def _services(request: Request) -> ServiceContext:
+    runtime: Runtime = request.app.state.runtime
     return runtime.ctx
 
 
-async def _principal(
+async def _authenticate(
     request: Request,
-    runtime: Annotated[Runtime, Depends(_runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    runtime: Runtime = request.app.state.runtime
     secret = credentials.credentials if credentials else None
     client = request.client.host if request.client else "unknown"
-    return await runtime.authenticator.authenticate(secret, client=client)
+    principal = await runtime.authenticator.authenticate(secret, client=client)
+    request.state.principal = principal
+    return principal
+
+
+async def _principal(request: Request) -> Principal:
+    # What AUTHENTICATED, a dependency of the router and so solved before the route's own,
+    # found; naming _authenticate here would solve it (and _bearer) over again.
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # a route outside the routers that have AUTHENTICATED
+        principal = await _authenticate(request, await _bearer(request))
+    return principal
 
 
 async def _expected_version(
@@ -98,9 +113,9 @@ async def _cursor(
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 ServicesDep = Annotated[ServiceContext, Depends(_services)]
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
-# On the /api/v1 router itself, so that a route added later is authenticated by construction
-# (FastAPI runs the dependency once per request, shared with CurrentPrincipal).
-AUTHENTICATED = Depends(_principal)
+# On the /api/v1 router itself, so that a route added later is authenticated by construction;
+# CurrentPrincipal hands its principal to the route.
+AUTHENTICATED = Depends(_authenticate)
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
 CursorDep = Annotated[Cursor | None, Depends(_cursor)]

@@ -102,7 +102,7 @@ async def events_after(
 async def prune(ctx: ServiceContext) -> tuple[int, int]:
     """Drop events past retention and expired idempotency records."""
     now = utcnow()
-    async with ctx.db.write() as conn:
+    async with ctx.db.write(bulk=True) as conn:
         gone_events = await event_log.prune(
             conn, before=now - timedelta(days=ctx.settings.event_retention_days)
         )

@@ -168,7 +168,8 @@ async def update(
 async def delete(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID) -> None:
     """Delete a restaurant and everything it has; its devices are disconnected."""
     principal.require(restaurant_id, Permission.MANAGE_RESTAURANT)
-    async with ctx.db.write() as conn:
+    # bulk: the cascade deletes everything the restaurant has, its whole event log included.
+    async with ctx.db.write(bulk=True) as conn:
         restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
         if restaurant is None:
             raise not_found("restaurant", restaurant_id)

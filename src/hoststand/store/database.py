@@ -29,6 +29,11 @@ class Database:
         # ...and they take turns on one connection, kept open: a checkout and a check-in per
         # write cost more than a statement, and the check-in's clean-up ran under the lock.
         self._writer: AsyncConnection | None = None
+        # Whether the write transaction now beginning runs its statements on the event loop's
+        # thread (sqlite_driver); set under the write lock, read by _on_begin.
+        self._inline = True
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "begin", self._on_begin)
 
     @property
     def is_sqlite(self) -> bool:
@@ -36,11 +41,14 @@ class Database:
         return self.dialect == "sqlite"
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, *, bulk: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction: SQLite takes the database lock at BEGIN (BEGIN IMMEDIATE).
 
         SQLite's writers take turns, in this process on one connection kept for them; their
-        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement (sqlite_driver).
+        BEGIN IMMEDIATE reaches SQLite with the transaction's first statement, and their
+        statements run on the event loop's thread, once the lock is held (sqlite_driver).
+        `bulk` is for a transaction that may touch many rows (pruning, a cascade): all of its
+        statements run on SQLite's thread, so that the event loop never waits for them.
         """
         if self._write_lock is None:
             async with self.engine.begin() as conn:
@@ -50,6 +58,7 @@ class Database:
             # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
             # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
             conn = self._writer or await self._connect_writer()
+            self._inline = not bulk
             async with conn.begin():
                 yield conn
 
@@ -57,6 +66,18 @@ class Database:
         self._writer = await self.engine.connect()
         await self._writer.execution_options(hoststand_write=True)
         return self._writer
+
+    def _on_begin(self, conn: sa.Connection) -> None:
+        """SQLite: BEGIN for readers, BEGIN IMMEDIATE for the writer, both sent by the driver."""
+        writer = conn.get_execution_options().get("hoststand_write", False)
+        driver = conn.connection.dbapi_connection
+        assert isinstance(driver, sqlite_driver.OneTripConnection)
+        # Sent with the transaction's first statement; the writer's on the loop's thread when
+        # the lock is free at once.
+        if writer:
+            driver.begin("BEGIN IMMEDIATE", inline=self._inline)
+        else:
+            driver.begin("BEGIN")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -99,6 +120,9 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
         kwargs.update(connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         kwargs["module"] = sqlite_driver.dbapi()
+        # The writer's statements run on the event loop's thread, its BEGIN and COMMIT on the
+        # connection's own (sqlite_driver); never two at once.
+        kwargs["connect_args"] = {"check_same_thread": False}
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -106,7 +130,7 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, foreign keys, and transactions that begin when we say and as we say."""
+    """WAL, foreign keys, and transactions that begin when we say (Database._on_begin)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -119,11 +143,3 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get("hoststand_write", False)
-        driver = conn.connection.dbapi_connection
-        assert isinstance(driver, sqlite_driver.OneTripConnection)
-        # Sent with the transaction's first statement, in the same trip to SQLite's thread.
-        driver.begin("BEGIN IMMEDIATE" if immediate else "BEGIN")

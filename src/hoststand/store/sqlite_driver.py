@@ -11,6 +11,17 @@ takes the database lock just before that statement, which is what it is for. And
 rollback outside any transaction, which pysqlite would ignore anyway, is answered without
 the trip: the pool rolls back every connection it takes back, mostly after a commit.
 
+A write transaction begun `inline` makes one trip, whatever its length: its COMMIT, which
+writes the WAL and may checkpoint it. Its BEGIN IMMEDIATE is tried on the calling thread, the
+event loop's, with the busy timeout at zero; only if another connection holds the write lock
+does it go to the thread with the first statement, to wait there (the busy timeout) as before.
+The statements after it run on the calling thread: holding the write lock, they wait for no
+lock (WAL readers never block a writer) and touch a few pages in the page cache, a few
+microseconds each, less than the trip they spare. The connection is opened with
+check_same_thread=False for that; the cursor's mutex, held across each trip, keeps the two
+threads from ever using it at once. Transactions that may touch many rows (pruning, a
+restaurant's cascade) are not begun inline, so that the event loop never waits for them.
+
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
 `_conn`), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
 module pin the behaviour.
@@ -22,7 +33,7 @@ import collections
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPIConnection
@@ -65,6 +76,22 @@ def _execute(
         cursor.close()
 
 
+def _begin_without_waiting(connection: aiosqlite.Connection, begin: str) -> bool:
+    """Run `begin` if SQLite grants its lock at once; False, and no transaction, if not."""
+    raw = connection._conn
+    (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute(begin)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return False
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return True
+
+
 def _executemany(
     connection: aiosqlite.Connection,
     begin: str | None,
@@ -102,6 +129,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = 1
 
     @property
+    def _aiosqlite(self) -> aiosqlite.Connection:
+        return cast(aiosqlite.Connection, self._connection)
+
+    @property
     def description(self) -> Any:
         """The columns of the last statement's rows, None if it returned none."""
         return self._outcome.description
@@ -125,20 +156,36 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
+    def _begin_inline(self) -> str | None:
+        """Take the BEGIN still to send; send it here if it need not wait (inline only)."""
+        adapt = self._adapt_connection
+        begin = adapt.take_begin()
+        if begin is not None and adapt.inline and _begin_without_waiting(self._aiosqlite, begin):
+            return None
+        return begin
+
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        async with self._adapt_connection._execute_mutex:
-            begin = self._adapt_connection.take_begin()
-            self._outcome = await self._connection._execute(
-                _execute, self._connection, begin, operation, parameters
-            )
+        adapt = self._adapt_connection
+        async with adapt._execute_mutex:
+            begin = self._begin_inline()
+            if begin is None and adapt.inline:
+                self._outcome = _execute(self._aiosqlite, None, operation, parameters)
+            else:
+                self._outcome = await self._connection._execute(
+                    _execute, self._connection, begin, operation, parameters
+                )
             self._rows = collections.deque(self._outcome.rows)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
-        async with self._adapt_connection._execute_mutex:
-            begin = self._adapt_connection.take_begin()
-            self._outcome = await self._connection._execute(
-                _executemany, self._connection, begin, operation, seq_of_parameters
-            )
+        adapt = self._adapt_connection
+        async with adapt._execute_mutex:
+            begin = self._begin_inline()
+            if begin is None and adapt.inline:
+                self._outcome = _executemany(self._aiosqlite, None, operation, seq_of_parameters)
+            else:
+                self._outcome = await self._connection._execute(
+                    _executemany, self._connection, begin, operation, seq_of_parameters
+                )
             self._rows = collections.deque()
 
     def setinputsizes(self, *inputsizes: Any) -> None:
@@ -152,20 +199,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The stock adapted connection with the one-trip cursor and a BEGIN that rides along.
 
-    Commit and rollback make no trip when there is nothing to end.
+    Commit and rollback make no trip when there is nothing to end. In an `inline`
+    transaction, the statements after the first run on the event loop's thread, no trip.
     """
 
-    __slots__ = ("_begin",)
+    __slots__ = ("_begin", "inline")
 
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
         super().__init__(dbapi, connection)
         self._begin: str | None = None
+        self.inline = False
 
-    def begin(self, statement: str = "BEGIN") -> None:
-        """Begin a transaction with `statement` (or BEGIN IMMEDIATE) when the next one runs."""
+    def begin(self, statement: str = "BEGIN", *, inline: bool = False) -> None:
+        """Begin a transaction with `statement` when the next statement runs.
+
+        `inline`: the statements after that one run on the calling thread (see the module).
+        """
         self._begin = statement
+        self.inline = inline
 
     def take_begin(self) -> str | None:
         """The BEGIN still to send, once: the cursor sends it ahead of its statement."""
@@ -174,12 +227,14 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         """Commit, unless the transaction never reached SQLite (no statement ran)."""
+        self.inline = False
         if self.take_begin() is None:
             super().commit()
 
     def rollback(self) -> None:
         """Roll back the transaction, if there is one: a trip to the thread only then."""
         self.take_begin()
+        self.inline = False
         raw: sqlite3.Connection | None = self._connection._connection
         # in_transaction is a plain read of SQLite's autocommit flag, safe from this thread.
         if raw is not None and raw.in_transaction:
