@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import re
 import sqlite3
 from pathlib import Path
@@ -164,3 +165,16 @@ def test_a_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> 
     assert done.returncode == 1
     assert "hoststand migrate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
+    from hoststand import cli
+
+    threshold = gc.get_threshold()
+    try:
+        cli._collect_garbage_rarely()
+        assert gc.get_threshold() == (10_000, 20, 10)
+        assert gc.get_freeze_count() > 1_000  # the imported modules, functions and classes
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
