@@ -172,9 +172,14 @@ def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
 
     threshold = gc.get_threshold()
     try:
-        cli._collect_garbage_rarely()
+        cli._collect_garbage_rarely(10_000)
         assert gc.get_threshold() == (10_000, 20, 10)
         assert gc.get_freeze_count() > 1_000  # the imported modules, functions and classes
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        cli._collect_garbage_rarely(0)  # HOSTSTAND_GC_YOUNG_THRESHOLD=0: CPython's thresholds
+        assert gc.get_threshold() == threshold
+        assert gc.get_freeze_count() > 1_000
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

@@ -129,22 +129,24 @@ def serve(
         # Rounded up: uvicorn takes whole seconds, and 0.5 s must not become 0 (no grace).
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
     )
-    _collect_garbage_rarely()
+    _collect_garbage_rarely(settings.gc_young_threshold)
     uvicorn.Server(config).run()
 
 
-def _collect_garbage_rarely() -> None:
+def _collect_garbage_rarely(young_threshold: int) -> None:
     """Keep CPython's cycle collector from taking a server with thousands of sockets.
 
     Every device holds a few hundred long-lived objects. With the default thresholds (700, 10,
     10) a young collection ran every 700 allocations and a full one, walking every object of
     every device and everything imported, often enough to take half the server's CPU in a
     reconnect storm (docs/BENCHMARKS.md, "Garbage collection"). What exists before serving is
-    frozen out of the collections for good, and young collections wait for 10,000 new objects.
+    frozen out of the collections for good, and young collections wait for `young_threshold`
+    new objects (0 keeps CPython's thresholds).
     """
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, 20, 10)
+    if young_threshold:
+        gc.set_threshold(young_threshold, 20, 10)
 
 
 @app.command("migrate")

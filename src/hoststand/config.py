@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     log_poll_interval_seconds: float = Field(
         0.5, gt=0, description="How often hubs compare their restaurants with the event log."
     )
+    gc_young_threshold: int = Field(
+        10_000,
+        ge=0,
+        description="New objects between young garbage collections; 0 keeps CPython's 700.",
+    )
 
     event_retention_days: float = Field(7.0, gt=0)
     prune_interval_seconds: float = Field(3600.0, gt=0)
