@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -34,7 +34,6 @@ from hoststand.store import event_log, restaurants, tokens
 
 log = logging.getLogger(__name__)
 
-POLL_CHUNK = 500
 CATCH_UP_TIMEOUT = 5.0
 
 
@@ -539,14 +538,9 @@ class Hub:
     async def poll_once(self) -> None:
         """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens."""
         rooms = [r for r in self.rooms.values() if r.ready.is_set()]
-        token_ids = list(self._tokens)
-        seqs: dict[uuid.UUID, int] = {}
-        revoked: set[uuid.UUID] = set()
         async with self.ctx.db.read() as db:
-            for chunk in _chunks([r.restaurant_id for r in rooms]):
-                seqs.update(await restaurants.last_seqs(db, restaurant_ids=chunk))
-            for token_chunk in _chunks(token_ids):
-                revoked |= await tokens.revoked_among(db, token_ids=token_chunk)
+            seqs = await restaurants.last_seqs(db, restaurant_ids=[r.restaurant_id for r in rooms])
+            revoked = await tokens.revoked_among(db, token_ids=list(self._tokens))
         for room in rooms:
             latest = seqs.get(room.restaurant_id)
             if latest is None:
@@ -562,8 +556,3 @@ class Hub:
 
 def _envelope(event: Event) -> Envelope:
     return Envelope(event.restaurant_id, event.seq, event.type.value, event.message)
-
-
-def _chunks(items: Sequence[uuid.UUID]) -> Iterable[Sequence[uuid.UUID]]:
-    for start in range(0, len(items), POLL_CHUNK):
-        yield items[start : start + POLL_CHUNK]

@@ -24,7 +24,6 @@ CACHE_SIZE = 10_000
 # A cached token unused this long is no longer re-checked in the background; its next use
 # looks it up again.
 RECHECK_IDLE_SECONDS = 60.0
-RECHECK_CHUNK = 500
 MIN_RECHECK_INTERVAL_SECONDS = 0.25
 
 Clock = Callable[[], float]
@@ -185,12 +184,8 @@ class Authenticator:
         }
         if not in_use:
             return
-        ids = list(in_use)
-        revoked: set[uuid.UUID] = set()
         async with self.ctx.db.read() as conn:
-            for start in range(0, len(ids), RECHECK_CHUNK):
-                chunk = ids[start : start + RECHECK_CHUNK]
-                revoked |= await tokens.revoked_among(conn, token_ids=chunk)
+            revoked = await tokens.revoked_among(conn, token_ids=list(in_use))
         until = started + self.ctx.settings.token_cache_seconds
         # Only entries still here are renewed: one forget() dropped meanwhile stays dropped.
         for key, entry in list(self._cache.items()):

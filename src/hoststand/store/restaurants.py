@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Restaurant
+from hoststand.store import in_lists
 from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import restaurants
 
@@ -90,15 +91,14 @@ async def page(
 async def last_seqs(
     conn: AsyncConnection, *, restaurant_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
-    """The current seq of each restaurant that still exists."""
-    if not restaurant_ids:
-        return {}
-    rows = await conn.execute(
-        sa.select(restaurants.c.id, restaurants.c.last_seq).where(
-            restaurants.c.id.in_(restaurant_ids)
+    """The current seq of each restaurant that still exists (any number of them)."""
+    seqs: dict[uuid.UUID, int] = {}
+    for chunk in in_lists.chunks(restaurant_ids):
+        rows = await conn.execute(
+            sa.select(restaurants.c.id, restaurants.c.last_seq).where(restaurants.c.id.in_(chunk))
         )
-    )
-    return {row.id: row.last_seq for row in rows}
+        seqs.update((row.id, row.last_seq) for row in rows)
+    return seqs
 
 
 async def exists(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> bool:

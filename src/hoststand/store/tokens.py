@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.access import ApiToken, Role
+from hoststand.store import in_lists
 from hoststand.store.schema import api_tokens
 
 
@@ -83,11 +84,11 @@ async def touch(conn: AsyncConnection, *, token_id: uuid.UUID, at: datetime) -> 
 
 
 async def revoked_among(conn: AsyncConnection, *, token_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of `token_ids` that are revoked or gone."""
-    if not token_ids:
-        return set()
-    query = sa.select(api_tokens.c.id).where(
-        api_tokens.c.id.in_(token_ids), api_tokens.c.revoked_at.is_(None)
-    )
-    alive = {row.id for row in await conn.execute(query)}
+    """Those of `token_ids` (any number of them) that are revoked or gone."""
+    alive: set[uuid.UUID] = set()
+    for chunk in in_lists.chunks(token_ids):
+        query = sa.select(api_tokens.c.id).where(
+            api_tokens.c.id.in_(chunk), api_tokens.c.revoked_at.is_(None)
+        )
+        alive.update(row.id for row in await conn.execute(query))
     return set(token_ids) - alive
