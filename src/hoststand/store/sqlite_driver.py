@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -109,6 +109,10 @@ def _executemany(
         cursor.close()
 
 
+# _execute or _executemany: what a cursor runs, here or on the connection's thread.
+_Work = Callable[[aiosqlite.Connection, str | None, str, Any], _Outcome]
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose execute opens, runs, fetches and closes on the thread in one trip."""
 
@@ -165,28 +169,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return begin
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        adapt = self._adapt_connection
-        async with adapt._execute_mutex:
-            begin = self._begin_inline()
-            if begin is None and adapt.inline:
-                self._outcome = _execute(self._aiosqlite, None, operation, parameters)
-            else:
-                self._outcome = await self._connection._execute(
-                    _execute, self._connection, begin, operation, parameters
-                )
-            self._rows = collections.deque(self._outcome.rows)
+        await self._run(_execute, operation, parameters)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
+        await self._run(_executemany, operation, seq_of_parameters)
+
+    async def _run(self, work: _Work, operation: Any, parameters: Any) -> None:
+        """`work` here, inline, or on the connection's thread with the BEGIN still to send."""
         adapt = self._adapt_connection
         async with adapt._execute_mutex:
             begin = self._begin_inline()
             if begin is None and adapt.inline:
-                self._outcome = _executemany(self._aiosqlite, None, operation, seq_of_parameters)
+                self._outcome = work(self._aiosqlite, None, operation, parameters)
             else:
                 self._outcome = await self._connection._execute(
-                    _executemany, self._connection, begin, operation, seq_of_parameters
+                    work, self._connection, begin, operation, parameters
                 )
-            self._rows = collections.deque()
+            self._rows = collections.deque(self._outcome.rows)
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         """Nothing to do: pysqlite ignores input sizes too."""
