@@ -71,6 +71,12 @@ class Room:
         self.failed: BaseException | None = None
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
 
+    def stop_lingering(self) -> None:
+        """Cancel the pending close of a room left without devices, if any."""
+        if self.linger is not None:
+            self.linger.cancel()
+            self.linger = None
+
 
 class Hub:
     """Rooms of this instance, fed by the broker and, when needed, by the event log."""
@@ -108,10 +114,8 @@ class Hub:
         for conn in connections:
             conn.close(CloseCode.SERVER_RESTARTING, "server restarting: reconnect and resume")
         await asyncio.gather(*(c.wait_closed(timeout) for c in connections))
-        for room in list(self.rooms.values()):
-            if room.linger is not None:
-                room.linger.cancel()
-                room.linger = None
+        for room in self.rooms.values():
+            room.stop_lingering()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -253,9 +257,7 @@ class Hub:
             await self._open(room)
             return room
         room.joining += 1
-        if room.linger is not None:
-            room.linger.cancel()
-            room.linger = None
+        room.stop_lingering()
         await room.ready.wait()
         if room.failed is not None:
             room.joining -= 1
@@ -315,7 +317,7 @@ class Hub:
         balancer restarting): the room they find still open is caught up, and its opening
         (a subscription and a read of the log's seq) is not paid again for each restaurant.
         """
-        if room.connections or room.joining or self.rooms.get(room.restaurant_id) is not room:
+        if not self._idle(room):
             return
         linger = self.ctx.settings.room_linger_seconds
         if room.failed is not None or linger <= 0 or not self.accepting:
@@ -323,13 +325,16 @@ class Hub:
         elif room.linger is None:
             room.linger = asyncio.get_running_loop().call_later(linger, self._close, room)
 
-    def _close(self, room: Room) -> None:
-        if room.linger is not None:
-            room.linger.cancel()
-            room.linger = None
+    def _idle(self, room: Room) -> bool:
+        """No device in the room nor entering it, and the room still this restaurant's."""
         rid = room.restaurant_id
-        if room.connections or room.joining or self.rooms.get(rid) is not room:
+        return not room.connections and not room.joining and self.rooms.get(rid) is room
+
+    def _close(self, room: Room) -> None:
+        room.stop_lingering()
+        if not self._idle(room):
             return
+        rid = room.restaurant_id
         del self.rooms[rid]
         self.ctx.metrics.rooms_open.dec()
         self._spawn(self._unsubscribe(rid), "hub-unsubscribe")

@@ -24,6 +24,18 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
+# The protocol's attributes DirectSocket uses; an uvicorn that renamed them gets the ASGI path.
+_USED = (
+    "transport",
+    "conn",
+    "writable",
+    "close_sent",
+    "disconnected",
+    "handshake_complete",
+    "receive",
+)
+
+
 class DirectSocket:
     """Writes to uvicorn's websockets-sansio protocol of one connection, synchronously."""
 
@@ -38,17 +50,7 @@ class DirectSocket:
         protocol = getattr(send, "__self__", None)
         if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
-        # The attributes used below; an uvicorn that renamed them gets the ASGI path instead.
-        needed = (
-            "transport",
-            "conn",
-            "writable",
-            "close_sent",
-            "disconnected",
-            "handshake_complete",
-            "receive",
-        )
-        return cls(protocol) if all(hasattr(protocol, a) for a in needed) else None
+        return cls(protocol) if all(hasattr(protocol, a) for a in _USED) else None
 
     @property
     def receive(self) -> Any:
