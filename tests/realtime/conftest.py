@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -143,6 +145,16 @@ async def connect_raw() -> AsyncIterator[RawConnect]:
     yield open_socket
     for device in opened:
         await device.close()
+
+
+def small_socket(base_url: str) -> socket.socket:
+    """A connected socket with a small receive buffer (set before connecting, for the window)."""
+    parts = urlsplit(base_url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.setblocking(False)
+    return sock
 
 
 async def metric(base_url: str, name: str, labels: str = "") -> float:

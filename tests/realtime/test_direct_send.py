@@ -3,26 +3,14 @@ queued behind a writer task while a device lags, and always in order."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from tests.conftest import Restaurant
-from tests.realtime.conftest import Connect, eventually
+from tests.realtime.conftest import Connect, eventually, small_socket
 from tests.servers import ThreadServer
 
 BATCH = 500
 MAX_BATCHES = 40
-
-
-def _small_socket(base_url: str) -> socket.socket:
-    """A connected socket with a small receive buffer (set before connecting, for the window)."""
-    parts = urlsplit(base_url)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((parts.hostname, parts.port))
-    sock.setblocking(False)
-    return sock
 
 
 async def test_with_compression_on_each_device_gets_what_it_negotiated(
@@ -51,7 +39,7 @@ async def test_a_device_that_lags_gets_its_backlog_then_live_messages_in_order(
     sender = await connect(restaurant, base_url=srv.base_url)
     # Reads one message at a time, into a small receive window: the server's socket fills up.
     slow = await connect(
-        restaurant, base_url=srv.base_url, sock=_small_socket(srv.base_url), max_queue=1
+        restaurant, base_url=srv.base_url, sock=small_socket(srv.base_url), max_queue=1
     )
 
     async def queued() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -15,7 +14,7 @@ from websockets.uri import parse_uri
 
 from hoststand.realtime.client import open_feed, ws_url
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import Connect, Device, RawConnect, eventually, metric
+from tests.realtime.conftest import Connect, Device, RawConnect, eventually, metric, small_socket
 from tests.servers import ThreadServer
 
 
@@ -66,7 +65,7 @@ async def test_a_device_that_stops_reading_is_closed_with_4409_and_never_slows_t
     healthy = await connect(restaurant, base_url=srv.base_url)
     # A small receive buffer, and a device that asks for pongs but never reads them.
     ws, _ = await open_feed(
-        srv.base_url, restaurant.id, restaurant.tokens["host"], sock=_small_socket(srv.base_url)
+        srv.base_url, restaurant.id, restaurant.tokens["host"], sock=small_socket(srv.base_url)
     )
     slow = Device(ws, {})
     ping = orjson.dumps({"type": "ping"}).decode()
@@ -81,16 +80,6 @@ async def test_a_device_that_stops_reading_is_closed_with_4409_and_never_slows_t
     assert (await healthy.recv())["guest_id"] == guest["id"]
     await healthy.assert_quiet()
     assert (await slow.closed(timeout=30)).code == 4409
-
-
-def _small_socket(base_url: str) -> socket.socket:
-    """A connected socket with a small receive buffer (set before connecting, for the window)."""
-    parts = urlsplit(base_url)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((parts.hostname, parts.port))
-    sock.setblocking(False)
-    return sock
 
 
 class PingCounter:
