@@ -29,12 +29,12 @@ from typing import Any
 
 import orjson
 
-from bench import procs
+from bench import procs, variants
 from bench.fixtures import fresh_sqlite, make_tenants
 from bench.machine import raise_open_files_limit
 from bench.scenarios import reconnect
-from bench.stats import median, percentile
-from bench.workers import Pool, split
+from bench.stats import percentile
+from bench.workers import Pool
 
 
 def measure(args: argparse.Namespace, src: str | None, profile: str | None) -> dict[str, Any]:
@@ -42,18 +42,9 @@ def measure(args: argparse.Namespace, src: str | None, profile: str | None) -> d
     url = fresh_sqlite()
     tenants = make_tenants(url, args.devices // args.per_room)
     env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
-    if src:
-        env["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
+    env.update(variants.served_from(src))
     with procs.serving(procs.hoststand(env)) as server:
-        configs = [
-            {
-                "base_url": server.base_url,
-                "per_room": args.per_room,
-                "rate": args.rate / reconnect.WORKERS,
-                "tenants": [t.__dict__ for t in share],
-            }
-            for share in split(tenants, reconnect.WORKERS)
-        ]
+        configs = reconnect.worker_configs(server, tenants, per_room=args.per_room, rate=args.rate)
         pool = Pool("bench.scenarios.reconnect:worker", configs)
         try:
             devices = sum(r["ready"] for r in pool.gather(900))
@@ -118,27 +109,18 @@ def _cpu_at(samples: list[tuple[float, float]], when: float) -> float:
 
 
 def _py_spy(server: procs.Server, out: str) -> subprocess.Popen[bytes]:
-    spy = subprocess.Popen(
-        [
-            *("py-spy", "record", "-p", str(server.ps.pid), "-f", "raw", "-o", out),
-            *("--rate", "200", "--gil", "--nonblocking"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1.0)  # py-spy attaches before the storm
-    return spy
+    return variants.py_spy(server, out, "-f", "raw", "--rate", "200", "--gil", "--nonblocking")
 
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Each variant `args.rounds` times, alternating; per-variant rounds and medians."""
-    variants = [v.partition("=")[::2] for v in args.variant] or [("current", "")]
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    served = variants.parse(args.variant)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in served}
     loads = [round(os.getloadavg()[0], 2)]
     for n in range(args.rounds):
-        for name, src in variants:
+        for name, src in served:
             profile = f"{args.profile}-{name}-{n}.txt" if args.profile else None
-            runs[name].append(measure(args, src or None, profile))
+            runs[name].append(measure(args, src, profile))
             loads.append(round(os.getloadavg()[0], 2))
             print(name, orjson.dumps(runs[name][-1]).decode(), file=sys.stderr, flush=True)
     return {
@@ -147,10 +129,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": args.rounds,
         "load_1m": loads,
         "runs": runs,
-        "medians": {
-            name: {key: round(median([r[key] for r in rs]), 3) for key in rs[0]}
-            for name, rs in runs.items()
-        },
+        "medians": variants.medians(runs),
     }
 
 

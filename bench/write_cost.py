@@ -27,10 +27,10 @@ from typing import Any
 
 import orjson
 
-from bench import procs
+from bench import procs, variants
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.http1 import ConnectionPool
-from bench.stats import latency_summary, median
+from bench.stats import latency_summary
 
 
 async def _writes(
@@ -97,8 +97,7 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
         env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
         if schema:
             env["HOSTSTAND_DATABASE_SCHEMA"] = schema
-        if src:
-            env["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
+        env.update(variants.served_from(src))
         env.update(pair.partition("=")[::2] for pair in args.env)
         with procs.serving(procs.hoststand(env)) as server:
             asyncio.run(_writes(server, tenants, args.warmup, args.concurrency))
@@ -132,31 +131,19 @@ def _thread_cpu(server: procs.Server, before: dict[str, float]) -> dict[str, flo
 
 
 def _py_spy(server: procs.Server, out: str) -> subprocess.Popen[bytes]:
-    native = ["--native"] if os.environ.get("BENCH_PY_SPY_NATIVE") else ["--nonblocking"]
-    spy = subprocess.Popen(
-        [
-            *("py-spy", "record", "-p", str(server.ps.pid), "-f", "speedscope", "-o", out),
-            *("--rate", "250", "--threads", *native),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1.0)  # py-spy attaches before the measured writes start
-    return spy
+    native = "--native" if os.environ.get("BENCH_PY_SPY_NATIVE") else "--nonblocking"
+    return variants.py_spy(server, out, "-f", "speedscope", "--rate", "250", "--threads", native)
 
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Each variant `args.rounds` times, alternating; per-variant medians and ratios."""
-    variants = [v.partition("=")[::2] for v in args.variant] or [("current", "")]
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    served = variants.parse(args.variant)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in served}
     for _ in range(args.rounds):
-        for name, src in variants:
-            runs[name].append(measure(args, src or None))
-    medians = {
-        name: {key: round(median([r[key] for r in rs]), 3) for key in rs[0]}
-        for name, rs in runs.items()
-    }
-    first = medians[variants[0][0]]["server_cpu_ms_per_write"]
+        for name, src in served:
+            runs[name].append(measure(args, src))
+    medians = variants.medians(runs)
+    first = medians[served[0][0]]["server_cpu_ms_per_write"]
     return {
         "database": "postgresql" if args.postgres else "sqlite",
         "writes": args.writes,

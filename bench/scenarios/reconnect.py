@@ -181,15 +181,7 @@ def run(quick: bool) -> dict[str, Any]:
     tenants = make_tenants(url, count)
     env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
     with procs.serving(procs.hoststand(env)) as server:
-        configs = [
-            {
-                "base_url": server.base_url,
-                "per_room": per_room,
-                "rate": WRITES_PER_S / WORKERS,
-                "tenants": [t.__dict__ for t in share],
-            }
-            for share in split(tenants, WORKERS)
-        ]
+        configs = worker_configs(server, tenants, per_room=per_room, rate=WRITES_PER_S)
         pool = Pool("bench.scenarios.reconnect:worker", configs)
         try:
             connected = sum(r["ready"] for r in pool.gather(900))
@@ -219,6 +211,21 @@ def run(quick: bool) -> dict[str, Any]:
         "load_generator_cpu_s": round(gen_cpu, 1),
         "server_cpu_util_writes_only": round(writes_cpu, 2),  # before the storm
     }
+
+
+def worker_configs(
+    server: procs.Server, tenants: list[Tenant], *, per_room: int, rate: float
+) -> list[dict[str, Any]]:
+    """One config per worker process: its share of the restaurants and of the write rate."""
+    return [
+        {
+            "base_url": server.base_url,
+            "per_room": per_room,
+            "rate": rate / WORKERS,
+            "tenants": [t.__dict__ for t in share],
+        }
+        for share in split(tenants, WORKERS)
+    ]
 
 
 def _cpu_seconds(pool: Pool) -> float:
