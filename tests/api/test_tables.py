@@ -104,6 +104,23 @@ async def test_tables_are_listed_in_creation_order_and_paged_with_a_cursor(
     assert_wire_timestamps(everything, at_least=10)
 
 
+async def test_a_list_that_ends_at_a_page_end_has_no_cursor_to_an_empty_page(
+    restaurant: Restaurant,
+) -> None:
+    created = [(await restaurant.table(f"E{n}"))["id"] for n in range(4)]
+    path = f"{restaurant.path}/tables"
+    first = await restaurant.api.ok("GET", path, params={"limit": 2})
+    assert [t["id"] for t in first["items"]] == created[:2]
+    second = await restaurant.api.ok(
+        "GET", path, params={"limit": 2, "cursor": first["next_cursor"]}
+    )
+    assert [t["id"] for t in second["items"]] == created[2:]
+    assert second["next_cursor"] is None
+    whole = await restaurant.api.ok("GET", path, params={"limit": 4})
+    assert [t["id"] for t in whole["items"]] == created
+    assert whole["next_cursor"] is None
+
+
 async def test_tables_are_filtered_by_status(restaurant: Restaurant) -> None:
     free = await restaurant.table("Free")
     dirty = await restaurant.table("Dirty", status="dirty")

@@ -56,10 +56,11 @@ def test_anything_but_our_cursor_is_a_validation_error(value: str) -> None:
     assert refused.value.details == [{"field": "cursor", "message": "invalid cursor"}]
 
 
-def test_only_a_full_page_has_a_next_cursor() -> None:
+def test_only_a_page_with_an_item_beyond_it_has_a_next_cursor() -> None:
     items = [Item(datetime(2025, 9, 1, 10, n, tzinfo=UTC), uuid.uuid4()) for n in range(3)]
     assert next_cursor(items, 4) is None
+    assert next_cursor(items, 3) is None  # a list that ends exactly at the page's end
     assert next_cursor([], 1) is None
-    after = next_cursor(items, 3)
+    after = next_cursor(items, 2)
     assert after is not None
-    assert Cursor.decode(after) == Cursor(items[-1].created_at, items[-1].id)
+    assert Cursor.decode(after) == Cursor(items[1].created_at, items[1].id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -84,25 +84,31 @@ class SeatingOut(BaseModel):
     guest: GuestOut | None
 
 
+NextCursor = Annotated[
+    str | None,
+    Field(description="Pass as `cursor` to get the next page; null on the last page."),
+]
+
+
 class RestaurantPage(BaseModel):
     """A page of restaurants."""
 
     items: list[RestaurantOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class TablePage(BaseModel):
     """A page of tables."""
 
     items: list[TableOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class GuestPage(BaseModel):
     """A page of guests."""
 
     items: list[GuestOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class SnapshotOut(BaseModel):

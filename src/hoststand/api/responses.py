@@ -31,5 +31,10 @@ def entity(item: Restaurant | Table | Guest, *, status_code: int = 200) -> JSON:
 
 
 def page(items: list[Any], *, limit: int) -> JSON:
-    """One page of a list, with the cursor of the next one when there may be more."""
-    return JSON({"items": [i.view() for i in items], "next_cursor": next_cursor(items, limit)})
+    """One page of `limit` items, with the cursor of the next page when there is one.
+
+    `items` is what a read of `limit` + 1 returned: the extra one, not sent, says there is more.
+    """
+    return JSON(
+        {"items": [i.view() for i in items[:limit]], "next_cursor": next_cursor(items, limit)}
+    )

@@ -46,7 +46,11 @@ class Cursor:
 
 
 def next_cursor(items: list[Any], limit: int) -> str | None:
-    """The cursor after the last item of a full page; None when the page was the last."""
-    if len(items) < limit or not items:
+    """The cursor after a page's last item, given up to `limit` + 1 items read for the page.
+
+    A list is read one item beyond the page: the extra item says whether a next page exists,
+    so a list that ends exactly at a page's end gets no cursor to an empty page.
+    """
+    if len(items) <= limit or limit < 1:
         return None
-    return Cursor(items[-1].created_at, items[-1].id).encode()
+    return Cursor(items[limit - 1].created_at, items[limit - 1].id).encode()

@@ -66,7 +66,7 @@ async def list_guests(
         ctx,
         principal=principal,
         restaurant_id=restaurant_id,
-        limit=limit,
+        limit=limit + 1,
         cursor=cursor,
         statuses=frozenset(status) if status else None,
         kind=kind,

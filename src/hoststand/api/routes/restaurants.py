@@ -29,7 +29,7 @@ async def list_restaurants(
     ctx: ServicesDep, principal: CurrentPrincipal, cursor: CursorDep, limit: Limit = 100
 ) -> Response:
     """Restaurants this token may see: its own, or all for the admin."""
-    items = await restaurants.page(ctx, principal=principal, limit=limit, cursor=cursor)
+    items = await restaurants.page(ctx, principal=principal, limit=limit + 1, cursor=cursor)
     return responses.page(items, limit=limit)
 
 

@@ -53,7 +53,7 @@ async def list_tables(
         ctx,
         principal=principal,
         restaurant_id=restaurant_id,
-        limit=limit,
+        limit=limit + 1,
         cursor=cursor,
         status=status,
     )
