@@ -13,11 +13,12 @@ REDACTED = "[redacted]"
 KEEP = r"\1" + REDACTED  # keep what the first group matched, redact the rest
 # (pattern, replacement) pairs, applied in order to every log message.
 _RULES: list[tuple[re.Pattern[str], str]] = [
-    # Frames a device sent, as the websockets library logs them at debug level: their payload
-    # may carry a token (restaurant_connect), and the library cuts long payloads in the middle,
-    # so no pattern could tell a token's tail from other text. Only the frame's size is kept.
+    # Frames, as the websockets library logs them at debug level, both ways: what a device
+    # sends may carry a token (restaurant_connect), and the library cuts long payloads in the
+    # middle, so no pattern could tell a token's tail from other text; what either side sends
+    # carries guests' names and phone numbers, which logs must not collect. Only the size stays.
     (
-        re.compile(r"^(< (?:TEXT|BINARY|CONT) ).*?((?: \[\d+ bytes?\])?)$", re.DOTALL),
+        re.compile(r"^([<>] (?:TEXT|BINARY|CONT) ).*?((?: \[\d+ bytes?\])?)$", re.DOTALL),
         KEEP + r"\2",
     ),
     (re.compile(r"hs_[A-Za-z0-9_\-]{8,}"), REDACTED),

@@ -44,6 +44,17 @@ async def first_message(ws: ClientConnection) -> dict[str, Any]:
     return answer
 
 
+async def received_within(ws: ClientConnection, text: str, seconds: float) -> bool:
+    """Whether a message containing `text` arrives within `seconds` (others are skipped)."""
+
+    async def scan() -> bool:
+        while text not in str(await ws.recv()):
+            pass
+        return True
+
+    return await asyncio.wait_for(scan(), seconds)
+
+
 async def closed_within(ws: ClientConnection, seconds: float) -> int:
     """Read until the server closes the socket; its close code. Times out after `seconds`."""
 

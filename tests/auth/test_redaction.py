@@ -35,7 +35,11 @@ ADMIN = "an-admin-token-without-any-prefix-0123456789"
             f'< TEXT \'{{"type":"restaurant_co...{TOKEN[-20:]}"}}\' [176 bytes]',
             "< TEXT [redacted] [176 bytes]",
         ),
-        ('> TEXT \'{"type":"pong"}\' [15 bytes]', '> TEXT \'{"type":"pong"}\' [15 bytes]'),
+        (
+            '> TEXT \'{"type":"guest_update","data":{"name":"Ada","phone":"+1"}}\' [58 bytes]',
+            "> TEXT [redacted] [58 bytes]",
+        ),
+        ("> PING '' [0 bytes]", "> PING '' [0 bytes]"),
         (f"a token {TOKEN} in prose", "a token [redacted] in prose"),
         (f"the admin token {ADMIN} in prose", "the admin token [redacted] in prose"),
     ],

@@ -17,7 +17,7 @@ import pytest
 
 from tests.auth.processes import child_env
 from tests.auth.refusals import assert_unauthorized
-from tests.auth.sockets import closed_within, first_message, open_socket
+from tests.auth.sockets import closed_within, first_message, open_socket, received_within
 from tests.servers import ProcessServer
 
 WINDOW = 12  # no 12 characters in a row of a token's random part may show anywhere
@@ -76,6 +76,9 @@ class Session:
         return token
 
 
+GUEST = {"name": "Ottoline Quistgaard", "party_size": 2, "phone": "+1 415-555-0199"}
+
+
 async def full_session(session: Session) -> None:
     """Create, use (header, query parameter, socket, message field) and revoke tokens; fail."""
     admin = session.admin_token
@@ -86,8 +89,6 @@ async def full_session(session: Session) -> None:
     host_token = await session.issue(rid, "host", owner)
     host, viewer = host_token["token"], (await session.issue(rid, "viewer", owner))["token"]
     assert (await session.call("GET", f"{base}/snapshot", host)).status_code == 200
-    guest = await session.call("POST", f"{base}/guests", host, json={"name": "A", "party_size": 2})
-    assert guest.status_code == 201
     # Tokens in query strings, where uvicorn's access log prints them.
     assert_unauthorized(await session.call("GET", f"{base}/snapshot?token={host}"))
     await session.call("GET", f"/healthz?token={admin}")
@@ -101,6 +102,10 @@ async def full_session(session: Session) -> None:
     ]
     for ws in sockets:
         assert (await first_message(ws))["type"] == "connection_established"
+    # A guest, while devices listen: its event goes out in frames (logged when compressed).
+    guest = await session.call("POST", f"{base}/guests", host, json=GUEST)
+    assert guest.status_code == 201
+    assert await received_within(sockets[1], GUEST["name"], 10)
     await failed_logins(session, rid)
     revoked = await session.call("DELETE", f"{base}/tokens/{host_token['id']}", owner)
     assert revoked.status_code == 204
@@ -144,6 +149,7 @@ async def test_no_token_reaches_the_logs_the_error_bodies_or_the_metrics(
         HOSTSTAND_ADMIN_TOKEN=session_admin,
         HOSTSTAND_LOG_LEVEL="debug",
         HOSTSTAND_LOG_FORMAT=log_format,
+        HOSTSTAND_WS_COMPRESSION="true",  # frames the server sends then pass websockets' logger
     )
     server = ProcessServer(env, log_path=log).start(migrate=True)
     session = Session(server.base_url, session_admin)
@@ -158,6 +164,11 @@ async def test_no_token_reaches_the_logs_the_error_bodies_or_the_metrics(
     assert "/snapshot?token=[redacted]" in text
     assert "< authorization: [redacted]" in text.lower()  # websockets' handshake headers
     assert "< TEXT [redacted]" in text  # websockets' frames, restaurant_connect among them
+    # Nor guests' details: frames the server sent are logged by size only.
+    assert "> TEXT [redacted]" in text
+    assert "> TEXT '" not in text
+    assert GUEST["name"] not in text
+    assert GUEST["phone"] not in text
     assert len(session.secrets) == 16  # admin, owner, host, viewer and 12 wrong ones
     for secret in session.secrets:
         assert not leaks(secret, text), f"a token shows in the log: {leaks(secret, text)}"
