@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     log_poll_interval_seconds: float = Field(
         0.5, gt=0, description="How often hubs compare their restaurants with the event log."
     )
+    log_sweep_interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the log poll checks every restaurant and token, not the changes.",
+    )
     gc_young_threshold: int = Field(
         10_000,
         ge=0,
