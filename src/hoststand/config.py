@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     user_action_rate: float = Field(10.0, gt=0, description="user_action messages per second.")
     user_action_burst: int = Field(20, ge=1)
     replay_page_size: int = Field(500, ge=1)
+    replay_buffer_events: int = Field(
+        64, ge=0, description="Recent events kept in memory per room for resumes; 0: none."
+    )
+    replay_buffer_seconds: float = Field(
+        60.0, gt=0, description="How long an event stays in a room's replay buffer."
+    )
     room_linger_seconds: float = Field(
         15.0,
         ge=0,

@@ -29,6 +29,7 @@ from hoststand.domain.events import DataScope, Event, EventType
 from hoststand.realtime import messages
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.connection import Connection, Ticks
+from hoststand.realtime.replay_buffer import ReplayBuffer
 from hoststand.realtime.wire import text_frame
 from hoststand.services.authentication import Authenticator
 from hoststand.services.context import ServiceContext
@@ -59,14 +60,16 @@ class Room:
         "linger",
         "pending",
         "ready",
+        "recent",
         "restaurant_id",
         "seq",
         "waiters",
     )
 
-    def __init__(self, restaurant_id: uuid.UUID) -> None:
+    def __init__(self, restaurant_id: uuid.UUID, recent: ReplayBuffer) -> None:
         self.restaurant_id = restaurant_id
         self.seq = -1  # known once ready: every event up to it has been fanned out
+        self.recent = recent  # the last events fanned out, for devices that resume
         self.connections: set[Connection] = set()
         self.pending: dict[int, Envelope] = {}
         self.filling = False
@@ -170,6 +173,10 @@ class Hub:
                 resync = not await self._catch_up_to(room, last_seq)
             current = room.seq
             replay = last_seq is not None and not resync and last_seq < current
+            # Taken with `current`: what the room fans out from now on reaches the device live.
+            buffered = None
+            if replay and last_seq is not None:
+                buffered = room.recent.between(last_seq, current)
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
@@ -182,9 +189,15 @@ class Hub:
         page: list[event_log.LoggedMessage] = []
         if replay:
             assert last_seq is not None
-            # The first page tells whether the log still holds what the device missed (then
-            # its first event is last_seq + 1), before the greeting says `resumed`.
-            page = await self._read_page(conn.restaurant_id, after=last_seq, up_to=current)
+            # From memory when it holds every event missed (their log is younger than the
+            # retention: see _replay_buffer). Otherwise the log's first page tells whether the
+            # log still holds them (then its first event is last_seq + 1), before the
+            # greeting says `resumed`.
+            source = "log" if buffered is None else "memory"
+            self.ctx.metrics.replays.labels(source).inc()
+            page = buffered or await self._read_page(
+                conn.restaurant_id, after=last_seq, up_to=current
+            )
             resync = not page or page[0].seq != last_seq + 1
         await self._greet(conn, current, resumed=last_seq is not None and not resync)
         if replay and not resync:
@@ -259,7 +272,7 @@ class Hub:
         """The restaurant's room, opened if needed; it stays open until the joiner is in."""
         room = self.rooms.get(restaurant_id)
         if room is None:
-            room = self.rooms[restaurant_id] = Room(restaurant_id)
+            room = self.rooms[restaurant_id] = Room(restaurant_id, self._replay_buffer())
             room.joining += 1
             await self._open(room)
             return room
@@ -296,6 +309,17 @@ class Hub:
             # Something newer arrived while the room opened, but not what comes right after
             # its seq: fetch the gap now rather than at the next poll.
             self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
+
+    def _replay_buffer(self) -> ReplayBuffer:
+        """A new room's buffer of recent events.
+
+        Its events are kept for less than half the log's retention, so that the log still
+        holds whatever the buffer serves: a device gets `resync_required` exactly when the
+        log no longer has what it missed, buffer or not.
+        """
+        settings = self.ctx.settings
+        max_age = min(settings.replay_buffer_seconds, settings.event_retention_days * 86_400 / 2)
+        return ReplayBuffer(settings.replay_buffer_events, max_age)
 
     def _lock(self, restaurant_id: uuid.UUID) -> asyncio.Lock:
         lock = self._locks.get(restaurant_id)
@@ -408,6 +432,7 @@ class Hub:
         if envelope.kind == EventType.DATA_CHANGE:
             self._apply_control(room, envelope.message)
         text = envelope.message
+        room.recent.add(room.seq, envelope.kind, text, time.monotonic())
         frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
             conn.deliver(text, frame)
@@ -589,7 +614,9 @@ class Hub:
                 seqs = await restaurants.seqs_changed_since(db, since_ms=since)
                 revoked = await tokens.revoked_since(db, since_ms=since)
         self._watermark = watermark
+        now = time.monotonic()
         for room in rooms:
+            room.recent.trim(now)  # quiet and lingering rooms' old events go here
             if room.restaurant_id not in seqs:
                 self._restaurant_deleted(room)
         for restaurant_id, latest in seqs.items():
