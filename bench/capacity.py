@@ -4,7 +4,10 @@ Not a scenario of `make bench`: three figures that docs/OPERATIONS.md's capacity
 about the services every instance shares, measured on this machine.
 
 - `poll`: the poller's two queries (`restaurants.last_seqs`, `tokens.revoked_among`), 500 keys
-  each, against 50,000 restaurants and their tokens in a fresh PostgreSQL schema: median ms.
+  each, against 50,000 restaurants and their tokens in a fresh PostgreSQL schema: median ms; and
+  the queries of a poll that reads only changes (`restaurants.seqs_changed_since`,
+  `tokens.revoked_since`) when `CHANGED` restaurants (the capacity plan's 2,000 writes/s over
+  a poll interval plus the 2 s overlap) and `CHANGED_TOKENS` tokens changed in its window.
 - `pgbench`: PostgreSQL's own write transactions/s (`pgbench -N`, 8 clients) in a temporary
   database, as a yardstick for "one primary carries N writes/s".
 - `redis`: pub/sub deliveries per second of Redis CPU. `redis-benchmark` publishes ~800-byte
@@ -33,13 +36,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.machine import describe
 from bench.stats import median
-from hoststand.store import migrate, restaurants, tokens
+from hoststand.store import db_clock, migrate, restaurants, tokens
 from hoststand.store.database import Database
 from hoststand.store.schema import api_tokens
 from hoststand.store.schema import restaurants as restaurants_table
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 KEYS = 500
+CHANGED = 5_000
+CHANGED_TOKENS = 10
 
 
 async def _poll(url: str, count: int, rounds: int) -> dict[str, Any]:
@@ -98,12 +103,49 @@ async def _poll(url: str, count: int, rounds: int) -> dict[str, Any]:
                 started = time.perf_counter()
                 await tokens.revoked_among(conn, token_ids=keys)
                 figures["revoked_among"].append(time.perf_counter() - started)
+        figures.update(await _changes(engine, ids, token_ids, rounds))
         await engine.dispose()
     finally:
         async with admin.begin() as conn:
             await conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         await admin.dispose()
-    return {f"{k}_ms_per_{KEYS}_keys": round(median(v) * 1000, 2) for k, v in figures.items()}
+    return {
+        f"{k}_ms_per_{KEYS}_keys" if k in ("last_seqs", "revoked_among") else f"{k}_ms": round(
+            median(v) * 1000, 2
+        )
+        for k, v in figures.items()
+    }
+
+
+async def _changes(
+    engine: Any, ids: list[uuid.UUID], token_ids: list[uuid.UUID], rounds: int
+) -> dict[str, list[float]]:
+    """The two queries of a poll reading changes, with CHANGED rows in its window."""
+    changed = random.sample(ids, CHANGED)
+    revoked = random.sample(token_ids, CHANGED_TOKENS)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.update(restaurants_table)
+            .where(restaurants_table.c.id.in_(changed))
+            .values(changed_ms=db_clock.now_ms())
+        )
+        await conn.execute(
+            sa.update(api_tokens)
+            .where(api_tokens.c.id.in_(revoked))
+            .values(changed_ms=db_clock.now_ms(), revoked_at=datetime.now(UTC))
+        )
+    figures: dict[str, list[float]] = {"seqs_changed_since": [], "revoked_since": []}
+    async with engine.connect() as conn:
+        since = await db_clock.read(conn) - 60_000
+        for _ in range(rounds):
+            started = time.perf_counter()
+            found = await restaurants.seqs_changed_since(conn, since_ms=since)
+            figures["seqs_changed_since"].append(time.perf_counter() - started)
+            assert len(found) == CHANGED
+            started = time.perf_counter()
+            assert len(await tokens.revoked_since(conn, since_ms=since)) == CHANGED_TOKENS
+            figures["revoked_since"].append(time.perf_counter() - started)
+    return figures
 
 
 def _pgbench(seconds: int) -> dict[str, Any]:
@@ -217,7 +259,9 @@ def main() -> None:
     print(
         f"poll: last_seqs {figures[f'last_seqs_ms_per_{KEYS}_keys']} ms, revoked_among "
         f"{figures[f'revoked_among_ms_per_{KEYS}_keys']} ms per {KEYS} keys over "
-        f"{args.restaurants:,} restaurants; pgbench -N {figures['pgbench_simple_update_tps']:,} "
+        f"{args.restaurants:,} restaurants; reading changes: seqs_changed_since "
+        f"{figures['seqs_changed_since_ms']} ms ({CHANGED:,} rows), revoked_since "
+        f"{figures['revoked_since_ms']} ms; pgbench -N {figures['pgbench_simple_update_tps']:,} "
         f"tps; Redis {figures['redis_deliveries_per_cpu_s']:,} deliveries per CPU-second "
         f"({figures['redis_deliveries_per_s']:,}/s wall to {args.subscribers} subscribers)",
         file=sys.stderr,

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     user_action_rate: float = Field(10.0, gt=0, description="user_action messages per second.")
     user_action_burst: int = Field(20, ge=1)
     replay_page_size: int = Field(500, ge=1)
+    replay_buffer_events: int = Field(
+        64, ge=0, description="Recent events kept in memory per room for resumes; 0: none."
+    )
+    replay_buffer_seconds: float = Field(
+        60.0, gt=0, description="How long an event stays in a room's replay buffer."
+    )
     room_linger_seconds: float = Field(
         15.0,
         ge=0,
@@ -84,6 +90,11 @@ class Settings(BaseSettings):
     )
     log_poll_interval_seconds: float = Field(
         0.5, gt=0, description="How often hubs compare their restaurants with the event log."
+    )
+    log_sweep_interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the log poll checks every restaurant and token, not the changes.",
     )
     gc_young_threshold: int = Field(
         10_000,

@@ -43,6 +43,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.replays = Counter(
+            "hoststand_replays",
+            "Resumes that replayed missed events, by where they came from (memory, log).",
+            ["source"],
+            registry=r,
+        )
         self.commit_to_send = Histogram(
             "hoststand_commit_to_send_seconds",
             "From a change's commit to its event being queued to the devices of this instance.",

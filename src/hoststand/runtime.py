@@ -40,15 +40,13 @@ class Runtime:
             db=db, broker=create_broker(settings.broker_url), settings=settings, metrics=Metrics()
         )
         authenticator = Authenticator(ctx)
-        hub = Hub(ctx, on_token_revoked=authenticator.forget)
+        hub = Hub(ctx, token_cache=authenticator)
         return cls(ctx=ctx, hub=hub, authenticator=authenticator)
 
     async def start(self) -> None:
         """Connect to the broker, start the hub and the housekeeping."""
         await self.hub.start()
         self._tasks.append(asyncio.create_task(self._prune_forever(), name="prune"))
-        recheck = self.authenticator.recheck_forever()
-        self._tasks.append(asyncio.create_task(recheck, name="token-recheck"))
 
     async def stop(self) -> None:
         """Close devices with 1012, stop background work, close the database."""

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import Connect, eventually, prune_events
+from tests.realtime.conftest import Connect, eventually, metric, prune_events
 from tests.servers import ThreadServer
 
 
@@ -27,6 +27,51 @@ async def test_a_resume_replays_what_was_missed_then_continues_live(
     event = await device.recv()
     assert (event["seq"], event["guest_id"]) == (seen + 4, live["id"])
     await device.assert_quiet()
+
+
+async def _replays(srv: ThreadServer) -> tuple[float, float]:
+    """How many resumes this server replayed from memory and from the log, so far."""
+    name = "hoststand_replays_total"
+    memory = await metric(srv.base_url, name, 'source="memory"')
+    return memory, await metric(srv.base_url, name, 'source="log"')
+
+
+async def test_a_resume_after_a_short_drop_is_served_from_memory_in_order(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    keeper = await connect(restaurant)  # keeps the room open: it follows what the others miss
+    first = await connect(restaurant)
+    seen = first.hello["seq"]
+    await first.close()
+    missed = [await restaurant.guest(f"Missed {i}") for i in range(3)]
+    sent_live = await keeper.recv_many(3)
+    memory, logged = await _replays(server)
+    device = await connect(restaurant, last_seq=seen)
+    assert (device.hello["seq"], device.hello["resumed"]) == (seen + 3, True)
+    replayed = await device.recv_many(3)
+    assert replayed == sent_live
+    assert [e["guest_id"] for e in replayed] == [g["id"] for g in missed]
+    assert await _replays(server) == (memory + 1, logged)
+    live = await restaurant.guest("Live")
+    event = await device.recv()
+    assert (event["seq"], event["guest_id"]) == (seen + 4, live["id"])
+    await device.assert_quiet()
+
+
+async def test_a_resume_missing_more_than_the_buffer_holds_reads_the_log(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server(replay_buffer_events=2)
+    keeper = await connect(restaurant, base_url=srv.base_url)
+    seen = keeper.hello["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Missed {i}")
+    sent_live = await keeper.recv_many(3)
+    device = await connect(restaurant, base_url=srv.base_url, last_seq=seen)
+    assert await device.recv_many(3) == sent_live
+    short = await connect(restaurant, base_url=srv.base_url, last_seq=seen + 1)
+    assert await short.recv_many(2) == sent_live[1:]
+    assert await _replays(srv) == (1, 1)
 
 
 async def test_a_resume_at_the_current_seq_replays_nothing(

@@ -1,5 +1,5 @@
-"""Lookups by many keys (the log poller's and the token recheck's): any number, in IN lists
-of a bounded length."""
+"""Lookups by many keys (the log poll's full sweeps): any number, in IN lists of a bounded
+length."""
 
 from __future__ import annotations
 

@@ -5,8 +5,9 @@ device left, for the devices that come back). A room delivers events strictly in
 duplicates are dropped, and a gap (messages crossing in the broker, a publish lost with a
 dying instance, a broker outage) is filled from the event log before what follows is sent.
 Because a restaurant's changes commit in seq order, seeing seq N means 1..N are all readable.
-A poller compares every room with the log once a second, which covers lost publishes and
-broker outages, and catches token revocations made elsewhere.
+A poller reads what changed in the database every `log_poll_interval_seconds` (see poll_once),
+which covers lost publishes and broker outages, and catches token revocations made elsewhere,
+for this hub's devices and for the REST token cache alike.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ from hoststand.domain.events import DataScope, Event, EventType
 from hoststand.realtime import messages
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.connection import Connection, Ticks
+from hoststand.realtime.replay_buffer import ReplayBuffer
 from hoststand.realtime.wire import text_frame
+from hoststand.services.authentication import Authenticator
 from hoststand.services.context import ServiceContext
-from hoststand.store import event_log, restaurants, tokens
+from hoststand.store import db_clock, event_log, restaurants, tokens
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_TIMEOUT = 5.0
+# How far before its previous watermark each poll reads changes again (see poll_once): longer
+# than any write takes from its change stamp to its commit, and than the database's clock may
+# be stepped back. A write slower than that is caught by the next full sweep.
+CHANGE_OVERLAP_MS = 2_000
 
 
 class RestaurantGone(Exception):
@@ -53,14 +60,16 @@ class Room:
         "linger",
         "pending",
         "ready",
+        "recent",
         "restaurant_id",
         "seq",
         "waiters",
     )
 
-    def __init__(self, restaurant_id: uuid.UUID) -> None:
+    def __init__(self, restaurant_id: uuid.UUID, recent: ReplayBuffer) -> None:
         self.restaurant_id = restaurant_id
         self.seq = -1  # known once ready: every event up to it has been fanned out
+        self.recent = recent  # the last events fanned out, for devices that resume
         self.connections: set[Connection] = set()
         self.pending: dict[int, Envelope] = {}
         self.filling = False
@@ -81,12 +90,11 @@ class Room:
 class Hub:
     """Rooms of this instance, fed by the broker and, when needed, by the event log."""
 
-    def __init__(
-        self, ctx: ServiceContext, *, on_token_revoked: Callable[[uuid.UUID], None] | None = None
-    ) -> None:
+    def __init__(self, ctx: ServiceContext, *, token_cache: Authenticator | None = None) -> None:
         self.ctx = ctx
-        # Told of every revocation this hub sees, so that a token cache forgets it at once.
-        self.on_token_revoked = on_token_revoked
+        # Told of every revocation this hub sees, and of every poll's check of the tokens: the
+        # REST token cache needs no check of its own.
+        self.token_cache = token_cache
         self.rooms: dict[uuid.UUID, Room] = {}
         self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
         # An in-process broker has no other instance to tell: relays need no round trip.
@@ -98,6 +106,8 @@ class Hub:
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
+        # The database's clock at the last poll (db_clock); None until a full sweep succeeds.
+        self._watermark: int | None = None
         self.accepting = True
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -163,6 +173,10 @@ class Hub:
                 resync = not await self._catch_up_to(room, last_seq)
             current = room.seq
             replay = last_seq is not None and not resync and last_seq < current
+            # Taken with `current`: what the room fans out from now on reaches the device live.
+            buffered = None
+            if replay and last_seq is not None:
+                buffered = room.recent.between(last_seq, current)
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
@@ -175,9 +189,15 @@ class Hub:
         page: list[event_log.LoggedMessage] = []
         if replay:
             assert last_seq is not None
-            # The first page tells whether the log still holds what the device missed (then
-            # its first event is last_seq + 1), before the greeting says `resumed`.
-            page = await self._read_page(conn.restaurant_id, after=last_seq, up_to=current)
+            # From memory when it holds every event missed (their log is younger than the
+            # retention: see _replay_buffer). Otherwise the log's first page tells whether the
+            # log still holds them (then its first event is last_seq + 1), before the
+            # greeting says `resumed`.
+            source = "log" if buffered is None else "memory"
+            self.ctx.metrics.replays.labels(source).inc()
+            page = buffered or await self._read_page(
+                conn.restaurant_id, after=last_seq, up_to=current
+            )
             resync = not page or page[0].seq != last_seq + 1
         await self._greet(conn, current, resumed=last_seq is not None and not resync)
         if replay and not resync:
@@ -252,7 +272,7 @@ class Hub:
         """The restaurant's room, opened if needed; it stays open until the joiner is in."""
         room = self.rooms.get(restaurant_id)
         if room is None:
-            room = self.rooms[restaurant_id] = Room(restaurant_id)
+            room = self.rooms[restaurant_id] = Room(restaurant_id, self._replay_buffer())
             room.joining += 1
             await self._open(room)
             return room
@@ -289,6 +309,17 @@ class Hub:
             # Something newer arrived while the room opened, but not what comes right after
             # its seq: fetch the gap now rather than at the next poll.
             self._start_fill(room, up_to=min(room.pending) - 1, reason="gap")
+
+    def _replay_buffer(self) -> ReplayBuffer:
+        """A new room's buffer of recent events.
+
+        Its events are kept for less than half the log's retention, so that the log still
+        holds whatever the buffer serves: a device gets `resync_required` exactly when the
+        log no longer has what it missed, buffer or not.
+        """
+        settings = self.ctx.settings
+        max_age = min(settings.replay_buffer_seconds, settings.event_retention_days * 86_400 / 2)
+        return ReplayBuffer(settings.replay_buffer_events, max_age)
 
     def _lock(self, restaurant_id: uuid.UUID) -> asyncio.Lock:
         lock = self._locks.get(restaurant_id)
@@ -401,6 +432,7 @@ class Hub:
         if envelope.kind == EventType.DATA_CHANGE:
             self._apply_control(room, envelope.message)
         text = envelope.message
+        room.recent.add(room.seq, envelope.kind, text, time.monotonic())
         frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
             conn.deliver(text, frame)
@@ -459,8 +491,8 @@ class Hub:
 
     def token_revoked(self, token_id: uuid.UUID) -> None:
         """A token was revoked: forget it in the token cache and close its devices here."""
-        if self.on_token_revoked is not None:
-            self.on_token_revoked(token_id)
+        if self.token_cache is not None:
+            self.token_cache.forget(token_id)
         self.close_token(token_id)
 
     def close_token(self, token_id: uuid.UUID) -> None:
@@ -529,34 +561,80 @@ class Hub:
     async def _poll_forever(self) -> None:
         # A fixed rate, not a fixed pause: a slow poll must not stretch the delivery bound
         # (a lost publish reaches devices within one interval plus one poll).
-        interval = self.ctx.settings.log_poll_interval_seconds
+        settings = self.ctx.settings
+        interval = settings.log_poll_interval_seconds
         loop = asyncio.get_running_loop()
-        next_tick = loop.time()
+        next_tick = next_sweep = loop.time()
         while True:
             next_tick = max(next_tick + interval, loop.time())
             await asyncio.sleep(next_tick - loop.time())
+            full = loop.time() >= next_sweep
             try:
-                await self.poll_once()
+                await self.poll_once(full=full)
             except Exception:
                 log.warning("polling the event log failed", exc_info=True)
+                continue
+            if full:
+                next_sweep = loop.time() + settings.log_sweep_interval_seconds
 
-    async def poll_once(self) -> None:
-        """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens."""
-        rooms = [r for r in self.rooms.values() if r.ready.is_set()]
+    async def poll_once(self, *, full: bool = False) -> None:
+        """Catch rooms up with the log; close devices of deleted restaurants or revoked tokens.
+
+        A poll reads only the rows changed since the previous one: restaurants whose seq moved
+        and tokens revoked, by their `changed_ms` stamps (store/db_clock.py). Commit order is
+        not stamp order: a write stamped before the previous poll's snapshot may commit after
+        it, unseen by that poll and stamped below its watermark. So each poll reads from
+        CHANGE_OVERLAP_MS before the previous watermark, longer than a write takes from its
+        stamp (its last statement) to its commit; rows read twice are harmless (a room already
+        at that seq, a revocation already handled). The stamps and the watermark come from the
+        database's clock, the same for every instance.
+
+        A full sweep (`full`, every `log_sweep_interval_seconds`, and the first poll) instead
+        reads every room's seq and every watched token by key, as before: it alone sees a
+        restaurant or a token deleted (no row left to stamp), and it catches a write slower
+        than the overlap or a database clock stepped back further than it.
+
+        Either kind tells the token cache which tokens were revoked (or gone) and that all
+        others it holds were checked as of the poll's start (Authenticator.checked).
+        """
+        full = full or self._watermark is None
+        cache = self.token_cache
+        started = cache.now() if cache is not None else 0.0
+        rooms = [r for r in self.rooms.values() if r.ready.is_set()] if full else []
         async with self.ctx.db.read() as db:
-            seqs = await restaurants.last_seqs(db, restaurant_ids=[r.restaurant_id for r in rooms])
-            revoked = await tokens.revoked_among(db, token_ids=list(self._tokens))
+            watermark = await db_clock.read(db)
+            if full:
+                keys = [r.restaurant_id for r in rooms]
+                seqs = await restaurants.last_seqs(db, restaurant_ids=keys)
+                watched = set(self._tokens) | (cache.in_use(started) if cache else set())
+                revoked = await tokens.revoked_among(db, token_ids=list(watched))
+            else:
+                assert self._watermark is not None
+                since = self._watermark - CHANGE_OVERLAP_MS
+                seqs = await restaurants.seqs_changed_since(db, since_ms=since)
+                revoked = await tokens.revoked_since(db, since_ms=since)
+        self._watermark = watermark
+        now = time.monotonic()
         for room in rooms:
-            latest = seqs.get(room.restaurant_id)
-            if latest is None:
+            room.recent.trim(now)  # quiet and lingering rooms' old events go here
+            if room.restaurant_id not in seqs:
                 self._restaurant_deleted(room)
-            elif latest > room.seq:
-                if room.filling:
-                    room.behind = max(room.behind, latest)
-                else:
-                    self._start_fill(room, up_to=latest, reason="poll")
+        for restaurant_id, latest in seqs.items():
+            behind = self.rooms.get(restaurant_id)
+            if behind is not None and behind.ready.is_set() and latest > behind.seq:
+                self._fill_to(behind, latest)
+        if cache is not None:
+            cache.checked(started=started, revoked=revoked)
         for token_id in revoked:
-            self.token_revoked(token_id)
+            if token_id in self._tokens:
+                self.close_token(token_id)
+
+    def _fill_to(self, room: Room, latest: int) -> None:
+        """The poller found the log ahead of the room: fill it, or extend the fill running."""
+        if room.filling:
+            room.behind = max(room.behind, latest)
+        else:
+            self._start_fill(room, up_to=latest, reason="poll")
 
 
 def _envelope(event: Event) -> Envelope:

@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from hoststand.domain.access import ADMIN, OPEN_MODE, Principal
@@ -21,10 +21,9 @@ log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60.0
 CACHE_SIZE = 10_000
-# A cached token unused this long is no longer re-checked in the background; its next use
-# looks it up again.
+# A cached token unused this long is no longer renewed by the log poll; its next use looks it
+# up again.
 RECHECK_IDLE_SECONDS = 60.0
-MIN_RECHECK_INTERVAL_SECONDS = 0.25
 
 Clock = Callable[[], float]
 
@@ -87,10 +86,11 @@ class Authenticator:
     """Checks bearer tokens against the admin token and the token store, with a short cache.
 
     A cached token is trusted for `token_cache_seconds` after its last check against the
-    database. The tokens in use are checked again in the background, all in one query
-    (`recheck_forever`), so that their requests do not wait for the database while a
-    revocation made elsewhere is still seen within that time. A revocation made on this
-    instance is forgotten at once (`forget`).
+    database. The tokens in use are checked again in the background by the hub's log poll,
+    the same check that closes revoked tokens' sockets (`checked`, from Hub.poll_once), so
+    that their requests do not wait for the database while a revocation made elsewhere is
+    still seen within that time. A revocation made on this instance is forgotten at once
+    (`forget`).
     """
 
     def __init__(self, ctx: ServiceContext, *, clock: Clock = time.monotonic) -> None:
@@ -157,41 +157,36 @@ class Authenticator:
         self._maybe_touch(token.id, now)
         return principal
 
-    async def recheck_forever(self) -> None:
-        """Re-check the cached tokens in use twice per `token_cache_seconds`, until cancelled."""
-        ttl = self.ctx.settings.token_cache_seconds
-        if ttl <= 0:
-            return  # nothing is cached
-        while True:
-            # A shorter TTL is still honoured, by lookups: entries then expire between rechecks.
-            await asyncio.sleep(max(ttl / 2, MIN_RECHECK_INTERVAL_SECONDS))
-            try:
-                await self.recheck()
-            except Exception:  # the entries then expire, and requests look their tokens up
-                log.warning("re-checking cached tokens failed", exc_info=True)
+    def now(self) -> float:
+        """This authenticator's clock: the log poll reads it before it asks the database."""
+        return self._clock()
 
-    async def recheck(self) -> None:
-        """Drop the cached tokens now revoked or gone; trust the others in use for another TTL.
-
-        The new trust counts from before the query, whose snapshot is at least that recent: a
-        revocation committed after it is still seen within `token_cache_seconds`.
-        """
-        started = self._clock()
-        in_use = {
+    def in_use(self, now: float) -> set[uuid.UUID]:
+        """The cached tokens used lately: those the log poll's full sweeps check by id."""
+        return {
             e.principal.token_id
             for e in self._cache.values()
-            if e.principal.token_id is not None and started - e.used < RECHECK_IDLE_SECONDS
+            if e.principal.token_id is not None and now - e.used < RECHECK_IDLE_SECONDS
         }
-        if not in_use:
-            return
-        async with self.ctx.db.read() as conn:
-            revoked = await tokens.revoked_among(conn, token_ids=list(in_use))
+
+    def checked(self, *, started: float, revoked: Collection[uuid.UUID]) -> None:
+        """Take the log poll's answer: drop `revoked`, trust the other tokens in use longer.
+
+        The hub's log poll (Hub.poll_once), which started at `started`, found every token
+        revoked since its previous poll, or, in a full sweep, every token in use revoked or
+        gone: the others are trusted for another `token_cache_seconds` from `started`, which
+        is before the poll's snapshot, so a revocation committed after it is still refused
+        within `token_cache_seconds`. An entry left unused for RECHECK_IDLE_SECONDS is not
+        renewed: it expires, and its next use looks it up again.
+        """
+        if revoked:
+            self._generation += 1  # a lookup racing with this revocation must not cache it
         until = started + self.ctx.settings.token_cache_seconds
-        # Only entries still here are renewed: one forget() dropped meanwhile stays dropped.
         for key, entry in list(self._cache.items()):
-            if entry.principal.token_id in revoked:
+            token_id = entry.principal.token_id
+            if token_id in revoked:
                 del self._cache[key]
-            elif entry.principal.token_id in in_use:
+            elif started - entry.used < RECHECK_IDLE_SECONDS:
                 entry.until = max(entry.until, until)
 
     async def close(self) -> None:

@@ -11,11 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.events import Event, EventType
+from hoststand.store import db_clock
 from hoststand.store.schema import events, restaurants
 
 # Built once (see store/guests.py): the append is on every write's path.
 _INSERT = events.insert()
-_ADVANCE = restaurants.update().where(restaurants.c.id == sa.bindparam("key_id"))
+# The stamp is taken by the write's last statement before its commit, so that the time from the
+# stamp to the commit, which the log poller's overlap must exceed, is as short as it can be.
+_ADVANCE = (
+    restaurants.update()
+    .where(restaurants.c.id == sa.bindparam("key_id"))
+    .values(changed_ms=db_clock.now_ms())
+)
 
 
 def _entity(row: sa.Row[tuple[object, ...]]) -> Event:

@@ -1,7 +1,7 @@
 """Lookups by many keys: a bounded number of keys per `IN` list.
 
-The log poller and the token recheck ask about every restaurant and token an instance serves,
-thousands at a time. One statement per `IN_LIST_LIMIT` keys stays within every database's limit
+The log poll's full sweeps ask about every restaurant and token an instance serves, thousands
+at a time. One statement per `IN_LIST_LIMIT` keys stays within every database's limit
 on parameters and cheap to plan.
 """
 

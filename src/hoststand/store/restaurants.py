@@ -101,6 +101,14 @@ async def last_seqs(
     return seqs
 
 
+async def seqs_changed_since(conn: AsyncConnection, *, since_ms: int) -> dict[uuid.UUID, int]:
+    """The current seq of each restaurant whose seq moved after `since_ms` (db_clock)."""
+    query = sa.select(restaurants.c.id, restaurants.c.last_seq).where(
+        restaurants.c.changed_ms > since_ms
+    )
+    return {row.id: row.last_seq for row in await conn.execute(query)}
+
+
 async def exists(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> bool:
     """True when the restaurant exists."""
     query = sa.select(restaurants.c.id).where(restaurants.c.id == restaurant_id)

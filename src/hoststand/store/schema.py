@@ -69,6 +69,10 @@ restaurants = sa.Table(
     # The restaurant's event counter: taking this row's lock serialises its writers.
     sa.Column("last_seq", sa.BigInteger, nullable=False, server_default="0"),
     *_timestamps(),
+    # When last_seq last moved, on the database's clock (store/db_clock.py): the log poller
+    # reads only the restaurants changed since its previous poll.
+    sa.Column("changed_ms", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Index("ix_restaurants_changed_ms", "changed_ms"),
 )
 
 floor_tables = sa.Table(
@@ -181,7 +185,10 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_used_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
+    # When the token was revoked, on the database's clock: see restaurants.changed_ms.
+    sa.Column("changed_ms", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_api_tokens_restaurant", "restaurant_id", "created_at"),
+    sa.Index("ix_api_tokens_changed_ms", "changed_ms"),
 )
 
 idempotency_keys = sa.Table(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.access import ApiToken, Role
-from hoststand.store import in_lists
+from hoststand.store import db_clock, in_lists
 from hoststand.store.schema import api_tokens
 
 
@@ -72,7 +72,7 @@ async def revoke(conn: AsyncConnection, *, token_id: uuid.UUID, at: datetime) ->
     await conn.execute(
         api_tokens.update()
         .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=at)
+        .values(revoked_at=at, changed_ms=db_clock.now_ms())
     )
 
 
@@ -81,6 +81,14 @@ async def touch(conn: AsyncConnection, *, token_id: uuid.UUID, at: datetime) -> 
     await conn.execute(
         api_tokens.update().where(api_tokens.c.id == token_id).values(last_used_at=at)
     )
+
+
+async def revoked_since(conn: AsyncConnection, *, since_ms: int) -> set[uuid.UUID]:
+    """The tokens revoked after `since_ms` (db_clock)."""
+    query = sa.select(api_tokens.c.id).where(
+        api_tokens.c.changed_ms > since_ms, api_tokens.c.revoked_at.is_not(None)
+    )
+    return {row.id for row in await conn.execute(query)}
 
 
 async def revoked_among(conn: AsyncConnection, *, token_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

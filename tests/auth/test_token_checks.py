@@ -1,7 +1,8 @@
-"""The token cache: tokens in use are re-checked in the background, within the same bound.
+"""The token cache: tokens in use are re-checked by the hub's log poll, within the same bound.
 
-An Authenticator on the test database, with a clock the test moves: "another instance"
-revokes or deletes tokens straight in the database, where forget() never hears of it.
+An Authenticator on the test database, with a clock the test moves, and the Hub whose polls
+check its tokens (not started: the test polls): "another instance" revokes or deletes tokens
+straight in the database, where forget() never hears of it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.access import ADMIN, Role
 from hoststand.domain.clock import utcnow
 from hoststand.metrics import Metrics
+from hoststand.realtime.hub import Hub
 from hoststand.services import restaurants, tokens
 from hoststand.services.authentication import RECHECK_IDLE_SECONDS, Authenticator, Unauthorized
 from hoststand.services.commands import RestaurantCreate, TokenCreate
@@ -43,6 +45,7 @@ class Setup:
     """The authenticator under test, its clock, and a restaurant with one host token."""
 
     auth: Authenticator
+    hub: Hub
     clock: Clock
     db: Database
     restaurant_id: uuid.UUID
@@ -71,7 +74,8 @@ async def setup(backend: Backend) -> AsyncIterator[Setup]:
     )
     clock = Clock()
     auth = Authenticator(ctx, clock=clock)
-    yield Setup(auth, clock, db, restaurant.id, issued.token.id, issued.secret)
+    hub = Hub(ctx, token_cache=auth)
+    yield Setup(auth, hub, clock, db, restaurant.id, issued.token.id, issued.secret)
     await auth.close()  # its touches of last_used_at
     await db.close()
 
@@ -81,22 +85,22 @@ async def _revoke_elsewhere(s: Setup) -> None:
         await token_rows.revoke(conn, token_id=s.token_id, at=utcnow())
 
 
-async def test_a_recheck_renews_the_trust_and_sees_a_revocation_within_the_ttl(
+async def test_a_poll_renews_the_trust_and_sees_a_revocation_within_the_ttl(
     setup: Setup,
 ) -> None:
     s = setup
     principal = await s.auth.authenticate(s.secret, client="ipad")
     s.clock.now += TTL * 0.6
-    await s.auth.recheck()
+    await s.hub.poll_once()
     await _revoke_elsewhere(s)
-    s.clock.now += TTL * 0.6  # past the first check's TTL, within the recheck's
+    s.clock.now += TTL * 0.6  # past the first check's TTL, within the poll's
     assert await s.auth.authenticate(s.secret, client="ipad") == principal
-    await s.auth.recheck()
+    await s.hub.poll_once()
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
 
 
-async def test_without_rechecks_the_trust_ends_after_the_ttl(setup: Setup) -> None:
+async def test_without_polls_the_trust_ends_after_the_ttl(setup: Setup) -> None:
     s = setup
     await s.auth.authenticate(s.secret, client="ipad")
     await _revoke_elsewhere(s)
@@ -105,13 +109,43 @@ async def test_without_rechecks_the_trust_ends_after_the_ttl(setup: Setup) -> No
         await s.auth.authenticate(s.secret, client="ipad")
 
 
-async def test_a_recheck_drops_a_token_whose_restaurant_was_deleted(setup: Setup) -> None:
+async def test_a_poll_of_changes_sees_a_revocation_and_renews_the_others(setup: Setup) -> None:
+    s = setup
+    await s.hub.poll_once()  # the first poll is a full sweep; the next ones read changes
+    principal = await s.auth.authenticate(s.secret, client="ipad")
+    s.clock.now += TTL * 0.6
+    await s.hub.poll_once()
+    s.clock.now += TTL * 0.6
+    assert await s.auth.authenticate(s.secret, client="ipad") == principal
+    await _revoke_elsewhere(s)
+    await s.hub.poll_once()
+    with pytest.raises(Unauthorized):
+        await s.auth.authenticate(s.secret, client="ipad")
+
+
+async def test_a_revocation_committed_after_a_poll_that_missed_it_is_seen_by_the_next(
+    setup: Setup,
+) -> None:
+    s = setup
+    await s.hub.poll_once()
+    await s.auth.authenticate(s.secret, client="ipad")
+    # Stamped now, committed only after a poll has read past the stamp: commit order is not
+    # stamp order, and the next poll reads again from before its previous watermark.
+    async with s.db.write() as conn:
+        await token_rows.revoke(conn, token_id=s.token_id, at=utcnow())
+        await s.hub.poll_once()
+    await s.hub.poll_once()
+    with pytest.raises(Unauthorized):
+        await s.auth.authenticate(s.secret, client="ipad")
+
+
+async def test_a_full_sweep_drops_a_token_whose_restaurant_was_deleted(setup: Setup) -> None:
     s = setup
     await s.auth.authenticate(s.secret, client="ipad")
     async with s.db.write() as conn:
         await restaurant_rows.delete(conn, restaurant_id=s.restaurant_id)
     s.clock.now += TTL * 0.5
-    await s.auth.recheck()
+    await s.hub.poll_once(full=True)
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
 
@@ -120,17 +154,17 @@ async def test_an_idle_token_is_no_longer_renewed(setup: Setup) -> None:
     s = setup
     await s.auth.authenticate(s.secret, client="ipad")
     s.clock.now += RECHECK_IDLE_SECONDS
-    await s.auth.recheck()  # unused for a minute: not renewed, so its trust has run out
+    await s.hub.poll_once()  # unused for a minute: not renewed, so its trust has run out
     await _revoke_elsewhere(s)
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
 
 
-async def test_a_recheck_does_not_bring_back_a_token_forgotten_meanwhile(setup: Setup) -> None:
+async def test_a_poll_does_not_bring_back_a_token_forgotten_meanwhile(setup: Setup) -> None:
     s = setup
     await s.auth.authenticate(s.secret, client="ipad")
     await _revoke_elsewhere(s)  # as this instance's revoke route does, then forget()
     s.auth.forget(s.token_id)
-    await s.auth.recheck()
+    await s.hub.poll_once()
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
