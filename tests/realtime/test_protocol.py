@@ -11,34 +11,37 @@ from hoststand.realtime.protocol import Flag, Inbox
 
 async def test_the_inbox_hands_items_over_in_order_and_wakes_its_reader() -> None:
     inbox = Inbox()
-    reader = asyncio.create_task(inbox.get())
-    await asyncio.sleep(0)
-    assert not reader.done()
+    arrival = inbox.arrival()
+    assert not arrival.done()
     for item in ("a", "b", "c"):
         inbox.put_nowait(item)
-    assert await reader == "a"
-    assert (inbox.qsize(), inbox.empty()) == (2, False)
-    assert [await inbox.get(), await inbox.get()] == ["b", "c"]
+    await arrival
+    assert (inbox.qsize(), inbox.empty()) == (3, False)
+    assert [inbox.get_nowait() for _ in range(3)] == ["a", "b", "c"]
     assert inbox.empty()
+    with pytest.raises(IndexError):
+        inbox.get_nowait()
 
 
 async def test_a_read_given_up_loses_nothing_put_afterwards() -> None:
     inbox = Inbox()
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.01):
-            await inbox.get()
+            await inbox.arrival()
+    arrival = inbox.arrival()
     inbox.put_nowait("kept")
-    assert await inbox.get() == "kept"
+    await arrival
+    assert inbox.get_nowait() == "kept"
 
 
 async def test_the_inbox_has_one_reader() -> None:
     inbox = Inbox()
-    first = asyncio.create_task(inbox.get())
-    await asyncio.sleep(0)
+    first = inbox.arrival()
     with pytest.raises(RuntimeError):
-        await inbox.get()
+        inbox.arrival()
     inbox.put_nowait("x")
-    assert await first == "x"
+    await first
+    assert inbox.get_nowait() == "x"
 
 
 async def test_the_flag_wakes_every_waiter_when_set() -> None:

@@ -68,13 +68,21 @@ class Ticks:
         self._scheduled = False
 
 
+# What the scope keeps once the device is handshaken: what says which connection it is.
+_SCOPE_KEPT = ("type", "scheme", "server", "client", "root_path", "path", "app")
+
+
 def _forget_handshake(websocket: WebSocket, direct: DirectSocket | None) -> None:
     """Drop what only the handshake needed, which an idle device would otherwise keep.
 
-    The upgrade's headers were read by the handshake (the token) and by nothing after it; the
-    scope's copy and Uvicorn's own (request and response) are most of a device's Python objects.
+    The upgrade's headers and query were read by the handshake (the token, the restaurant) and
+    by nothing after it, nor are the scope's other entries (ASGI versions, extensions, state).
+    The scope is emptied in place, as Uvicorn's protocol and the ASGI call chain hold it too.
     """
-    websocket.scope["headers"] = []
+    scope = websocket.scope
+    kept = {key: scope[key] for key in _SCOPE_KEPT if key in scope}
+    scope.clear()
+    scope.update(kept)
     if direct is not None:
         direct.forget_handshake()
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hoststand.domain.access import Permission
@@ -42,12 +43,15 @@ class RealtimeRoute:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Route one ASGI connection."""
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Route one ASGI connection: what serves it, for the caller to await.
+
+        Not a coroutine itself: a device holds its ASGI call chain suspended for as long as it
+        stays connected, and this would be one more frame in it.
+        """
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + PATH:
-            await serve_device(WebSocket(scope, receive, send), DirectSocket.behind(send))
-        else:
-            await self.app(scope, receive, send)
+            return serve_device(WebSocket(scope, receive, send), DirectSocket.behind(send))
+        return self.app(scope, receive, send)
 
 
 async def realtime(websocket: WebSocket) -> None:
@@ -58,21 +62,50 @@ async def realtime(websocket: WebSocket) -> None:
 async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> None:
     """Serve one device for as long as it stays connected.
 
-    `direct` writes to the device's socket synchronously, when the server allows it.
+    `direct` writes to the device's socket synchronously, when the server allows it. An idle
+    device waits in this frame, the last of its call chain before the socket's own `receive`:
+    the handshake's frames are gone by then, and each message is handled without a coroutine.
     """
     runtime: Runtime = websocket.app.state.runtime
+    opened = await _open(websocket, runtime, direct)
+    if opened is None:
+        return
+    conn, last_seq = opened
+    del opened  # this frame lives as long as the device: it keeps only what it uses
+    hub = runtime.hub
+    try:
+        await _join(conn, runtime, last_seq=last_seq)
+        while True:
+            _on_message(conn, hub, await conn.receive())
+    except RestaurantGone:
+        conn.close(CloseCode.NOT_FOUND, "restaurant not found")
+    except (Disconnected, WebSocketDisconnect):
+        pass
+    except RuntimeError as exc:  # Starlette: the socket was closed under us
+        log.debug("connection %s ended: %s", conn.id, exc)
+    except Exception:
+        log.exception("connection %s failed", conn.id)
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
+    finally:
+        hub.leave(conn)
+        if conn.close_code is None:
+            conn.stop_writer()
+        else:  # let the close frame out before the ASGI app returns and the socket drops
+            await conn.wait_closed(CLOSE_TIMEOUT)
+
+
+async def _open(
+    websocket: WebSocket, runtime: Runtime, direct: DirectSocket | None
+) -> tuple[Connection, int | None] | None:
+    """Accept and handshake: the device's connection and where it resumes, or None when over."""
     await websocket.accept()
     if not runtime.hub.accepting:
         await websocket.close(CloseCode.SERVER_RESTARTING, "server restarting")
-        return
+        return None
     hs = await _handshake(websocket, runtime)
     if hs is None:
-        return
-    # Only what the connection needs outlives this line: this frame stays for as long as the
-    # device is connected, and the parsed handshake message would stay with it.
-    conn, last_seq = _connection(hs, websocket, runtime, direct), hs.connect.last_seq
-    del hs
-    await _serve(conn, runtime, last_seq=last_seq)
+        return None
+    return _connection(hs, websocket, runtime, direct), hs.connect.last_seq
 
 
 def _connection(
@@ -113,29 +146,6 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     return hs
 
 
-async def _serve(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> None:
-    """Join the hub, then read the device's messages until it goes."""
-    hub = runtime.hub
-    try:
-        await _join(conn, runtime, last_seq=last_seq)
-        await _read_loop(conn, hub)
-    except RestaurantGone:
-        conn.close(CloseCode.NOT_FOUND, "restaurant not found")
-    except (Disconnected, WebSocketDisconnect):
-        pass
-    except RuntimeError as exc:  # Starlette: the socket was closed under us
-        log.debug("connection %s ended: %s", conn.id, exc)
-    except Exception:
-        log.exception("connection %s failed", conn.id)
-        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
-    finally:
-        hub.leave(conn)
-        if conn.close_code is None:
-            conn.stop_writer()
-        else:  # let the close frame out before the ASGI app returns and the socket drops
-            await conn.wait_closed(CLOSE_TIMEOUT)
-
-
 async def _join(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> None:
     """Join the hub; the handshake's outcome is counted once the restaurant is known to exist
     (opening its room reads its row: the handshake does not ask the database again)."""
@@ -147,13 +157,13 @@ async def _join(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> 
         raise
 
 
-async def _read_loop(conn: Connection, hub: Hub) -> None:
-    while True:
-        text = handshake.frame_text(await conn.receive())
-        try:
-            _handle(conn, hub, messages.parse_client_message(text))
-        except ProtocolError as exc:
-            _answer(conn, hub, "error", messages.error(exc.code, exc.message))
+def _on_message(conn: Connection, hub: Hub, message: Message) -> None:
+    """Handle one ASGI message from the device (its disconnect raises Disconnected)."""
+    text = handshake.frame_text(message)
+    try:
+        _handle(conn, hub, messages.parse_client_message(text))
+    except ProtocolError as exc:
+        _answer(conn, hub, "error", messages.error(exc.code, exc.message))
 
 
 def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:

@@ -61,11 +61,15 @@ class DirectSocket:
         """Drop what the protocol keeps of the HTTP upgrade, once the socket is accepted.
 
         Uvicorn holds the upgrade request and the response with their headers for as long as
-        the connection lives, though it reads them only until the handshake is complete: about
-        2 KB per idle device.
+        the connection lives, though it reads them only until the handshake is complete. So does
+        websockets' parser: the request is a local of its generator, which runs until the
+        connection ends, so its headers are emptied in place (about 3 KB per idle device).
         """
         protocol = self._protocol
         if protocol.handshake_complete:
+            request = getattr(protocol, "request", None)
+            if request is not None:
+                request.headers.clear()
             protocol.request = protocol.response = None
 
     def write(self, text: str, frame: bytes | None = None) -> bool:
