@@ -65,6 +65,7 @@ class Server:
                 if httpx.get(self.base_url + self.health_path, timeout=0.5).status_code < 500:
                     return self
             time.sleep(0.05)
+        self.stop()  # not left running behind the failure
         raise TimeoutError(f"{self.name} did not start")
 
     @property

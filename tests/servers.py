@@ -138,7 +138,11 @@ class ProcessServer:
             args.append("--no-migrate")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_until(self._healthy, START_TIMEOUT, f"server on port {self.port}", interval=0.05)
+        try:
+            wait_until(self._healthy, START_TIMEOUT, f"server on port {self.port}", interval=0.05)
+        except BaseException:  # a server that never came up is not left running
+            self.stop()
+            raise
         return self
 
     def _healthy(self) -> bool:

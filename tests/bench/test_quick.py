@@ -5,6 +5,8 @@ It checks the shape of the output, never the speed: figures are recorded in docs
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,18 +18,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
-    done = subprocess.run(
+    # In a session of its own: on a timeout the servers and load workers it started are
+    # stopped with it, not left running behind the failure.
+    bench = subprocess.Popen(
         [sys.executable, "-m", "bench", "--quick", scenario],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=110,  # under pytest-timeout's 120 s, for a clearer failure
-        check=False,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    lines = done.stdout.splitlines()
-    assert len(lines) == 1, done.stdout
-    return orjson.loads(lines[0]), done.stderr
+    try:
+        stdout, stderr = bench.communicate(timeout=110)  # under pytest-timeout's 120 s
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        stdout, stderr = bench.communicate()
+        raise AssertionError(f"bench --quick {scenario} timed out: {stderr[-3000:]}") from None
+    assert bench.returncode == 0, stdout + stderr[-3000:]
+    lines = stdout.splitlines()
+    assert len(lines) == 1, stdout
+    return orjson.loads(lines[0]), stderr
 
 
 def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
