@@ -167,7 +167,7 @@ async def change(
         current = Change(conn=conn, restaurant=restaurant, principal=principal, now=now)
         yield current
         sealed = current.seal()
-        await event_log.append(conn, restaurant_id=restaurant_id, batch=sealed)
+        await event_log.append(conn, batch=sealed)
         if idempotency_key is not None and current.result is not None:
             await _remember(ctx, conn, restaurant_id, idempotency_key, current.result, now)
     await publish(ctx, sealed)
