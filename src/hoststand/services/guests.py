@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -163,6 +164,7 @@ async def update(
     ) as tx:
         guest = await load(tx.conn, restaurant_id, guest_id)
         check_version(guest, expected_version)
+        was = copy.copy(guest)
         given = command.given()
         _check_fields_fit_kind(guest, given)
         old_status = guest.status
@@ -177,7 +179,7 @@ async def update(
             await check_hold(tx, guest)
         guest.version += 1
         guest.updated_at = tx.now
-        await guests.update(tx.conn, guest=guest)
+        await guests.update(tx.conn, guest=guest, was=was)
         changed_status = guest.status != old_status
         tx.guest_event(GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED, guest)
         tx.respond(200, guest.view())
