@@ -105,8 +105,9 @@ async def create(
         )
         await check_hold(tx, guest)
         await guests.insert(tx.conn, guest=guest)
-        tx.guest_event(GuestAction.CREATED, guest)
-        tx.respond(201, guest.view())
+        view = guest.view()
+        tx.guest_event(GuestAction.CREATED, guest, view=view)
+        tx.respond(201, view)
     return guest
 
 
@@ -181,8 +182,10 @@ async def update(
         guest.updated_at = tx.now
         await guests.update(tx.conn, guest=guest, was=was)
         changed_status = guest.status != old_status
-        tx.guest_event(GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED, guest)
-        tx.respond(200, guest.view())
+        action = GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED
+        view = guest.view()
+        tx.guest_event(action, guest, view=view)
+        tx.respond(200, view)
     return guest
 
 

@@ -88,9 +88,16 @@ class Change:
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
 
-    def guest_event(self, action: str, guest: Guest, *, deleted: bool = False) -> None:
-        """Record a guest_updated event carrying the guest as it now is."""
-        data = None if deleted else guest.view()
+    def guest_event(
+        self,
+        action: str,
+        guest: Guest,
+        *,
+        deleted: bool = False,
+        view: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a guest_updated event carrying the guest as it now is (`view`, if built)."""
+        data = None if deleted else view or guest.view()
         self.pending.append(PendingEvent(EventType.GUEST_UPDATED, action, data, guest_id=guest.id))
 
     def table_event(self, action: str, table: Table, *, deleted: bool = False) -> None:
