@@ -46,7 +46,7 @@ async def test_a_seq_moving_is_read_by_a_poll_from_before_it_and_not_after(
 ) -> None:
     before = await _clock(database)
     async with database.write() as conn:
-        await event_log.append(conn, restaurant_id=restaurant_id, batch=[_event(restaurant_id, 1)])
+        await event_log.append(conn, batch=[_event(restaurant_id, 1)])
     after = await _clock(database)
     async with database.read() as conn:
         assert await restaurants.seqs_changed_since(conn, since_ms=before - 1) == {restaurant_id: 1}
@@ -118,7 +118,7 @@ async def test_a_database_with_rows_from_before_the_stamps_is_upgraded(
             assert await restaurants.seqs_changed_since(conn, since_ms=0) == {}
         async with database.write() as conn:
             batch = [_event(restaurant_id, 8)]
-            await event_log.append(conn, restaurant_id=restaurant_id, batch=batch)
+            await event_log.append(conn, batch=batch)
         async with database.read() as conn:
             assert await restaurants.seqs_changed_since(conn, since_ms=0) == {restaurant_id: 8}
     finally:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from hoststand.domain.clock import utcnow
 from hoststand.domain.status import GuestStatus
 from hoststand.store import floor, guests, restaurants
 from hoststand.store.database import Database
@@ -58,3 +60,18 @@ async def test_a_sqlite_file_keeps_the_configured_pool(sqlite_backend: Backend) 
         assert pool.size() == 7
     finally:
         await database.close()
+
+
+async def test_a_guest_updated_against_what_it_was_reads_back_as_written(
+    database: Database, restaurant_id: uuid.UUID
+) -> None:
+    guest = a_guest(restaurant_id, "Ada", notes="by the window")
+    async with database.write() as conn:
+        await guests.insert(conn, guest=guest)
+    was = copy.copy(guest)
+    guest.notes, guest.party_size, guest.tags, guest.version = None, 5, ["vip"], 2
+    guest.status, guest.notified_at = GuestStatus.NOTIFIED, utcnow().replace(microsecond=0)
+    async with database.write() as conn:
+        await guests.update(conn, guest=guest, was=was)
+    async with database.read() as conn:
+        assert await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest.id) == guest

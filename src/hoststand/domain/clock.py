@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-WIRE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # The times clients may give: wide enough for any booking, and far from datetime's limits, which
 # adding a duration or changing the time zone would otherwise overflow.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -21,9 +20,18 @@ def format_timestamp(value: datetime) -> str:
 
     Swift's default ISO 8601 decoder rejects fractional seconds, so they are dropped.
     """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime(WIRE_FORMAT)
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # By hand: strftime cost three times as much (an f-string twice), and an entity's view
+    # formats up to seven.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
 
 
 def format_optional(value: datetime | None) -> str | None:

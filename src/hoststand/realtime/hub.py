@@ -585,9 +585,9 @@ class Hub:
         not stamp order: a write stamped before the previous poll's snapshot may commit after
         it, unseen by that poll and stamped below its watermark. So each poll reads from
         CHANGE_OVERLAP_MS before the previous watermark, longer than a write takes from its
-        stamp (its last statement) to its commit; rows read twice are harmless (a room already
-        at that seq, a revocation already handled). The stamps and the watermark come from the
-        database's clock, the same for every instance.
+        stamp (its event append, at its end) to its commit; rows read twice are harmless (a
+        room already at that seq, a revocation already handled). The stamps and the watermark
+        come from the database's clock, the same for every instance.
 
         A full sweep (`full`, every `log_sweep_interval_seconds`, and the first poll) instead
         reads every room's seq and every watched token by key, as before: it alone sees a

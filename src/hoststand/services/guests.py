@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -104,8 +105,9 @@ async def create(
         )
         await check_hold(tx, guest)
         await guests.insert(tx.conn, guest=guest)
-        tx.guest_event(GuestAction.CREATED, guest)
-        tx.respond(201, guest.view())
+        view = guest.view()
+        tx.guest_event(GuestAction.CREATED, guest, view=view)
+        tx.respond(201, view)
     return guest
 
 
@@ -163,6 +165,7 @@ async def update(
     ) as tx:
         guest = await load(tx.conn, restaurant_id, guest_id)
         check_version(guest, expected_version)
+        was = copy.copy(guest)
         given = command.given()
         _check_fields_fit_kind(guest, given)
         old_status = guest.status
@@ -177,10 +180,12 @@ async def update(
             await check_hold(tx, guest)
         guest.version += 1
         guest.updated_at = tx.now
-        await guests.update(tx.conn, guest=guest)
+        await guests.update(tx.conn, guest=guest, was=was)
         changed_status = guest.status != old_status
-        tx.guest_event(GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED, guest)
-        tx.respond(200, guest.view())
+        action = GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED
+        view = guest.view()
+        tx.guest_event(action, guest, view=view)
+        tx.respond(200, view)
     return guest
 
 

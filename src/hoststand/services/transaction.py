@@ -88,9 +88,16 @@ class Change:
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
 
-    def guest_event(self, action: str, guest: Guest, *, deleted: bool = False) -> None:
-        """Record a guest_updated event carrying the guest as it now is."""
-        data = None if deleted else guest.view()
+    def guest_event(
+        self,
+        action: str,
+        guest: Guest,
+        *,
+        deleted: bool = False,
+        view: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a guest_updated event carrying the guest as it now is (`view`, if built)."""
+        data = None if deleted else view or guest.view()
         self.pending.append(PendingEvent(EventType.GUEST_UPDATED, action, data, guest_id=guest.id))
 
     def table_event(self, action: str, table: Table, *, deleted: bool = False) -> None:
@@ -167,7 +174,7 @@ async def change(
         current = Change(conn=conn, restaurant=restaurant, principal=principal, now=now)
         yield current
         sealed = current.seal()
-        await event_log.append(conn, restaurant_id=restaurant_id, batch=sealed)
+        await event_log.append(conn, batch=sealed)
         if idempotency_key is not None and current.result is not None:
             await _remember(ctx, conn, restaurant_id, idempotency_key, current.result, now)
     await publish(ctx, sealed)

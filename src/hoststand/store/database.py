@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -107,7 +108,9 @@ class Database:
 
 def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {}
+    # JSON columns (a restaurant's turn times, an event's actor, a guest's tags) are read or
+    # written on every write: orjson, as everywhere else, rather than the json module.
+    kwargs: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
     in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
     if not in_memory:
         # SQLite files too: an aiosqlite connection is a thread and a connect costs six trips
@@ -127,6 +130,10 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -26,15 +26,18 @@ class now_ms(FunctionElement[int]):
     inherit_cache = True
 
 
-@compiles(now_ms, "postgresql")
-def _now_ms_postgresql(element: now_ms, compiler: SQLCompiler, **kw: Any) -> str:
-    return "CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)"
-
-
-@compiles(now_ms, "sqlite")
-def _now_ms_sqlite(element: now_ms, compiler: SQLCompiler, **kw: Any) -> str:
+# The clock in SQL, per dialect: also what the event log's trigger stamps with (migration 0003).
+NOW_MS_SQL = {
+    "postgresql": "CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)",
     # julianday('now') has millisecond resolution; 2440587.5 is the Unix epoch's Julian day.
-    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+    "sqlite": "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+}
+
+
+@compiles(now_ms, "postgresql")
+@compiles(now_ms, "sqlite")
+def _now_ms(element: now_ms, compiler: SQLCompiler, **kw: Any) -> str:
+    return NOW_MS_SQL[compiler.dialect.name]
 
 
 _NOW = sa.select(now_ms())

@@ -11,18 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.events import Event, EventType
-from hoststand.store import db_clock
-from hoststand.store.schema import events, restaurants
+from hoststand.store.schema import events
 
 # Built once (see store/guests.py): the append is on every write's path.
 _INSERT = events.insert()
-# The stamp is taken by the write's last statement before its commit, so that the time from the
-# stamp to the commit, which the log poller's overlap must exceed, is as short as it can be.
-_ADVANCE = (
-    restaurants.update()
-    .where(restaurants.c.id == sa.bindparam("key_id"))
-    .values(changed_ms=db_clock.now_ms())
-)
 
 
 def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
@@ -41,35 +33,32 @@ def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
     )
 
 
-async def append(
-    conn: AsyncConnection, *, restaurant_id: uuid.UUID, batch: Sequence[Event]
-) -> None:
-    """Append events whose seqs follow the restaurant's last_seq, and advance it.
+async def append(conn: AsyncConnection, *, batch: Sequence[Event]) -> None:
+    """Append events whose seqs follow their restaurant's last_seq; the row's seq follows.
 
     The caller holds the restaurant's lock (taken at the start of the write), so seqs are
-    gap-free and commit in seq order.
+    gap-free and commit in seq order. The database advances `restaurants.last_seq` to each
+    event's seq as it is inserted, and stamps the row's `changed_ms` for the log poller (a
+    trigger, migration 0003): one statement, not two.
     """
-    if not batch:
-        return
-    await conn.execute(
-        _INSERT,
-        [
-            {
-                "restaurant_id": e.restaurant_id,
-                "seq": e.seq,
-                "id": e.id,
-                "type": e.type.value,
-                "action": e.action,
-                "guest_id": e.guest_id,
-                "table_id": e.table_id,
-                "actor": e.actor,
-                "occurred_at": e.occurred_at,
-                "message": e.message,
-            }
-            for e in batch
-        ],
-    )
-    await conn.execute(_ADVANCE, {"key_id": restaurant_id, "last_seq": batch[-1].seq})
+    rows = [
+        {
+            "restaurant_id": e.restaurant_id,
+            "seq": e.seq,
+            "id": e.id,
+            "type": e.type.value,
+            "action": e.action,
+            "guest_id": e.guest_id,
+            "table_id": e.table_id,
+            "actor": e.actor,
+            "occurred_at": e.occurred_at,
+            "message": e.message,
+        }
+        for e in batch
+    ]
+    if rows:
+        # One row as a dict: SQLAlchemy's executemany path costs more than execute's.
+        await conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 async def read(

@@ -76,10 +76,12 @@ def _execute(
         cursor.close()
 
 
-def _begin_without_waiting(connection: aiosqlite.Connection, begin: str) -> bool:
-    """Run `begin` if SQLite grants its lock at once; False, and no transaction, if not."""
+def _begin_without_waiting(connection: aiosqlite.Connection, begin: str, timeout: int) -> bool:
+    """Run `begin` if SQLite grants its lock at once; False, and no transaction, if not.
+
+    `timeout` is the connection's busy timeout (ms), restored afterwards.
+    """
     raw = connection._conn
-    (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
     raw.execute("PRAGMA busy_timeout=0")
     try:
         raw.execute(begin)
@@ -88,7 +90,7 @@ def _begin_without_waiting(connection: aiosqlite.Connection, begin: str) -> bool
             return False
         raise
     finally:
-        raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        raw.execute(f"PRAGMA busy_timeout={timeout}")
     return True
 
 
@@ -164,9 +166,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         """Take the BEGIN still to send; send it here if it need not wait (inline only)."""
         adapt = self._adapt_connection
         begin = adapt.take_begin()
-        if begin is not None and adapt.inline and _begin_without_waiting(self._aiosqlite, begin):
-            return None
-        return begin
+        if begin is None or not adapt.inline:
+            return begin
+        return (
+            None if _begin_without_waiting(self._aiosqlite, begin, adapt.busy_timeout()) else begin
+        )
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
         await self._run(_execute, operation, parameters)
@@ -202,13 +206,14 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     transaction, the statements after the first run on the event loop's thread, no trip.
     """
 
-    __slots__ = ("_begin", "inline")
+    __slots__ = ("_begin", "_busy_timeout", "inline")
 
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
         super().__init__(dbapi, connection)
         self._begin: str | None = None
+        self._busy_timeout: int | None = None
         self.inline = False
 
     def begin(self, statement: str = "BEGIN", *, inline: bool = False) -> None:
@@ -218,6 +223,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """
         self._begin = statement
         self.inline = inline
+
+    def busy_timeout(self) -> int:
+        """The connection's busy timeout (ms), read once.
+
+        Only a BEGIN tried inline changes it, and it puts it back (_begin_without_waiting).
+        """
+        if self._busy_timeout is None:
+            (self._busy_timeout,) = self._connection._conn.execute("PRAGMA busy_timeout").fetchone()
+        return self._busy_timeout
 
     def take_begin(self) -> str | None:
         """The BEGIN still to send, once: the cursor sends it ahead of its statement."""

@@ -4,7 +4,7 @@ The log poller reads only the rows changed since its previous poll (see Hub.poll
 Existing rows get 0: nothing changed since a poll that has not happened yet, and the poller's
 first poll after a start is a full sweep anyway.
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
