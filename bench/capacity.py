@@ -34,6 +34,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.fixtures import insert_bare_restaurants
 from bench.machine import describe
 from bench.stats import median
 from hoststand.store import db_clock, migrate, restaurants, tokens
@@ -55,42 +56,8 @@ async def _poll(url: str, count: int, rounds: int) -> dict[str, Any]:
     try:
         await asyncio.to_thread(migrate.upgrade, url, schema=schema)
         engine = Database(url, schema=schema).engine
-        now = datetime.now(UTC)
-        ids = [uuid.uuid4() for _ in range(count)]
-        token_ids = [uuid.uuid4() for _ in range(count)]
         async with engine.begin() as conn:
-            for start in range(0, count, 5_000):
-                part = range(start, min(start + 5_000, count))
-                await conn.execute(
-                    sa.insert(restaurants_table),
-                    [
-                        {
-                            "id": ids[n],
-                            "name": f"R{n}",
-                            "timezone": "UTC",
-                            "last_seq": n,
-                            "turn_times": {},
-                            "version": 1,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for n in part
-                    ],
-                )
-                await conn.execute(
-                    sa.insert(api_tokens),
-                    [
-                        {
-                            "id": token_ids[n],
-                            "restaurant_id": ids[n],
-                            "name": "host",
-                            "role": "host",
-                            "secret_hash": uuid.uuid4().hex + uuid.uuid4().hex,
-                            "created_at": now,
-                        }
-                        for n in part
-                    ],
-                )
+            ids, token_ids = await insert_bare_restaurants(conn, count)
         figures: dict[str, list[float]] = {"last_seqs": [], "revoked_among": []}
         async with engine.connect() as conn:
             for _ in range(rounds):

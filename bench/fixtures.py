@@ -6,11 +6,13 @@ import asyncio
 import os
 import secrets
 import tempfile
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from hoststand.bus.memory import MemoryBroker
 from hoststand.config import Settings
@@ -19,6 +21,7 @@ from hoststand.services import guests, restaurants, tokens
 from hoststand.services.commands import GuestCreate, RestaurantCreate, TokenCreate
 from hoststand.services.context import ServiceContext
 from hoststand.store import migrate
+from hoststand.store import schema as tables
 from hoststand.store.database import Database
 
 BENCH = Principal(token_id=None, name="bench", role=Role.OWNER, restaurant_id=None, is_admin=True)
@@ -72,6 +75,48 @@ async def _make_tenants(url: str, count: int, schema: str | None) -> list[Tenant
     finally:
         await db.close()
     return tenants
+
+
+async def insert_bare_restaurants(
+    conn: AsyncConnection, count: int
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """`count` restaurants with a host token each, inserted in bulk: the many keys that the log
+    poll's benchmarks read. Their ids, and their tokens' ids in the same order."""
+    now = datetime.now(UTC)
+    ids = [uuid.uuid4() for _ in range(count)]
+    token_ids = [uuid.uuid4() for _ in range(count)]
+    for start in range(0, count, 5_000):
+        part = range(start, min(start + 5_000, count))
+        await conn.execute(
+            sa.insert(tables.restaurants),
+            [
+                {
+                    "id": ids[n],
+                    "name": f"R{n}",
+                    "timezone": "UTC",
+                    "turn_times": [],
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in part
+            ],
+        )
+        await conn.execute(
+            sa.insert(tables.api_tokens),
+            [
+                {
+                    "id": token_ids[n],
+                    "restaurant_id": ids[n],
+                    "name": "host",
+                    "role": "host",
+                    "secret_hash": secrets.token_hex(32),
+                    "created_at": now,
+                }
+                for n in part
+            ],
+        )
+    return ids, token_ids
 
 
 def fresh_postgres_schema(url: str) -> str:

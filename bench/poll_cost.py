@@ -26,57 +26,17 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
 from bench import variants
 from bench.stats import median
 
 
-async def _fill(db: Any, schema_tables: Any, count: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    now = datetime.now(UTC)
-    ids = [uuid.uuid4() for _ in range(count)]
-    token_ids = [uuid.uuid4() for _ in range(count)]
-    async with db.write(bulk=True) as conn:
-        for start in range(0, count, 5_000):
-            part = range(start, min(start + 5_000, count))
-            await conn.execute(
-                sa.insert(schema_tables.restaurants),
-                [
-                    {
-                        "id": ids[n],
-                        "name": f"R{n}",
-                        "timezone": "UTC",
-                        "turn_times": [],
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for n in part
-                ],
-            )
-            await conn.execute(
-                sa.insert(schema_tables.api_tokens),
-                [
-                    {
-                        "id": token_ids[n],
-                        "restaurant_id": ids[n],
-                        "name": "host",
-                        "role": "host",
-                        "secret_hash": uuid.uuid4().hex + uuid.uuid4().hex,
-                        "created_at": now,
-                    }
-                    for n in part
-                ],
-            )
-    return ids, token_ids
-
-
 async def _worker(args: argparse.Namespace, url: str, schema: str | None) -> dict[str, Any]:
+    from bench.fixtures import insert_bare_restaurants
     from hoststand.bus.memory import MemoryBroker
     from hoststand.config import Settings
     from hoststand.domain.clock import utcnow
@@ -85,11 +45,11 @@ async def _worker(args: argparse.Namespace, url: str, schema: str | None) -> dic
     from hoststand.realtime import hub as hub_module
     from hoststand.services.context import ServiceContext
     from hoststand.store import event_log
-    from hoststand.store import schema as schema_tables
     from hoststand.store.database import Database
 
     db = Database(url, schema=schema, pool_size=4)
-    ids, token_ids = await _fill(db, schema_tables, args.restaurants)
+    async with db.write(bulk=True) as conn:
+        ids, token_ids = await insert_bare_restaurants(conn, args.restaurants)
     settings = Settings(database_url=url, database_schema=schema)
     ctx = ServiceContext(db=db, broker=MemoryBroker(), settings=settings, metrics=Metrics())
     hub = hub_module.Hub(ctx)
@@ -105,6 +65,8 @@ async def _worker(args: argparse.Namespace, url: str, schema: str | None) -> dic
         hub._tokens[token_id] += 1
     seqs = dict.fromkeys(room_ids, 0)
     reads_changes = "full" in inspect.signature(hub.poll_once).parameters
+    # Before the event log's trigger (migration 0003) the append was told its restaurant.
+    names_restaurant = "restaurant_id" in inspect.signature(event_log.append).parameters
     if reads_changes:
         await hub.poll_once(full=True)  # as its first poll does
     walls: list[float] = []
@@ -116,8 +78,9 @@ async def _worker(args: argparse.Namespace, url: str, schema: str | None) -> dic
             event = Event(
                 rid, seqs[rid], uuid.uuid4(), EventType.GUEST_UPDATED, "x", utcnow(), "{}"
             )
+            extra = {"restaurant_id": rid} if names_restaurant else {}
             async with db.write() as conn:
-                await event_log.append(conn, restaurant_id=rid, batch=[event])
+                await event_log.append(conn, batch=[event], **extra)
         await asyncio.sleep(max(0.0, tick - time.perf_counter()))
         wall, cpu = time.perf_counter(), time.process_time()
         await hub.poll_once()
