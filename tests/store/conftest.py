@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hoststand.domain.access import ApiToken, Role
 from hoststand.domain.clock import utcnow
 from hoststand.domain.entities import Guest, Restaurant, Table
+from hoststand.domain.events import Event, EventType
 from hoststand.domain.status import GuestKind, GuestStatus
-from hoststand.store import restaurants
+from hoststand.store import restaurants, tokens
 from hoststand.store.database import Database
 from tests.conftest import Backend
 
@@ -63,3 +67,31 @@ def a_guest(restaurant_id: uuid.UUID, name: str, **fields: Any) -> Guest:
     }
     values.update(fields)
     return Guest(id=uuid.uuid4(), restaurant_id=restaurant_id, name=name, party_size=2, **values)
+
+
+def an_event(restaurant_id: uuid.UUID, seq: int) -> Event:
+    """A guest event at `seq`, not yet appended."""
+    return Event(
+        restaurant_id=restaurant_id,
+        seq=seq,
+        id=uuid.uuid4(),
+        type=EventType.GUEST_UPDATED,
+        action="created",
+        occurred_at=utcnow(),
+        message="{}",
+    )
+
+
+async def kept_and_revoked_tokens(
+    conn: AsyncConnection, restaurant_id: uuid.UUID
+) -> tuple[ApiToken, ApiToken]:
+    """Two host tokens of the restaurant, stored; the second is revoked."""
+    now = utcnow()
+    kept, revoked = (
+        ApiToken(uuid.uuid4(), restaurant_id, name, Role.HOST, created_at=now)
+        for name in ("kept", "revoked")
+    )
+    for token in (kept, revoked):
+        await tokens.insert(conn, token=token, secret_hash=secrets.token_hex(32))
+    await tokens.revoke(conn, token_id=revoked.id, at=now)
+    return kept, revoked

@@ -16,24 +16,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from hoststand.domain.access import ApiToken, Role
 from hoststand.domain.clock import utcnow
-from hoststand.domain.events import Event, EventType
 from hoststand.store import db_clock, event_log, migrate, restaurants, tokens
 from hoststand.store.database import Database
 from tests.conftest import POSTGRES_URL, Backend, _create_schema, service_missing
-
-
-def _event(restaurant_id: uuid.UUID, seq: int) -> Event:
-    return Event(
-        restaurant_id=restaurant_id,
-        seq=seq,
-        id=uuid.uuid4(),
-        type=EventType.GUEST_UPDATED,
-        action="created",
-        occurred_at=utcnow(),
-        message="{}",
-    )
+from tests.store.conftest import an_event, kept_and_revoked_tokens
 
 
 async def _clock(database: Database) -> int:
@@ -46,7 +33,7 @@ async def test_a_seq_moving_is_read_by_a_poll_from_before_it_and_not_after(
 ) -> None:
     before = await _clock(database)
     async with database.write() as conn:
-        await event_log.append(conn, batch=[_event(restaurant_id, 1)])
+        await event_log.append(conn, batch=[an_event(restaurant_id, 1)])
     after = await _clock(database)
     async with database.read() as conn:
         assert await restaurants.seqs_changed_since(conn, since_ms=before - 1) == {restaurant_id: 1}
@@ -56,16 +43,9 @@ async def test_a_seq_moving_is_read_by_a_poll_from_before_it_and_not_after(
 async def test_a_revocation_is_read_by_a_poll_from_before_it_and_not_after(
     database: Database, restaurant_id: uuid.UUID
 ) -> None:
-    now = utcnow()
-    kept, revoked = (
-        ApiToken(uuid.uuid4(), restaurant_id, name, Role.HOST, created_at=now)
-        for name in ("kept", "revoked")
-    )
     before = await _clock(database)
     async with database.write() as conn:
-        for token in (kept, revoked):
-            await tokens.insert(conn, token=token, secret_hash=secrets.token_hex(32))
-        await tokens.revoke(conn, token_id=revoked.id, at=now)
+        kept, revoked = await kept_and_revoked_tokens(conn, restaurant_id)
     after = await _clock(database)
     async with database.read() as conn:
         changed = await tokens.revoked_since(conn, since_ms=before - 1)
@@ -117,7 +97,7 @@ async def test_a_database_with_rows_from_before_the_stamps_is_upgraded(
             assert await restaurants.seqs_changed_since(conn, since_ms=-1) == {restaurant_id: 7}
             assert await restaurants.seqs_changed_since(conn, since_ms=0) == {}
         async with database.write() as conn:
-            batch = [_event(restaurant_id, 8)]
+            batch = [an_event(restaurant_id, 8)]
             await event_log.append(conn, batch=batch)
         async with database.read() as conn:
             assert await restaurants.seqs_changed_since(conn, since_ms=0) == {restaurant_id: 8}

@@ -12,11 +12,11 @@ from alembic import command
 
 from hoststand.domain.clock import utcnow
 from hoststand.domain.entities import Restaurant
-from hoststand.domain.events import Event, EventType
 from hoststand.store import event_log, migrate, restaurants
 from hoststand.store.database import Database
 from hoststand.store.schema import restaurants as restaurants_table
 from tests.conftest import POSTGRES_URL, Backend, _create_schema, service_missing
+from tests.store.conftest import an_event
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -54,7 +54,7 @@ async def _restaurant_with_events(backend: Backend, seqs: range) -> uuid.UUID:
     try:
         async with db.write() as conn:
             await restaurants.insert(conn, restaurant=restaurant)
-            await event_log.append(conn, batch=[_event(restaurant.id, seq) for seq in seqs])
+            await event_log.append(conn, batch=[an_event(restaurant.id, seq) for seq in seqs])
             advance = restaurants_table.update().where(restaurants_table.c.id == restaurant.id)
             await conn.execute(advance.values(last_seq=seqs[-1]))
     finally:
@@ -66,25 +66,13 @@ async def _append_and_read_last_seq(backend: Backend, restaurant_id: uuid.UUID, 
     db = Database(backend.url, schema=backend.schema, pool_size=1)
     try:
         async with db.write() as conn:
-            await event_log.append(conn, batch=[_event(restaurant_id, seq)])
+            await event_log.append(conn, batch=[an_event(restaurant_id, seq)])
         async with db.read() as conn:
             found = await restaurants.get(conn, restaurant_id=restaurant_id)
     finally:
         await db.close()
     assert found is not None
     return found.last_seq
-
-
-def _event(restaurant_id: uuid.UUID, seq: int) -> Event:
-    return Event(
-        restaurant_id=restaurant_id,
-        seq=seq,
-        id=uuid.uuid4(),
-        type=EventType.DATA_CHANGE,
-        action="updated",
-        occurred_at=utcnow(),
-        message="{}",
-    )
 
 
 def test_a_database_of_the_first_release_upgrades_and_its_seqs_go_on(
