@@ -17,11 +17,14 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
-    # In a session of its own: on a timeout the servers and load workers it started are
-    # stopped with it, not left running behind the failure.
+def _run(*args: str) -> tuple[str, str]:
+    """`python -m <args>` from the project's root: its stdout and stderr, once it succeeded.
+
+    In a session of its own: on a timeout the servers and load workers it started are stopped
+    with it, not left running behind the failure.
+    """
     bench = subprocess.Popen(
-        [sys.executable, "-m", "bench", "--quick", scenario],
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -33,11 +36,29 @@ def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
     except subprocess.TimeoutExpired:
         os.killpg(bench.pid, signal.SIGKILL)
         stdout, stderr = bench.communicate()
-        raise AssertionError(f"bench --quick {scenario} timed out: {stderr[-3000:]}") from None
+        raise AssertionError(f"{' '.join(args)} timed out: {stderr[-3000:]}") from None
     assert bench.returncode == 0, stdout + stderr[-3000:]
+    return stdout, stderr
+
+
+def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
+    stdout, stderr = _run("bench", "--quick", scenario)
     lines = stdout.splitlines()
     assert len(lines) == 1, stdout
     return orjson.loads(lines[0]), stderr
+
+
+def test_poll_cost_prints_the_cost_of_a_poll_and_of_a_full_sweep() -> None:
+    stdout, _ = _run(
+        "bench.poll_cost",
+        *("--restaurants=300", "--rooms=200", "--changes=5", "--polls=2", "--rounds=1"),
+    )
+    [line] = stdout.splitlines()
+    result = orjson.loads(line)
+    assert result["variant"] == "current"
+    for figure in ("poll_cpu_ms", "poll_wall_ms", "full_cpu_ms", "full_wall_ms"):
+        assert result[figure] > 0
+        assert result["ratio_to_first"][figure] == 1.0
 
 
 def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
