@@ -7,6 +7,7 @@ per dependency per request.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -75,12 +76,29 @@ async def _principal(request: Request) -> Principal:
     return principal
 
 
-async def _expected_version(
-    if_match: Annotated[
-        str | None,
-        Header(description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.'),
-    ] = None,
-) -> int | None:
+IfMatch = Annotated[
+    str | None,
+    Header(description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.'),
+]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(description="A unique key per intended change; retries with it never apply twice."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteHeaders:
+    """A change's If-Match and Idempotency-Key, read by one dependency.
+
+    One rather than ExpectedVersion and IdempotencyDep side by side: FastAPI solves each
+    dependency of a request (~15 us of CPU each), and the routes that take both are the writes.
+    """
+
+    expected_version: int | None
+    idempotency_key: IdempotencyKey | None
+
+
+def _version_of(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     found = _ETAG.match(if_match.strip())
@@ -93,13 +111,7 @@ async def _expected_version(
     return int(found.group(1) or found.group(2))
 
 
-async def _idempotency_key(
-    request: Request,
-    idempotency_key: Annotated[
-        str | None,
-        Header(description="A unique key per intended change; retries with it never apply twice."),
-    ] = None,
-) -> IdempotencyKey | None:
+async def _key_of(request: Request, idempotency_key: str | None) -> IdempotencyKey | None:
     if idempotency_key is None:
         return None
     if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
@@ -112,6 +124,22 @@ async def _idempotency_key(
     return IdempotencyKey.for_request(
         idempotency_key, method=request.method, path=request.url.path, body=body
     )
+
+
+async def _expected_version(if_match: IfMatch = None) -> int | None:
+    return _version_of(if_match)
+
+
+async def _idempotency_key(
+    request: Request, idempotency_key: IdempotencyKeyHeader = None
+) -> IdempotencyKey | None:
+    return await _key_of(request, idempotency_key)
+
+
+async def _write_headers(
+    request: Request, if_match: IfMatch = None, idempotency_key: IdempotencyKeyHeader = None
+) -> WriteHeaders:
+    return WriteHeaders(_version_of(if_match), await _key_of(request, idempotency_key))
 
 
 async def _cursor(
@@ -128,5 +156,7 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AUTHENTICATED = Depends(_bearer)
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
+# Both of the above, in that order, for the routes that take both.
+WriteHeadersDep = Annotated[WriteHeaders, Depends(_write_headers)]
 CursorDep = Annotated[Cursor | None, Depends(_cursor)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
