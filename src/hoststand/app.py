@@ -62,8 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     # Each router straight on the app, not inside an /api/v1 router: FastAPI matches an
-    # included router by walking into it, one level less per request.
-    for module in (restaurants, tables, guests, sync, tokens):
+    # included router by walking into it, one level less per request. It tries the routers
+    # in this order, every route of each until one matches: the host stands' own first (a
+    # guest update walked 12 routes of restaurants and tables, 7% of its instructions).
+    # Their paths never overlap, so the order changes which routes are tried, not which one
+    # answers; the OpenAPI page keeps its own order (App.openapi).
+    for module in (guests, tables, sync, restaurants, tokens):
         app.include_router(module.router, prefix="/api/v1", dependencies=[AUTHENTICATED])
     app.include_router(health.router)
     # Listed in the route table, as every endpoint is; App serves it first (see there).
@@ -89,6 +93,22 @@ class App(FastAPI):
         """Serve one ASGI connection: a device of /realtime, or anything else by FastAPI."""
         scope["app"] = self  # as Starlette sets it: the realtime endpoint finds its runtime there
         await self._entry(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's OpenAPI document, its paths in the order of SECTIONS, not of matching."""
+        schema = super().openapi()
+        schema["paths"] = dict(sorted(schema["paths"].items(), key=_section))
+        return schema
+
+
+# The OpenAPI page's sections (tags), in the order it has always shown them.
+SECTIONS = ("restaurants", "tables", "guests", "sync", "tokens", "health")
+
+
+def _section(path_item: tuple[str, dict[str, Any]]) -> int:
+    operations = path_item[1].values()
+    tag = next((op["tags"][0] for op in operations if op.get("tags")), None)
+    return SECTIONS.index(tag) if tag in SECTIONS else len(SECTIONS)
 
 
 class WebPage(StaticFiles):

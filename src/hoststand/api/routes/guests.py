@@ -16,6 +16,7 @@ from hoststand.api.deps import (
     IdempotencyDep,
     Limit,
     ServicesDep,
+    WriteHeadersDep,
 )
 from hoststand.api.models import ERRORS, GuestOut, GuestPage
 from hoststand.domain.clock import EARLIEST, LATEST
@@ -93,8 +94,7 @@ async def update_guest(
     body: GuestUpdate,
     ctx: ServicesDep,
     principal: CurrentPrincipal,
-    expected: ExpectedVersion,
-    key: IdempotencyDep,
+    headers: WriteHeadersDep,
 ) -> Response:
     """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored."""
     guest = await guests.update(
@@ -103,8 +103,8 @@ async def update_guest(
         restaurant_id=restaurant_id,
         guest_id=guest_id,
         command=body,
-        expected_version=expected,
-        idempotency_key=key,
+        expected_version=headers.expected_version,
+        idempotency_key=headers.idempotency_key,
     )
     return responses.entity(guest)
 

@@ -14,6 +14,7 @@ from hoststand.api.deps import (
     IdempotencyDep,
     Limit,
     ServicesDep,
+    WriteHeadersDep,
 )
 from hoststand.api.models import ERRORS, SeatingOut, TableOut, TablePage
 from hoststand.domain.entities import Guest, Table
@@ -78,8 +79,7 @@ async def update_table(
     body: TableUpdate,
     ctx: ServicesDep,
     principal: CurrentPrincipal,
-    expected: ExpectedVersion,
-    key: IdempotencyDep,
+    headers: WriteHeadersDep,
 ) -> Response:
     """Change a table: layout (owners) or status only (hosts: clean, out of service, ...)."""
     table = await floor.update(
@@ -88,8 +88,8 @@ async def update_table(
         restaurant_id=restaurant_id,
         table_id=table_id,
         command=body,
-        expected_version=expected,
-        idempotency_key=key,
+        expected_version=headers.expected_version,
+        idempotency_key=headers.idempotency_key,
     )
     return responses.entity(table)
 
@@ -125,8 +125,7 @@ async def assign_table(
     body: Assign,
     ctx: ServicesDep,
     principal: CurrentPrincipal,
-    expected: ExpectedVersion,
-    key: IdempotencyDep,
+    headers: WriteHeadersDep,
 ) -> Response:
     """Seat a guest here: guest seated, table occupied, both linked, in one transaction."""
     table, guest = await seating.assign(
@@ -135,8 +134,8 @@ async def assign_table(
         restaurant_id=restaurant_id,
         table_id=table_id,
         command=body,
-        expected_version=expected,
-        idempotency_key=key,
+        expected_version=headers.expected_version,
+        idempotency_key=headers.idempotency_key,
     )
     return _seating(table, guest)
 
@@ -147,8 +146,7 @@ async def release_table(
     table_id: uuid.UUID,
     ctx: ServicesDep,
     principal: CurrentPrincipal,
-    expected: ExpectedVersion,
-    key: IdempotencyDep,
+    headers: WriteHeadersDep,
 ) -> Response:
     """The party leaves: guest completed, table dirty."""
     table, guest = await seating.release(
@@ -156,7 +154,7 @@ async def release_table(
         principal=principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
-        expected_version=expected,
-        idempotency_key=key,
+        expected_version=headers.expected_version,
+        idempotency_key=headers.idempotency_key,
     )
     return _seating(table, guest)
