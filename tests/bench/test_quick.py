@@ -61,6 +61,16 @@ def test_poll_cost_prints_the_cost_of_a_poll_and_of_a_full_sweep() -> None:
         assert result["ratio_to_first"][figure] == 1.0
 
 
+def test_ping_cost_prints_the_server_cpu_per_ping_of_each_variant() -> None:
+    stdout, _ = _run(
+        "bench.ping_cost", *("--restaurants=4", "--per-room=2", "--seconds=0.5", "--rounds=1")
+    )
+    [line] = stdout.splitlines()
+    result = orjson.loads(line)
+    assert result["medians"]["current"] > 0
+    assert result["cpu_ratio_to_first"] == {"current": 1.0}
+
+
 def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
     result, summary = _run_quick("idle_memory")
     assert result["scenario"] == "idle_memory"

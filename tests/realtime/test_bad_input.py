@@ -127,3 +127,25 @@ async def test_an_oversized_frame_before_the_handshake_closes_with_1009(
     device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
     await device.send("x" * (64 * 1024 + 1))
     assert (await device.closed()).code == 1009
+
+
+async def test_frames_that_arrive_together_are_answered_in_the_order_sent(
+    restaurant: Restaurant, connect: Connect
+) -> None:
+    """The socket queues a binary frame for the reader but hands text frames over at once
+    (protocol.DeviceProtocol): a text frame behind a queued one must still wait its turn."""
+    device = await connect(restaurant)
+    client = device.ws.protocol
+    client.send_binary(b'{"type": "ping"}')
+    client.send_text(b"not json")
+    client.send_binary(b"\xff not utf-8")
+    client.send_text(b'{"type": "ping"}')
+    device.ws.transport.write(b"".join(client.data_to_send()))  # one write, one segment
+    answers = [(m["type"], m.get("code")) for m in await device.recv_many(4)]
+    assert answers == [
+        ("pong", None),
+        ("error", "invalid_json"),
+        ("error", "invalid_json"),
+        ("pong", None),
+    ]
+    await device.assert_quiet()

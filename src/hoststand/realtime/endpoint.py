@@ -8,6 +8,7 @@ which wire.DirectSocket writes through synchronously.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable
@@ -75,7 +76,9 @@ async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> Non
     hub = runtime.hub
     try:
         await _join(conn, runtime, last_seq=last_seq)
-        while True:
+        if direct is not None:
+            direct.handle_texts(functools.partial(_on_text, conn, hub))
+        while True:  # what the socket queues: all when not direct, else bytes and the end
             _on_message(conn, hub, await conn.receive())
     except RestaurantGone:
         conn.close(CloseCode.NOT_FOUND, "restaurant not found")
@@ -87,6 +90,8 @@ async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> Non
         log.exception("connection %s failed", conn.id)
         conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
     finally:
+        if direct is not None:
+            direct.handle_texts(None)
         hub.leave(conn)
         if conn.close_code is None:
             conn.stop_writer()
@@ -159,7 +164,19 @@ async def _join(conn: Connection, runtime: Runtime, *, last_seq: int | None) -> 
 
 def _on_message(conn: Connection, hub: Hub, message: Message) -> None:
     """Handle one ASGI message from the device (its disconnect raises Disconnected)."""
-    text = handshake.frame_text(message)
+    _take(conn, hub, handshake.frame_text(message))
+
+
+def _on_text(conn: Connection, hub: Hub, text: str) -> None:
+    """Handle a text message that the socket hands over as it arrives, outside serve_device."""
+    try:
+        _take(conn, hub, text)
+    except Exception:
+        log.exception("connection %s failed", conn.id)
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
+
+
+def _take(conn: Connection, hub: Hub, text: str | bytes) -> None:
     try:
         _handle(conn, hub, messages.parse_client_message(text))
     except ProtocolError as exc:

@@ -12,6 +12,7 @@ machine when permessage-deflate is on (compression contexts are per connection).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -51,6 +52,13 @@ class DirectSocket:
         if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
         return cls(protocol) if all(hasattr(protocol, a) for a in _USED) else None
+
+    def handle_texts(self, handler: Callable[[str], None] | None) -> None:
+        """Have `handler` take each text message as it arrives, when nothing is queued before it
+        (protocol.DeviceProtocol); None puts them back on the ASGI `receive`. A protocol other
+        than hoststand's own keeps queueing them."""
+        if hasattr(self._protocol, "on_text"):
+            self._protocol.on_text = handler
 
     @property
     def receive(self) -> Any:
