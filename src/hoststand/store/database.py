@@ -64,7 +64,7 @@ class Database:
                 yield conn
 
     async def _connect_writer(self) -> AsyncConnection:
-        self._writer = await self.engine.connect()
+        self._writer = await _WriterConnection(self.engine)
         await self._writer.execution_options(hoststand_write=True)
         return self._writer
 
@@ -104,6 +104,20 @@ class Database:
                 if writer is not None:
                     await writer.close()
         await self.engine.dispose()
+
+
+class _WriterConnection(AsyncConnection):
+    """SQLite's writer: a statement that can run inline runs without a greenlet."""
+
+    async def execute(  # type: ignore[override]
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
+    ) -> Any:
+        sync = self.sync_connection
+        if sync is not None and sync.in_transaction():
+            driver = sync.connection.dbapi_connection
+            if isinstance(driver, sqlite_driver.OneTripConnection) and driver.runs_inline():
+                return sync.execute(statement, parameters, execution_options=execution_options)
+        return await super().execute(statement, parameters, execution_options=execution_options)
 
 
 def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:

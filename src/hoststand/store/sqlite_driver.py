@@ -42,7 +42,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import in_greenlet
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,30 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             None if _begin_without_waiting(self._aiosqlite, begin, adapt.busy_timeout()) else begin
         )
 
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        """Run one statement: in place when the writer's execute found it can run inline."""
+        if in_greenlet():
+            super().execute(operation, parameters)
+        else:
+            self._run_here(_execute, operation, parameters)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        """Run one statement per set of parameters: see execute."""
+        if in_greenlet():
+            super().executemany(operation, seq_of_parameters)
+        else:
+            self._run_here(_executemany, operation, seq_of_parameters)
+
+    def _run_here(self, work: _Work, operation: Any, parameters: Any) -> None:
+        adapt = self._adapt_connection
+        if not adapt.runs_inline():  # as the stock cursor would, outside a greenlet
+            raise MissingGreenlet("a statement that must wait was run outside a greenlet")
+        try:
+            self._outcome = work(self._aiosqlite, None, operation, parameters)
+        except Exception as error:
+            adapt._handle_exception(error)
+        self._rows = collections.deque(self._outcome.rows)
+
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
         await self._run(_execute, operation, parameters)
 
@@ -223,6 +249,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """
         self._begin = statement
         self.inline = inline
+
+    def runs_inline(self) -> bool:
+        """Whether a statement runs on the calling thread now: an inline write holding the lock.
+
+        A BEGIN still to send is sent here, if SQLite grants its lock at once.
+        """
+        if not self.inline or self._execute_mutex.locked() or self._connection._connection is None:
+            return False
+        if self._begin is not None:
+            if not _begin_without_waiting(self._connection, self._begin, self.busy_timeout()):
+                return False
+            self._begin = None
+        return True
 
     def busy_timeout(self) -> int:
         """The connection's busy timeout (ms), read once.
