@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,12 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from hoststand.store import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A guest update appends 5-10 pages to the WAL: about as often as SQLite's own auto-checkpoint
+# (1,000 pages).
+CHECKPOINT_EVERY_WRITES = 100
+
+log = logging.getLogger(__name__)
 
 
 class Database:
     """One engine and the two kinds of transaction the services use."""
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 10,
+        checkpoint_every: int = CHECKPOINT_EVERY_WRITES,
+    ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(url, schema=schema, pool_size=pool_size)
@@ -33,6 +46,9 @@ class Database:
         # Whether the write transaction now beginning runs its statements on the event loop's
         # thread (sqlite_driver); set under the write lock, read by _on_begin.
         self._inline = True
+        # Writes since the writer's last checkpoint (_checkpoint_when_due).
+        self._checkpoint_every = checkpoint_every
+        self._writes_since_checkpoint = 0
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "begin", self._on_begin)
 
@@ -62,6 +78,26 @@ class Database:
             self._inline = not bulk
             async with conn.begin():
                 yield conn
+            await self._checkpoint_when_due(conn, bulk=bulk)
+
+    async def _checkpoint_when_due(self, conn: AsyncConnection, *, bulk: bool) -> None:
+        """Copy the WAL back into the database every so many writes, and after a bulk one.
+
+        The writer commits on the event loop's thread with SQLite's auto-checkpoint off
+        (sqlite_driver), so that no commit fsyncs there. This runs the checkpoint on SQLite's
+        thread instead, under the write lock as the auto-checkpoint did, so that it copies
+        the whole WAL and the next write starts the WAL over.
+        """
+        self._writes_since_checkpoint += 1
+        if not bulk and self._writes_since_checkpoint < self._checkpoint_every:
+            return
+        self._writes_since_checkpoint = 0
+        try:
+            driver = (await conn.get_raw_connection()).dbapi_connection
+            assert isinstance(driver, sqlite_driver.OneTripConnection)
+            await driver.checkpoint()
+        except Exception:  # the write is committed; the next checkpoint copies what this did not
+            log.warning("WAL checkpoint failed", exc_info=True)
 
     async def _connect_writer(self) -> AsyncConnection:
         self._writer = await _WriterConnection(self.engine)
@@ -107,9 +143,13 @@ class Database:
 
 
 class _WriterConnection(AsyncConnection):
-    """SQLite's writer: a statement that can run inline runs without a greenlet."""
+    """SQLite's writer: a statement that runs inline runs without a greenlet (sqlite_driver).
 
-    async def execute(  # type: ignore[override]
+    The stock execute spawns a greenlet per statement so that the driver can await; an inline
+    statement never awaits. Only `execute` (and `scalar`, which calls it) takes this path.
+    """
+
+    async def execute(
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> Any:
         sync = self.sync_connection
