@@ -60,6 +60,16 @@ async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
         assert isinstance(raw.dbapi_connection, OneTripConnection)
 
 
+async def test_transactions_begin_without_an_engine_listener(db: Database) -> None:
+    # Any engine listener has Core dispatch its execution events on every statement.
+    assert not db.engine.sync_engine._has_events
+    async with db.read() as conn:
+        await conn.execute(sa.select(ITEMS))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        assert raw._conn.in_transaction  # the dialect's BEGIN reached SQLite
+
+
 async def test_a_write_transaction_costs_no_trip_whatever_its_length(
     db: Database, trips: collections.Counter[str]
 ) -> None:

@@ -43,14 +43,9 @@ class Database:
         # ...and they take turns on one connection, kept open: a checkout and a check-in per
         # write cost more than a statement, and the check-in's clean-up ran under the lock.
         self._writer: AsyncConnection | None = None
-        # Whether the write transaction now beginning runs its statements on the event loop's
-        # thread (sqlite_driver); set under the write lock, read by _on_begin.
-        self._inline = True
         # Writes since the writer's last checkpoint (_checkpoint_when_due).
         self._checkpoint_every = checkpoint_every
         self._writes_since_checkpoint = 0
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "begin", self._on_begin)
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,8 +70,9 @@ class Database:
             # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
             # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
             conn = self._writer or await self._connect_writer()
-            self._inline = not bulk
             async with conn.begin():
+                # Sent with the first statement, on the loop's thread if the lock is free.
+                _driver(conn).begin("BEGIN IMMEDIATE", inline=not bulk)
                 yield conn
             await self._checkpoint_when_due(conn, bulk=bulk)
 
@@ -93,28 +89,13 @@ class Database:
             return
         self._writes_since_checkpoint = 0
         try:
-            driver = (await conn.get_raw_connection()).dbapi_connection
-            assert isinstance(driver, sqlite_driver.OneTripConnection)
-            await driver.checkpoint()
+            await _driver(conn).checkpoint()
         except Exception:  # the write is committed; the next checkpoint copies what this did not
             log.warning("WAL checkpoint failed", exc_info=True)
 
     async def _connect_writer(self) -> AsyncConnection:
         self._writer = await _WriterConnection(self.engine)
-        await self._writer.execution_options(hoststand_write=True)
         return self._writer
-
-    def _on_begin(self, conn: sa.Connection) -> None:
-        """SQLite: BEGIN for readers, BEGIN IMMEDIATE for the writer, both sent by the driver."""
-        writer = conn.get_execution_options().get("hoststand_write", False)
-        driver = conn.connection.dbapi_connection
-        assert isinstance(driver, sqlite_driver.OneTripConnection)
-        # Sent with the transaction's first statement; the writer's on the loop's thread when
-        # the lock is free at once.
-        if writer:
-            driver.begin("BEGIN IMMEDIATE", inline=self._inline)
-        else:
-            driver.begin("BEGIN")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -140,6 +121,13 @@ class Database:
                 if writer is not None:
                     await writer.close()
         await self.engine.dispose()
+
+
+def _driver(conn: AsyncConnection) -> sqlite_driver.OneTripConnection:
+    """The SQLite driver's connection under a connection in a transaction."""
+    driver = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
+    assert isinstance(driver, sqlite_driver.OneTripConnection)
+    return driver
 
 
 class _WriterConnection(AsyncConnection):
@@ -176,11 +164,12 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
         kwargs.update(connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
+        parsed = parsed.set(drivername=sqlite_driver.DRIVERNAME)
         kwargs["module"] = sqlite_driver.dbapi()
-        # The writer's statements run on the event loop's thread, its BEGIN and COMMIT on the
-        # connection's own (sqlite_driver); never two at once.
+        # The writer's statements run on the event loop's thread, a BEGIN that must wait and a
+        # checkpoint on the connection's own (sqlite_driver); never two at once.
         kwargs["connect_args"] = {"check_same_thread": False}
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -191,12 +180,12 @@ def _json_text(value: Any) -> str:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, foreign keys, and transactions that begin when we say (Database._on_begin)."""
+    """WAL, foreign keys, and transactions that begin when we say (OneTripDialect.do_begin)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and skips it for SELECTs, which
-        # would break snapshot reads; we emit BEGIN ourselves in _on_begin.
+        # would break snapshot reads; the driver sends BEGIN itself (OneTripDialect.do_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
