@@ -60,7 +60,17 @@ async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
         assert isinstance(raw.dbapi_connection, OneTripConnection)
 
 
-async def test_a_write_transaction_costs_one_trip_to_commit_whatever_its_length(
+async def test_transactions_begin_without_an_engine_listener(db: Database) -> None:
+    # Any engine listener has Core dispatch its execution events on every statement.
+    assert not db.engine.sync_engine._has_events
+    async with db.read() as conn:
+        await conn.execute(sa.select(ITEMS))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        assert raw._conn.in_transaction  # the dialect's BEGIN reached SQLite
+
+
+async def test_a_write_transaction_costs_no_trip_whatever_its_length(
     db: Database, trips: collections.Counter[str]
 ) -> None:
     async with db.write() as conn:
@@ -68,27 +78,74 @@ async def test_a_write_transaction_costs_one_trip_to_commit_whatever_its_length(
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
         await conn.execute(sa.insert(ITEMS), [{"name": "c"}, {"name": "d"}])
-    # Nobody else held the lock: BEGIN IMMEDIATE and the statements ran on the loop's thread.
-    assert sum(trips.values()) == 1
-    assert trips["commit"] == 1
+    # Nobody else held the lock: BEGIN IMMEDIATE, the statements and COMMIT ran on the loop's
+    # thread.
+    assert sum(trips.values()) == 0
     async with db.read() as conn:
         names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
         assert names.all() == ["b", "c", "d"]
 
 
-async def test_a_bulk_write_costs_one_trip_per_statement_and_one_to_commit(
+async def test_a_bulk_write_costs_one_trip_per_statement_one_to_commit_and_a_checkpoint(
     db: Database, trips: collections.Counter[str]
 ) -> None:
     async with db.write(bulk=True) as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    assert sum(trips.values()) == 4
+    assert sum(trips.values()) == 5
     assert trips["commit"] == 1
+    assert trips["_checkpoint"] == 1
     async with db.write() as conn:  # the next write is inline again
         await conn.execute(sa.select(ITEMS))
         await conn.execute(sa.select(ITEMS))
     assert sum(trips.values()) == 5
+
+
+async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not_at_commit(
+    path: Path, trips: collections.Counter[str]
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=3)
+    try:
+        async with database.write() as conn:
+            await conn.execute(sa.text("CREATE TABLE items (name TEXT)"))
+        trips.clear()
+        for name in ("b", "c", "d"):
+            async with database.write() as conn:
+                await conn.execute(sa.insert(ITEMS).values(name=name))
+                # A commit on the loop's thread must not copy the WAL back and fsync there.
+                pragma = sa.text("PRAGMA wal_autocheckpoint")
+                assert (await conn.execute(pragma)).scalar() == 0
+        assert trips == {"_checkpoint": 1}  # after the third write
+    finally:
+        await database.close()
+
+
+async def test_the_wal_is_copied_back_and_started_over_while_writes_go_on(
+    path: Path,
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=10)
+    try:
+        async with database.write() as conn:
+            await conn.execute(sa.text("CREATE TABLE items (name TEXT)"))
+        for n in range(300):
+            async with database.write() as conn:
+                await conn.execute(sa.insert(ITEMS).values(name=f"{n:0200}"))
+        # 300 writes of a page or two each: without checkpoints, or with ones that never catch
+        # up, the WAL would hold them all (1.2 MB and more).
+        assert path.with_name("driver.db-wal").stat().st_size < 200_000
+    finally:
+        await database.close()
+
+
+async def test_a_writer_runs_driver_sql_among_its_statements(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="core"))
+        await conn.exec_driver_sql("INSERT INTO items (name) VALUES ('driver')")
+        await conn.execute(sa.insert(ITEMS).values(name="core again"))
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
+        assert names.all() == ["core", "driver", "core again"]
 
 
 async def test_a_writer_waits_for_another_process_lock_on_sqlites_thread(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,12 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from hoststand.store import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A guest update appends 5-10 pages to the WAL: about as often as SQLite's own auto-checkpoint
+# (1,000 pages).
+CHECKPOINT_EVERY_WRITES = 100
+
+log = logging.getLogger(__name__)
 
 
 class Database:
     """One engine and the two kinds of transaction the services use."""
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 10,
+        checkpoint_every: int = CHECKPOINT_EVERY_WRITES,
+    ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(url, schema=schema, pool_size=pool_size)
@@ -30,11 +43,9 @@ class Database:
         # ...and they take turns on one connection, kept open: a checkout and a check-in per
         # write cost more than a statement, and the check-in's clean-up ran under the lock.
         self._writer: AsyncConnection | None = None
-        # Whether the write transaction now beginning runs its statements on the event loop's
-        # thread (sqlite_driver); set under the write lock, read by _on_begin.
-        self._inline = True
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "begin", self._on_begin)
+        # Writes since the writer's last checkpoint (_checkpoint_when_due).
+        self._checkpoint_every = checkpoint_every
+        self._writes_since_checkpoint = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,26 +70,32 @@ class Database:
             # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
             # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
             conn = self._writer or await self._connect_writer()
-            self._inline = not bulk
             async with conn.begin():
+                # Sent with the first statement, on the loop's thread if the lock is free.
+                _driver(conn).begin("BEGIN IMMEDIATE", inline=not bulk)
                 yield conn
+            await self._checkpoint_when_due(conn, bulk=bulk)
+
+    async def _checkpoint_when_due(self, conn: AsyncConnection, *, bulk: bool) -> None:
+        """Copy the WAL back into the database every so many writes, and after a bulk one.
+
+        The writer commits on the event loop's thread with SQLite's auto-checkpoint off
+        (sqlite_driver), so that no commit fsyncs there. This runs the checkpoint on SQLite's
+        thread instead, under the write lock as the auto-checkpoint did, so that it copies
+        the whole WAL and the next write starts the WAL over.
+        """
+        self._writes_since_checkpoint += 1
+        if not bulk and self._writes_since_checkpoint < self._checkpoint_every:
+            return
+        self._writes_since_checkpoint = 0
+        try:
+            await _driver(conn).checkpoint()
+        except Exception:  # the write is committed; the next checkpoint copies what this did not
+            log.warning("WAL checkpoint failed", exc_info=True)
 
     async def _connect_writer(self) -> AsyncConnection:
-        self._writer = await self.engine.connect()
-        await self._writer.execution_options(hoststand_write=True)
+        self._writer = await _WriterConnection(self.engine)
         return self._writer
-
-    def _on_begin(self, conn: sa.Connection) -> None:
-        """SQLite: BEGIN for readers, BEGIN IMMEDIATE for the writer, both sent by the driver."""
-        writer = conn.get_execution_options().get("hoststand_write", False)
-        driver = conn.connection.dbapi_connection
-        assert isinstance(driver, sqlite_driver.OneTripConnection)
-        # Sent with the transaction's first statement; the writer's on the loop's thread when
-        # the lock is free at once.
-        if writer:
-            driver.begin("BEGIN IMMEDIATE", inline=self._inline)
-        else:
-            driver.begin("BEGIN")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -106,6 +123,31 @@ class Database:
         await self.engine.dispose()
 
 
+def _driver(conn: AsyncConnection) -> sqlite_driver.OneTripConnection:
+    """The SQLite driver's connection under a connection in a transaction."""
+    driver = conn.sync_connection.connection.dbapi_connection if conn.sync_connection else None
+    assert isinstance(driver, sqlite_driver.OneTripConnection)
+    return driver
+
+
+class _WriterConnection(AsyncConnection):
+    """SQLite's writer: a statement that runs inline runs without a greenlet (sqlite_driver).
+
+    The stock execute spawns a greenlet per statement so that the driver can await; an inline
+    statement never awaits. Only `execute` (and `scalar`, which calls it) takes this path.
+    """
+
+    async def execute(
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
+    ) -> Any:
+        sync = self.sync_connection
+        if sync is not None and sync.in_transaction():
+            driver = sync.connection.dbapi_connection
+            if isinstance(driver, sqlite_driver.OneTripConnection) and driver.runs_inline():
+                return sync.execute(statement, parameters, execution_options=execution_options)
+        return await super().execute(statement, parameters, execution_options=execution_options)
+
+
 def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:
     parsed = make_url(url)
     # JSON columns (a restaurant's turn times, an event's actor, a guest's tags) are read or
@@ -122,11 +164,12 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
         kwargs.update(connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
+        parsed = parsed.set(drivername=sqlite_driver.DRIVERNAME)
         kwargs["module"] = sqlite_driver.dbapi()
-        # The writer's statements run on the event loop's thread, its BEGIN and COMMIT on the
-        # connection's own (sqlite_driver); never two at once.
+        # The writer's statements run on the event loop's thread, a BEGIN that must wait and a
+        # checkpoint on the connection's own (sqlite_driver); never two at once.
         kwargs["connect_args"] = {"check_same_thread": False}
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -137,12 +180,12 @@ def _json_text(value: Any) -> str:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, foreign keys, and transactions that begin when we say (Database._on_begin)."""
+    """WAL, foreign keys, and transactions that begin when we say (OneTripDialect.do_begin)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and skips it for SELECTs, which
-        # would break snapshot reads; we emit BEGIN ourselves in _on_begin.
+        # would break snapshot reads; the driver sends BEGIN itself (OneTripDialect.do_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
