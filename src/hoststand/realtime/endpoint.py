@@ -87,8 +87,7 @@ async def serve_device(websocket: WebSocket, direct: DirectSocket | None) -> Non
     except RuntimeError as exc:  # Starlette: the socket was closed under us
         log.debug("connection %s ended: %s", conn.id, exc)
     except Exception:
-        log.exception("connection %s failed", conn.id)
-        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
+        _failed(conn)
     finally:
         if direct is not None:
             direct.handle_texts(None)
@@ -172,8 +171,13 @@ def _on_text(conn: Connection, hub: Hub, text: str) -> None:
     try:
         _take(conn, hub, text)
     except Exception:
-        log.exception("connection %s failed", conn.id)
-        conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
+        _failed(conn)
+
+
+def _failed(conn: Connection) -> None:
+    """Log what went wrong with a device's connection and close it, for it to resume."""
+    log.exception("connection %s failed", conn.id)
+    conn.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
 
 
 def _take(conn: Connection, hub: Hub, text: str | bytes) -> None:
