@@ -527,9 +527,11 @@ class Hub:
                         limit=self.ctx.settings.replay_page_size,
                     )
                 if not rows or rows[0].seq != room.seq + 1:
-                    # Pruned while this room lagged (every seq up to up_to is committed):
+                    # Pruned while this room lagged (every seq up to target is committed):
                     # its devices must resync, then go on from what the log still holds.
-                    self._resync(room, rows[0].seq - 1 if rows else up_to)
+                    # Nothing left up to target: resync to it, not to up_to, or this loop
+                    # would read the same empty range forever.
+                    self._resync(room, rows[0].seq - 1 if rows else target)
                 for event in rows:
                     self._fan_out(room, _envelope(event))
                 progressed = True
