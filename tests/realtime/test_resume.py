@@ -7,7 +7,13 @@ import uuid
 from collections.abc import Callable
 
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import Connect, eventually, metric, prune_events
+from tests.realtime.conftest import (
+    Connect,
+    eventually,
+    metric,
+    prune_events,
+    prune_one_before_its_predecessors,
+)
 from tests.servers import ThreadServer
 
 
@@ -216,4 +222,31 @@ async def test_a_room_that_lagged_past_pruned_events_sends_one_resync_then_goes_
         ("guest_updated", latest + 1),
     ]
     assert received[-1]["guest_id"] == live["id"]
+    await device.assert_quiet()
+
+
+async def test_a_room_filling_across_a_hole_the_prune_left_sends_resync_required_not_a_gap(
+    start_server: Callable[..., ThreadServer],
+    server: ThreadServer,
+    restaurant: Restaurant,
+    connect: Connect,
+) -> None:
+    lagging = start_server(log_poll_interval_seconds=3600)
+    device = await connect(restaurant, base_url=lagging.base_url)
+    start = device.hello["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Unheard {i}")
+    prune_one_before_its_predecessors(server, restaurant.id, start + 2)
+
+    async def a_poll_finds_it_behind() -> None:
+        hub = lagging.runtime.hub
+        hub._fill_to(hub.rooms[uuid.UUID(restaurant.id)], start + 3)
+
+    lagging.call(a_poll_finds_it_behind())
+    received = await device.recv_many(3)
+    assert [(m["type"], m["seq"]) for m in received] == [
+        ("guest_updated", start + 1),
+        ("resync_required", start + 2),
+        ("guest_updated", start + 3),
+    ]
     await device.assert_quiet()
