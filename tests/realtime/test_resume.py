@@ -250,3 +250,22 @@ async def test_a_room_filling_across_a_hole_the_prune_left_sends_resync_required
         ("guest_updated", start + 3),
     ]
     await device.assert_quiet()
+
+
+async def test_a_replay_that_meets_a_hole_the_prune_left_stops_there_with_resync_required(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    start = (await restaurant.snapshot())["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Missed {i}")
+    prune_one_before_its_predecessors(server, restaurant.id, start + 2)
+    device = await connect(restaurant, last_seq=start)
+    assert (device.hello["seq"], device.hello["resumed"]) == (start + 3, True)
+    received = await device.recv_many(2)
+    assert [(m["type"], m["seq"]) for m in received] == [
+        ("guest_updated", start + 1),
+        ("resync_required", start + 3),
+    ]
+    live = await restaurant.guest("Live")
+    event = await device.recv()
+    assert (event["seq"], event["guest_id"]) == (start + 4, live["id"])
