@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 import pytest
+import sqlalchemy as sa
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -22,6 +23,7 @@ from websockets.frames import Close
 from hoststand.domain.clock import utcnow
 from hoststand.realtime.client import TokenVia, open_feed, ws_url
 from hoststand.store import event_log
+from hoststand.store.schema import events
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
 
@@ -191,3 +193,24 @@ def prune_events(srv: ThreadServer, restaurant_id: str) -> int:
             )
 
     return int(srv.call(prune()))
+
+
+def prune_one_before_its_predecessors(srv: ThreadServer, restaurant_id: str, seq: int) -> None:
+    """Let retention reach one event before the events logged ahead of it, leaving a hole.
+
+    Events are pruned by `occurred_at`, each stamped with the clock of the instance that made
+    it: one stamped by an instance whose clock is behind the others' (or after the host's clock
+    was stepped back) is, for the prune, older than events with smaller seqs.
+    """
+
+    async def prune() -> int:
+        rid = uuid.UUID(restaurant_id)
+        mine = events.c.restaurant_id == rid
+        async with srv.runtime.ctx.db.write() as conn:
+            oldest = await conn.execute(sa.select(sa.func.min(events.c.occurred_at)).where(mine))
+            boundary = oldest.scalar_one()
+            skewed = sa.update(events).where(mine, events.c.seq == seq)
+            await conn.execute(skewed.values(occurred_at=boundary - timedelta(seconds=1)))
+            return await event_log.prune(conn, before=boundary, restaurant_id=rid)
+
+    assert srv.call(prune()) == 1

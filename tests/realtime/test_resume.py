@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import Connect, eventually, metric, prune_events
+from tests.realtime.conftest import (
+    Connect,
+    eventually,
+    metric,
+    prune_events,
+    prune_one_before_its_predecessors,
+)
 from tests.servers import ThreadServer
 
 
@@ -177,3 +184,88 @@ async def test_a_restaurant_with_every_event_pruned_still_resumes_at_its_seq(
     await device.assert_quiet()
     stale = await connect(restaurant, last_seq=0)
     assert (await stale.recv())["type"] == "resync_required"
+
+
+async def test_a_room_that_lagged_past_pruned_events_sends_one_resync_then_goes_on_live(
+    start_server: Callable[..., ThreadServer],
+    server: ThreadServer,
+    restaurant: Restaurant,
+    connect: Connect,
+) -> None:
+    # An instance that does not hear the shared server's writes, and whose poll never comes:
+    # the test moves its hub as two polls would.
+    lagging = start_server(log_poll_interval_seconds=3600)
+    device = await connect(restaurant, base_url=lagging.base_url)
+    for i in range(3):
+        await restaurant.guest(f"Unheard {i}")
+    latest = (await restaurant.snapshot())["seq"]
+    prune_events(server, restaurant.id)  # gone before this instance sent them
+
+    async def polls_find_it_behind() -> None:
+        hub = lagging.runtime.hub
+        room = hub.rooms[uuid.UUID(restaurant.id)]
+        hub._fill_to(room, latest - 1)  # a poll starts a fill...
+        hub._fill_to(room, latest)  # ...and the next one finds the log further ahead
+
+    lagging.call(polls_find_it_behind())
+    api = Api(lagging.base_url)
+    try:
+        body = {"name": "Heard", "party_size": 2}
+        live = await api.ok("POST", f"{restaurant.path}/guests", 201, json=body)
+    finally:
+        await api.close()
+    received = [await device.recv()]
+    while received[-1]["type"] == "resync_required" and len(received) < 10:
+        received.append(await device.recv())
+    assert [(m["type"], m["seq"]) for m in received] == [
+        ("resync_required", latest),
+        ("guest_updated", latest + 1),
+    ]
+    assert received[-1]["guest_id"] == live["id"]
+    await device.assert_quiet()
+
+
+async def test_a_room_filling_across_a_hole_the_prune_left_sends_resync_required_not_a_gap(
+    start_server: Callable[..., ThreadServer],
+    server: ThreadServer,
+    restaurant: Restaurant,
+    connect: Connect,
+) -> None:
+    lagging = start_server(log_poll_interval_seconds=3600)
+    device = await connect(restaurant, base_url=lagging.base_url)
+    start = device.hello["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Unheard {i}")
+    prune_one_before_its_predecessors(server, restaurant.id, start + 2)
+
+    async def a_poll_finds_it_behind() -> None:
+        hub = lagging.runtime.hub
+        hub._fill_to(hub.rooms[uuid.UUID(restaurant.id)], start + 3)
+
+    lagging.call(a_poll_finds_it_behind())
+    received = await device.recv_many(3)
+    assert [(m["type"], m["seq"]) for m in received] == [
+        ("guest_updated", start + 1),
+        ("resync_required", start + 2),
+        ("guest_updated", start + 3),
+    ]
+    await device.assert_quiet()
+
+
+async def test_a_replay_that_meets_a_hole_the_prune_left_stops_there_with_resync_required(
+    server: ThreadServer, restaurant: Restaurant, connect: Connect
+) -> None:
+    start = (await restaurant.snapshot())["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Missed {i}")
+    prune_one_before_its_predecessors(server, restaurant.id, start + 2)
+    device = await connect(restaurant, last_seq=start)
+    assert (device.hello["seq"], device.hello["resumed"]) == (start + 3, True)
+    received = await device.recv_many(2)
+    assert [(m["type"], m["seq"]) for m in received] == [
+        ("guest_updated", start + 1),
+        ("resync_required", start + 3),
+    ]
+    live = await restaurant.guest("Live")
+    event = await device.recv()
+    assert (event["seq"], event["guest_id"]) == (start + 4, live["id"])

@@ -8,7 +8,12 @@ from typing import Any
 
 from hoststand.realtime.client import SyncState
 from tests.conftest import Restaurant
-from tests.realtime.conftest import Connect, eventually, prune_events
+from tests.realtime.conftest import (
+    Connect,
+    eventually,
+    prune_events,
+    prune_one_before_its_predecessors,
+)
 from tests.servers import ThreadServer
 
 
@@ -70,6 +75,24 @@ async def test_events_below_the_retention_floor_answer_410_resync_required(
     assert error["details"] == {"seq": floor + 1, "oldest_available_after": floor}
     page = await _events(restaurant, floor)
     assert [e["guest_id"] for e in page["events"]] == [kept["id"]]
+
+
+async def test_events_across_a_hole_the_prune_left_answer_410_not_a_gap(
+    server: ThreadServer, restaurant: Restaurant
+) -> None:
+    start = (await restaurant.snapshot())["seq"]
+    for i in range(3):
+        await restaurant.guest(f"Guest {i}")
+    prune_one_before_its_predecessors(server, restaurant.id, start + 2)
+    response = await restaurant.api.request(
+        "GET", f"{restaurant.path}/events", params={"after": start}
+    )
+    assert response.status_code == 410, response.text
+    error = response.json()["error"]
+    assert error["code"] == "resync_required"
+    assert error["details"] == {"seq": start + 3, "oldest_available_after": start + 2}
+    page = await _events(restaurant, start + 2)
+    assert [e["seq"] for e in page["events"]] == [start + 3]
 
 
 async def test_events_after_a_seq_the_restaurant_never_had_answer_410(

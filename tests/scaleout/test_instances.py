@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from typing import Any
 
 import orjson
+import redis.asyncio
 
+from hoststand.bus import Envelope
+from hoststand.bus.redis import channel_name
 from tests.conftest import Api, Restaurant
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device, stop_all
@@ -110,4 +114,34 @@ async def test_an_event_crosses_instances_through_redis_without_the_log_poller(
         await device.wait_for_seq(current + 1)
         assert orjson.loads(device.messages[-1])["guest_id"] == guest["id"]
     finally:
+        await device.stop()
+
+
+async def test_an_event_redis_carries_twice_or_out_of_order_reaches_devices_once_in_order(
+    launch: Launch, redis_url: str, clients: Clients
+) -> None:
+    # What Redis may do (a PUBLISH retried after a dropped reply, publishers racing): the
+    # test publishes the very envelopes again, on the restaurant's channel, older ones last.
+    instance = launch(redis_url, log_poll_interval_seconds="3600")
+    restaurant = await clients(instance).restaurant()
+    device = Device([instance.base_url], restaurant.id, restaurant.tokens["viewer"]).start()
+    publisher = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await device.wait_connected()
+        for i in range(3):
+            await restaurant.guest(f"Guest {i}")
+        current = (await restaurant.snapshot())["seq"]
+        await device.wait_for_seq(current)
+        logged = (await restaurant.api.ok("GET", f"{restaurant.path}/events"))["events"]
+        for event in reversed(logged[-3:]):
+            envelope = Envelope(
+                uuid.UUID(restaurant.id), event["seq"], event["type"], orjson.dumps(event).decode()
+            )
+            await publisher.publish(channel_name(envelope.restaurant_id), envelope.encode())
+        after = await restaurant.guest("After")
+        await device.wait_for_seq(current + 1)  # raises if a duplicate came before it
+        assert device.seqs == list(range(1, current + 2))
+        assert orjson.loads(device.messages[-1])["guest_id"] == after["id"]
+    finally:
+        await publisher.aclose()
         await device.stop()

@@ -68,3 +68,34 @@ def _record(artifacts: Path, latencies: list[float]) -> None:
     report = {"criterion_seconds": 2.0, "worst_seconds": round(worst, 3), "all": latencies}
     (artifacts / "scaleout-kill-after-commit.json").write_text(json.dumps(report, indent=2))
     print(f"\nkill after commit: the event reached every device within {worst:.3f} s")
+
+
+async def test_an_event_after_a_lost_publish_brings_it_along_without_waiting_for_the_poll(
+    launch: Launch, redis_url: str, clients: Clients
+) -> None:
+    # The poll is far off: only the hub's gap fill can deliver the lost event in time.
+    healthy = launch(redis_url, log_poll_interval_seconds="120")
+    doomed = launch(redis_url, fault_kill_after_commit="1")
+    restaurant = await clients(healthy).restaurant("Gap")
+    devices = [
+        Device([healthy.base_url], restaurant.id, restaurant.tokens["viewer"]).start()
+        for _ in range(2)
+    ]
+    try:
+        current = (await restaurant.snapshot())["seq"]
+        await asyncio.gather(*(d.wait_for_seq(current) for d in devices))
+        host = clients(doomed, restaurant.tokens["host"])
+        lost = {"name": "Lost", "party_size": 2}
+        with pytest.raises(httpx.TransportError):
+            await host.request("POST", f"{restaurant.path}/guests", json=lost)
+        assert doomed.wait(10) == -signal.SIGKILL
+
+        # The next change is published; the hub sees the gap before it and fills it.
+        await restaurant.guest("Next")
+        await asyncio.gather(*(d.wait_for_seq(current + 2, DEADLINE) for d in devices))
+        for device in devices:
+            assert device.seqs == list(range(1, current + 3))
+            names = [orjson.loads(m)["data"]["name"] for m in device.messages[-2:]]
+            assert names == ["Lost", "Next"]
+    finally:
+        await stop_all(devices)

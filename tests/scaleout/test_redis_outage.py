@@ -89,3 +89,25 @@ async def test_devices_miss_nothing_while_redis_is_down_and_after_it_returns(
                 assert len(device.established) == 1  # the sockets stayed up throughout
     finally:
         await stop_all(devices)
+
+
+async def test_deleting_a_restaurant_while_redis_is_down_succeeds_and_closes_its_devices(
+    launch: Launch, own_redis: RedisServer, clients: Clients
+) -> None:
+    instance = launch(own_redis.url, log_sweep_interval_seconds="1")
+    admin = clients(instance)
+    restaurant = await admin.restaurant("Closing down")
+    device = Device([instance.base_url], restaurant.id, restaurant.tokens["viewer"]).start()
+    try:
+        await device.wait_connected()
+        own_redis.stop()
+        await eventually(lambda: all_ready_as([admin], "degraded"), STATE_TIMEOUT, "degraded")
+
+        # Committed: the database is the truth, whether or not Redis hears of it.
+        response = await admin.request("DELETE", restaurant.path)
+        assert response.status_code == 204, response.text
+        await admin.ok("GET", restaurant.path, 404)
+        # The poller's sweep finds it gone and closes its devices with 4404.
+        await eventually(lambda: 4404 in device.close_codes, STATE_TIMEOUT, "a 4404")
+    finally:
+        await device.stop()

@@ -526,12 +526,18 @@ class Hub:
                         up_to=target,
                         limit=self.ctx.settings.replay_page_size,
                     )
-                if not rows or rows[0].seq != room.seq + 1:
-                    # Pruned while this room lagged (every seq up to up_to is committed):
-                    # its devices must resync, then go on from what the log still holds.
-                    self._resync(room, rows[0].seq - 1 if rows else up_to)
                 for event in rows:
+                    if event.seq != room.seq + 1:
+                        # Pruned while this room lagged (every seq up to target is committed),
+                        # or a hole the prune left (events are pruned by the clock of the
+                        # instance that made each one): its devices must resync, then go on
+                        # from what the log still holds.
+                        self._resync(room, event.seq - 1)
                     self._fan_out(room, _envelope(event))
+                if not rows:
+                    # Nothing left up to target: resync to it (not to up_to, or this loop
+                    # would read the same empty range forever).
+                    self._resync(room, target)
                 progressed = True
         except Exception:
             log.warning(

@@ -87,16 +87,33 @@ async def events_after(
             conn, restaurant_id=restaurant_id, last_seq=last
         )
         if after < floor_seq or after > last:
-            raise DomainError(
-                ErrorCode.RESYNC_REQUIRED,
-                f"events after {after} are no longer kept: fetch the snapshot, go on from its seq",
-                {"seq": last, "oldest_available_after": floor_seq},
-            )
+            raise _resync_required(after, last, floor_seq)
         rows = await event_log.read_messages(
             conn, restaurant_id=restaurant_id, after=after, up_to=last, limit=limit
         )
+    # Events are pruned by the clock of the instance that made each one: a clock behind the
+    # others' lets the prune take an event before those logged ahead of it, leaving a hole.
+    hole = _first_hole(rows, after=after, last=last)
+    if hole is not None:
+        raise _resync_required(after, last, hole)
     next_after = rows[-1].seq if rows else after
     return EventPage([row.message for row in rows], last, next_after)
+
+
+def _first_hole(rows: list[event_log.LoggedMessage], *, after: int, last: int) -> int | None:
+    """The seq after which the page goes on, if a seq is missing from it; else None."""
+    for expected, row in enumerate(rows, start=after + 1):
+        if row.seq != expected:
+            return row.seq - 1
+    return last if not rows and after < last else None
+
+
+def _resync_required(after: int, last: int, oldest_available_after: int) -> DomainError:
+    return DomainError(
+        ErrorCode.RESYNC_REQUIRED,
+        f"events after {after} are no longer kept: fetch the snapshot, go on from its seq",
+        {"seq": last, "oldest_available_after": oldest_available_after},
+    )
 
 
 async def prune(ctx: ServiceContext) -> tuple[int, int]:

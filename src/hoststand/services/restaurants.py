@@ -19,7 +19,7 @@ from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.events import DataScope
 from hoststand.services.commands import RestaurantCreate, RestaurantUpdate
 from hoststand.services.context import ServiceContext
-from hoststand.services.transaction import IdempotencyKey, Replayed, change
+from hoststand.services.transaction import IdempotencyKey, Replayed, announce, change
 from hoststand.store import idempotency, restaurants
 from hoststand.store.idempotency import StoredResponse
 
@@ -174,6 +174,6 @@ async def delete(ctx: ServiceContext, *, principal: Principal, restaurant_id: uu
         if restaurant is None:
             raise not_found("restaurant", restaurant_id)
         await restaurants.delete(conn, restaurant_id=restaurant_id)
-    # Nothing is logged for a restaurant that no longer exists; hubs close its sockets.
-    envelope = Envelope(restaurant_id, None, "restaurant_deleted", "", 0.0)
-    await ctx.broker.publish(restaurant_id, envelope.encode())
+    # Nothing is logged for a restaurant that no longer exists; hubs close its sockets (the
+    # log poll's sweep does, if this publish fails: the deletion is committed all the same).
+    await announce(ctx, Envelope(restaurant_id, None, "restaurant_deleted", "", 0.0))

@@ -231,7 +231,7 @@ class _FailureLog:
             self.silenced += 1
             return
         more = f" (and {self.silenced} more since the last report)" if self.silenced else ""
-        log.warning("publish failed, hubs will read the event log instead: %s%s", exc, more)
+        log.warning("publish failed, hubs will read the database instead: %s%s", exc, more)
         self.last, self.silenced = now, 0
 
 
@@ -251,8 +251,18 @@ async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
         envelope = Envelope(
             event.restaurant_id, event.seq, event.type.value, event.message, committed_at
         )
-        try:
-            await ctx.broker.publish(event.restaurant_id, envelope.encode())
-        except Exception as exc:  # the database is the truth; hubs poll the log
-            _publish_failures.report(exc)
+        if not await announce(ctx, envelope):
             return
+
+
+async def announce(ctx: ServiceContext, envelope: Envelope) -> bool:
+    """Publish one envelope of a committed change; False (logged) when the broker failed.
+
+    Never raises: the change is committed, and the hubs' log poll finds what was not told.
+    """
+    try:
+        await ctx.broker.publish(envelope.restaurant_id, envelope.encode())
+    except Exception as exc:  # the database is the truth; hubs poll it
+        _publish_failures.report(exc)
+        return False
+    return True
