@@ -36,6 +36,17 @@ BAD_MESSAGES = [
         id="restaurant-mismatch",
     ),
     pytest.param('{"type": "restaurant_connect"}', "already_connected", id="second-connect"),
+    # Valid ISO 8601 times whose UTC falls outside the years 1-9999: refused, not a 1011.
+    pytest.param(
+        '{"type": "user_action", "action": "x", "timestamp": "0001-01-01T00:00:00+01:00"}',
+        "validation_error",
+        id="timestamp-before-year-1-in-utc",
+    ),
+    pytest.param(
+        '{"type": "user_action", "action": "x", "timestamp": "9999-12-31T23:59:59-01:00"}',
+        "validation_error",
+        id="timestamp-after-year-9999-in-utc",
+    ),
 ]
 
 
@@ -92,6 +103,10 @@ async def test_before_the_handshake_only_ping_and_restaurant_connect_are_accepte
     await expect_error(device, "validation_error")
     await device.send({"type": "restaurant_connect", "restaurant_id": "restaurant_123"})
     await expect_error(device, "restaurant_mismatch")
+    await device.send(
+        {"type": "user_action", "action": "x", "timestamp": "0001-01-01T00:00:00+01:00"}
+    )
+    await expect_error(device, "validation_error")
     await device.send({"type": "ping"})
     assert (await device.recv())["type"] == "pong"
     await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
