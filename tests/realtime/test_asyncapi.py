@@ -66,7 +66,7 @@ def test_the_document_describes_every_message_of_the_protocol(document: dict[str
     assert channel["address"] == "/realtime"
     assert set(channel["messages"]) == set(messages)
     codes = set(document["info"]["x-close-codes"])
-    assert codes == {"1009", "1011", "1012", "4401", "4403", "4404", "4408", "4409", "4429"}
+    assert codes == {"1007", "1009", "1011", "1012", "4401", "4403", "4404", "4408", "4409", "4429"}
 
 
 def test_every_example_matches_its_payload_schema(document: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.conftest import Restaurant
@@ -142,6 +144,27 @@ async def test_an_oversized_frame_before_the_handshake_closes_with_1009(
     device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
     await device.send("x" * (64 * 1024 + 1))
     assert (await device.closed()).code == 1009
+
+
+@pytest.mark.parametrize("handshaken", [False, True], ids=["before-handshake", "live"])
+async def test_a_text_frame_that_is_not_utf8_closes_with_1007_and_logs_no_traceback(
+    restaurant: Restaurant,
+    connect: Connect,
+    connect_raw: RawConnect,
+    caplog: pytest.LogCaptureFixture,
+    handshaken: bool,
+) -> None:
+    """RFC 6455 fails the connection (1007); a client's bad bytes are not a server error."""
+    if handshaken:
+        device = await connect(restaurant)
+    else:
+        token = restaurant.tokens["host"]
+        device = await connect_raw(restaurant.api.base_url, restaurant.id, token)
+    with caplog.at_level(logging.DEBUG):
+        await device.ws.send(b'{"type": "ping", "x": "\xff"}', text=True)
+        assert (await device.closed()).code == 1007
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
 async def test_frames_that_arrive_together_are_answered_in_the_order_sent(

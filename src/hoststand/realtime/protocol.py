@@ -15,6 +15,7 @@ inside `data_received` (see `send_receive_event_to_app`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,9 @@ from typing import Any
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from hoststand.realtime.closecodes import CloseCode
+
+log = logging.getLogger(__name__)
 SERVED_BY = "hoststand.realtime.protocol:DeviceProtocol"  # for uvicorn.Config(ws=...)
 
 
@@ -173,16 +177,9 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         Uvicorn queues every message for the app's `receive` and pauses reading until the app
         takes it: per message a dict, a future, a task wake-up and two epoll_ctl calls (pause,
         resume), which at fan-out cost more than the message's own handling. Anything else
-        (bytes, a message behind queued ones, a closing socket, invalid UTF-8) takes Uvicorn's
-        way, in order.
+        (bytes, a message behind queued ones, a closing socket) takes Uvicorn's way, in order.
         """
-        handler = self.on_text
-        if (
-            handler is None
-            or self.curr_msg_data_type != "text"
-            or self.close_sent
-            or not self.queue.empty()
-        ):
+        if self.curr_msg_data_type != "text" or self.close_sent:
             super().send_receive_event_to_app()
             return
         frames = self.frames
@@ -190,10 +187,25 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         try:
             text = data.decode()
         except UnicodeDecodeError:
-            super().send_receive_event_to_app()  # closes with 1007, as for any device
+            self.frames = []
+            self._refuse_text_not_utf8()
+            return
+        handler = self.on_text
+        if handler is None or not self.queue.empty():
+            super().send_receive_event_to_app()
             return
         self.frames = []
         handler(text)
+
+    def _refuse_text_not_utf8(self) -> None:
+        """Fail the connection with 1007, as RFC 6455 requires, and as Uvicorn does.
+
+        Uvicorn also logs it as an exception with its traceback: a client's bad bytes are no
+        error of the server's, and any client could fill its log with them.
+        """
+        log.debug("closing %s with 1007: a text message that is not UTF-8", self.client)
+        self.conn.send_close(CloseCode.INVALID_TEXT, "a text message must be UTF-8")
+        self.handle_parser_exception()
 
     async def receive(self) -> ASGIReceiveEvent:
         """Uvicorn's `receive`, awaiting the inbox's future itself.
