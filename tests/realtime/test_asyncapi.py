@@ -7,49 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft7Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
 
 from tests.conftest import Restaurant
+from tests.realtime.asyncapi_doc import SENT, load_document, payload_validator, problems
 from tests.realtime.conftest import Connect, RawConnect
 
-DOC = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"
 SPEC = Path(__file__).parent / "data" / "asyncapi-3.0.0.schema.json"
-DOC_URI = "urn:hoststand:asyncapi"
-# What the server sends, by `type`, and the message of the document that describes it.
-SENT = {
-    "connection_established": "connectionEstablished",
-    "guest_updated": "guestUpdated",
-    "table_updated": "tableUpdated",
-    "data_change": "dataChange",
-    "user_action": "userActionRelayed",
-    "pong": "pong",
-    "resync_required": "resyncRequired",
-    "error": "error",
-}
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     """The AsyncAPI document, parsed."""
-    parsed: dict[str, Any] = yaml.safe_load(DOC.read_text(encoding="utf-8"))
-    return parsed
-
-
-def payload_validator(document: dict[str, Any], message: str) -> Draft7Validator:
-    """A validator of one message's payload schema, with the document's $refs resolved."""
-    registry: Registry[Any] = Registry().with_resource(
-        DOC_URI, Resource.from_contents(document, default_specification=DRAFT7)
-    )
-    ref = document["components"]["messages"][message]["payload"]["$ref"]
-    return Draft7Validator({"$ref": DOC_URI + ref}, registry=registry)
-
-
-def problems(validator: Draft7Validator, instance: Any) -> list[str]:
-    """Every validation error, readable."""
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+    return load_document()
 
 
 def test_the_document_is_valid_asyncapi_3(document: dict[str, Any]) -> None:
