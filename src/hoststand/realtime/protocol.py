@@ -204,8 +204,44 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         error of the server's, and any client could fill its log with them.
         """
         log.debug("closing %s with 1007: a text message that is not UTF-8", self.client)
-        self.conn.send_close(CloseCode.INVALID_TEXT, "a text message must be UTF-8")
+        self.conn.fail(CloseCode.INVALID_TEXT, "a text message must be UTF-8")
         self.handle_parser_exception()
+
+    def data_received(self, data: bytes) -> None:
+        """Uvicorn's, except that once the connection has failed what arrives is dropped."""
+        if self.conn.parser_exc is not None:
+            self.conn.receive_data(data)  # websockets discards it, up to the device's EOF
+            return
+        super().data_received(data)
+
+    def handle_parser_exception(self) -> None:
+        """Fail the connection (a frame over the limit, 1009; a broken frame, 1002; 1007) with
+        its close frame then a half-close, as websockets' own server does, not a full close.
+
+        Uvicorn closes the socket at once, while the device may still be sending the rest of
+        its frame: that data then draws a reset, and a device that has not yet read the close
+        frame loses it, and the code with it. The socket is closed on the device's EOF (see
+        `eof_received`) or after the close timeout, as after any close the app sends.
+        """
+        close = self.conn.close_sent
+        assert close is not None
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+        )
+        self.close_sent = True
+        transport = self.transport
+        for data in self.conn.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                transport.write_eof()
+            else:  # TLS cannot half-close
+                transport.close()
+        if self.read_paused:
+            self.read_paused = False
+            transport.resume_reading()
+        if self.close_timer is None:
+            self.close_timer = self.loop.call_later(self.close_timeout, transport.close)
 
     async def receive(self) -> ASGIReceiveEvent:
         """Uvicorn's `receive`, awaiting the inbox's future itself.
