@@ -54,6 +54,8 @@ BAD_MESSAGES = [
         id="restaurant-mismatch",
     ),
     pytest.param('{"type": "restaurant_connect"}', "already_connected", id="second-connect"),
+    pytest.param("[" * 1025 + "]" * 1025, "invalid_json", id="nested-deeper-than-1024"),
+    pytest.param("[" * 1024 + "]" * 1024, "validation_error", id="nested-1024-deep-an-array"),
     # Valid ISO 8601 times whose UTC falls outside the years 1-9999: refused, not a 1011.
     pytest.param(
         '{"type": "user_action", "action": "x", "timestamp": "0001-01-01T00:00:00+01:00"}',
@@ -118,6 +120,8 @@ async def test_before_the_handshake_only_ping_and_restaurant_connect_are_accepte
     await device.send({"type": "restaurant_connect", "last_seq": "5"})
     await expect_error(device, "validation_error")
     await device.send({"type": "restaurant_connect", "last_seq": -1})
+    await expect_error(device, "validation_error")
+    await device.send({"type": "restaurant_connect", "last_seq": 2**63})  # past a 64-bit seq
     await expect_error(device, "validation_error")
     await device.send({"type": "restaurant_connect", "restaurant_id": "restaurant_123"})
     await expect_error(device, "restaurant_mismatch")

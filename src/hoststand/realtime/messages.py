@@ -46,7 +46,7 @@ class RestaurantConnect(_ClientMessage):
     restaurant_id: str | None = None
     platform: str | None = None
     version: str | None = None
-    last_seq: int | None = Field(None, ge=0)
+    last_seq: int | None = Field(None, ge=0, le=2**63 - 1)  # a seq is a 64-bit signed integer
     token: str | None = None
     device_id: str | None = Field(None, max_length=200)
 
