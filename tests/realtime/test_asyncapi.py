@@ -12,7 +12,7 @@ from jsonschema import Draft7Validator
 from hoststand.realtime.closecodes import CloseCode
 from tests.conftest import Restaurant
 from tests.realtime.asyncapi_doc import SENT, load_document, payload_validator, problems
-from tests.realtime.conftest import Connect, RawConnect
+from tests.realtime.conftest import Connect, RawConnect, every_kind_of_message
 
 SPEC = Path(__file__).parent / "data" / "asyncapi-3.0.0.schema.json"
 
@@ -60,34 +60,7 @@ def test_the_schemas_are_strict_about_timestamps_and_actions(document: dict[str,
 async def test_what_a_real_server_sends_matches_the_document(
     document: dict[str, Any], restaurant: Restaurant, connect: Connect, connect_raw: RawConnect
 ) -> None:
-    first, second = await connect(restaurant), await connect(restaurant)
-    sent: list[dict[str, Any]] = [first.hello]
-    table = await restaurant.table("1", capacity=2)
-    held = await restaurant.guest("Holder", kind="reservation", reserved_for="2030-01-01T20:00:00Z")
-    guest = await restaurant.guest("Seated", party_size=2)
-    host, owner, path = restaurant.client("host"), restaurant.client("owner"), restaurant.path
-    await host.ok("PATCH", f"{path}/guests/{held['id']}", json={"held_table_id": table["id"]})
-    await host.ok("POST", f"{path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]})
-    await host.ok("POST", f"{path}/tables/{table['id']}/release")
-    await owner.ok("PATCH", path, json={"name": "Documented"})
-    await owner.ok("POST", f"{path}/tokens", 201, json={"name": "new ipad", "role": "host"})
-    await owner.ok("DELETE", f"{path}/tables/{table['id']}", 204)
-    await host.ok("DELETE", f"{path}/guests/{guest['id']}", 204)
-    last = (await restaurant.snapshot())["seq"]
-    sent += await first.events_until(last)
-    await second.events_until(last)
-    await first.send({"type": "user_action", "action": "looking", "table_id": table["id"]})
-    sent.append(await second.recv())
-    await first.send({"type": "ping"})
-    sent.append(await first.recv())
-    await first.send("{")
-    sent.append(await first.recv())
-    stale = await connect(restaurant, last_seq=last + 100)
-    sent += [stale.hello, await stale.recv()]
-    early = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
-    await early.send({"type": "user_action", "action": "too early"})
-    sent.append(await early.recv())
-
+    sent = await every_kind_of_message(restaurant, connect, connect_raw)
     kinds = {(m["type"], m.get("action")) for m in sent}
     assert {m["type"] for m in sent} == set(SENT), kinds
     assert len(kinds) >= 14, kinds
