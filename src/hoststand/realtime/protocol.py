@@ -10,6 +10,10 @@ a coroutine of its own (see there).
 
 Once a device is live, its text messages can also skip the inbox: `on_text` handles each one
 inside `data_received` (see `send_receive_event_to_app`).
+
+A connection that breaks the protocol (too big, not UTF-8, a broken frame) is failed as
+websockets' own server fails it, without a traceback in the log and with a half-close that lets
+the device read its close code (see `handle_parser_exception`).
 """
 
 from __future__ import annotations
@@ -215,13 +219,14 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         super().data_received(data)
 
     def handle_parser_exception(self) -> None:
-        """Fail the connection (a frame over the limit, 1009; a broken frame, 1002; 1007) with
-        its close frame then a half-close, as websockets' own server does, not a full close.
+        """Fail the connection with its close frame then a half-close, as websockets' does.
 
-        Uvicorn closes the socket at once, while the device may still be sending the rest of
-        its frame: that data then draws a reset, and a device that has not yet read the close
-        frame loses it, and the code with it. The socket is closed on the device's EOF (see
-        `eof_received`) or after the close timeout, as after any close the app sends.
+        That is for a message over the limit (1009), a broken frame (1002) and a text that is
+        not UTF-8 (1007). Uvicorn closes the socket at once, while the device may still be
+        sending the rest of its frame: that data then draws a reset, and a device that has not
+        yet read the close frame loses it, and the code with it. The socket is closed on the
+        device's EOF (see `eof_received`) or after the close timeout, as after any close the
+        app sends.
         """
         close = self.conn.close_sent
         assert close is not None
