@@ -63,6 +63,12 @@ class ThreadServer:
         return app.state.runtime  # type: ignore[no-any-return]
 
     @property
+    def connections(self) -> set[Any]:
+        """Uvicorn's protocol objects of the connections it holds open (on its loop only)."""
+        assert self._server is not None
+        return self._server.server_state.connections  # type: ignore[return-value]
+
+    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The server's event loop."""
         return self._loop

@@ -214,3 +214,43 @@ def prune_one_before_its_predecessors(srv: ThreadServer, restaurant_id: str, seq
             return await event_log.prune(conn, before=boundary, restaurant_id=rid)
 
     assert srv.call(prune()) == 1
+
+
+async def every_kind_of_message(
+    restaurant: Restaurant, connect: Connect, connect_raw: RawConnect
+) -> list[dict[str, Any]]:
+    """What a real server sends, in a session that draws every type and event action:
+    greetings, events of each action (restaurant and token changes included), user_action
+    relays with a guest_id and with a table_id, a pong, errors, a resync_required."""
+    first, second = await connect(restaurant), await connect(restaurant)
+    sent: list[dict[str, Any]] = [first.hello]
+    table = await restaurant.table("1", capacity=2)
+    held = await restaurant.guest("Holder", kind="reservation", reserved_for="2030-01-01T20:00:00Z")
+    guest = await restaurant.guest("Seated", party_size=2)
+    host, owner, path = restaurant.client("host"), restaurant.client("owner"), restaurant.path
+    await host.ok("PATCH", f"{path}/guests/{held['id']}", json={"held_table_id": table["id"]})
+    await host.ok("POST", f"{path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]})
+    await host.ok("POST", f"{path}/tables/{table['id']}/release")
+    await owner.ok("PATCH", path, json={"name": "Documented"})
+    token = await owner.ok("POST", f"{path}/tokens", 201, json={"name": "new ipad", "role": "host"})
+    await owner.ok("DELETE", f"{path}/tokens/{token['id']}", 204)
+    await owner.ok("DELETE", f"{path}/tables/{table['id']}", 204)
+    await host.ok("DELETE", f"{path}/guests/{guest['id']}", 204)
+    last = (await restaurant.snapshot())["seq"]
+    sent += await first.events_until(last)
+    await second.events_until(last)
+    for about in ({"table_id": table["id"]}, {"guest_id": guest["id"]}):
+        await first.send({"type": "user_action", "action": "looking", **about})
+        sent.append(await second.recv())
+    await first.send({"type": "ping"})
+    sent.append(await first.recv())
+    await first.send("{")
+    sent.append(await first.recv())
+    stale = await connect(restaurant, last_seq=last + 100)
+    sent += [stale.hello, await stale.recv()]
+    resumed = await connect(restaurant, last_seq=last)
+    sent.append(resumed.hello)
+    early = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
+    await early.send({"type": "user_action", "action": "too early"})
+    sent.append(await early.recv())
+    return sent

@@ -7,49 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft7Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
 
+from hoststand.realtime.closecodes import CloseCode
 from tests.conftest import Restaurant
-from tests.realtime.conftest import Connect, RawConnect
+from tests.realtime.asyncapi_doc import SENT, load_document, payload_validator, problems
+from tests.realtime.conftest import Connect, RawConnect, every_kind_of_message
 
-DOC = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"
 SPEC = Path(__file__).parent / "data" / "asyncapi-3.0.0.schema.json"
-DOC_URI = "urn:hoststand:asyncapi"
-# What the server sends, by `type`, and the message of the document that describes it.
-SENT = {
-    "connection_established": "connectionEstablished",
-    "guest_updated": "guestUpdated",
-    "table_updated": "tableUpdated",
-    "data_change": "dataChange",
-    "user_action": "userActionRelayed",
-    "pong": "pong",
-    "resync_required": "resyncRequired",
-    "error": "error",
-}
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     """The AsyncAPI document, parsed."""
-    parsed: dict[str, Any] = yaml.safe_load(DOC.read_text(encoding="utf-8"))
-    return parsed
-
-
-def payload_validator(document: dict[str, Any], message: str) -> Draft7Validator:
-    """A validator of one message's payload schema, with the document's $refs resolved."""
-    registry: Registry[Any] = Registry().with_resource(
-        DOC_URI, Resource.from_contents(document, default_specification=DRAFT7)
-    )
-    ref = document["components"]["messages"][message]["payload"]["$ref"]
-    return Draft7Validator({"$ref": DOC_URI + ref}, registry=registry)
-
-
-def problems(validator: Draft7Validator, instance: Any) -> list[str]:
-    """Every validation error, readable."""
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+    return load_document()
 
 
 def test_the_document_is_valid_asyncapi_3(document: dict[str, Any]) -> None:
@@ -66,7 +37,7 @@ def test_the_document_describes_every_message_of_the_protocol(document: dict[str
     assert channel["address"] == "/realtime"
     assert set(channel["messages"]) == set(messages)
     codes = set(document["info"]["x-close-codes"])
-    assert codes == {"1009", "1011", "1012", "4401", "4403", "4404", "4408", "4409", "4429"}
+    assert codes == {str(code.value) for code in CloseCode if code is not CloseCode.NORMAL}
 
 
 def test_every_example_matches_its_payload_schema(document: dict[str, Any]) -> None:
@@ -89,34 +60,7 @@ def test_the_schemas_are_strict_about_timestamps_and_actions(document: dict[str,
 async def test_what_a_real_server_sends_matches_the_document(
     document: dict[str, Any], restaurant: Restaurant, connect: Connect, connect_raw: RawConnect
 ) -> None:
-    first, second = await connect(restaurant), await connect(restaurant)
-    sent: list[dict[str, Any]] = [first.hello]
-    table = await restaurant.table("1", capacity=2)
-    held = await restaurant.guest("Holder", kind="reservation", reserved_for="2030-01-01T20:00:00Z")
-    guest = await restaurant.guest("Seated", party_size=2)
-    host, owner, path = restaurant.client("host"), restaurant.client("owner"), restaurant.path
-    await host.ok("PATCH", f"{path}/guests/{held['id']}", json={"held_table_id": table["id"]})
-    await host.ok("POST", f"{path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]})
-    await host.ok("POST", f"{path}/tables/{table['id']}/release")
-    await owner.ok("PATCH", path, json={"name": "Documented"})
-    await owner.ok("POST", f"{path}/tokens", 201, json={"name": "new ipad", "role": "host"})
-    await owner.ok("DELETE", f"{path}/tables/{table['id']}", 204)
-    await host.ok("DELETE", f"{path}/guests/{guest['id']}", 204)
-    last = (await restaurant.snapshot())["seq"]
-    sent += await first.events_until(last)
-    await second.events_until(last)
-    await first.send({"type": "user_action", "action": "looking", "table_id": table["id"]})
-    sent.append(await second.recv())
-    await first.send({"type": "ping"})
-    sent.append(await first.recv())
-    await first.send("{")
-    sent.append(await first.recv())
-    stale = await connect(restaurant, last_seq=last + 100)
-    sent += [stale.hello, await stale.recv()]
-    early = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
-    await early.send({"type": "user_action", "action": "too early"})
-    sent.append(await early.recv())
-
+    sent = await every_kind_of_message(restaurant, connect, connect_raw)
     kinds = {(m["type"], m.get("action")) for m in sent}
     assert {m["type"] for m in sent} == set(SENT), kinds
     assert len(kinds) >= 14, kinds

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
+import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Frame
+from websockets.http11 import Response
+from websockets.uri import parse_uri
+
+from hoststand.realtime.client import ws_url
 from tests.conftest import Restaurant
-from tests.realtime.conftest import WIRE_TIMESTAMP, Connect, Device, RawConnect
+from tests.realtime.conftest import (
+    TIMEOUT,
+    WIRE_TIMESTAMP,
+    Connect,
+    Device,
+    RawConnect,
+    eventually,
+)
+from tests.servers import ThreadServer
 
 BAD_MESSAGES = [
     pytest.param("this is not json", "invalid_json", id="invalid-json"),
@@ -36,6 +54,19 @@ BAD_MESSAGES = [
         id="restaurant-mismatch",
     ),
     pytest.param('{"type": "restaurant_connect"}', "already_connected", id="second-connect"),
+    pytest.param("[" * 1025 + "]" * 1025, "invalid_json", id="nested-deeper-than-1024"),
+    pytest.param("[" * 1024 + "]" * 1024, "validation_error", id="nested-1024-deep-an-array"),
+    # Valid ISO 8601 times whose UTC falls outside the years 1-9999: refused, not a 1011.
+    pytest.param(
+        '{"type": "user_action", "action": "x", "timestamp": "0001-01-01T00:00:00+01:00"}',
+        "validation_error",
+        id="timestamp-before-year-1-in-utc",
+    ),
+    pytest.param(
+        '{"type": "user_action", "action": "x", "timestamp": "9999-12-31T23:59:59-01:00"}',
+        "validation_error",
+        id="timestamp-after-year-9999-in-utc",
+    ),
 ]
 
 
@@ -90,8 +121,14 @@ async def test_before_the_handshake_only_ping_and_restaurant_connect_are_accepte
     await expect_error(device, "validation_error")
     await device.send({"type": "restaurant_connect", "last_seq": -1})
     await expect_error(device, "validation_error")
+    await device.send({"type": "restaurant_connect", "last_seq": 2**63})  # past a 64-bit seq
+    await expect_error(device, "validation_error")
     await device.send({"type": "restaurant_connect", "restaurant_id": "restaurant_123"})
     await expect_error(device, "restaurant_mismatch")
+    await device.send(
+        {"type": "user_action", "action": "x", "timestamp": "0001-01-01T00:00:00+01:00"}
+    )
+    await expect_error(device, "validation_error")
     await device.send({"type": "ping"})
     assert (await device.recv())["type"] == "pong"
     await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
@@ -127,6 +164,128 @@ async def test_an_oversized_frame_before_the_handshake_closes_with_1009(
     device = await connect_raw(restaurant.api.base_url, restaurant.id, restaurant.tokens["host"])
     await device.send("x" * (64 * 1024 + 1))
     assert (await device.closed()).code == 1009
+
+
+@pytest.mark.parametrize("handshaken", [False, True], ids=["before-handshake", "live"])
+async def test_a_text_frame_that_is_not_utf8_closes_with_1007_and_logs_no_traceback(
+    restaurant: Restaurant,
+    connect: Connect,
+    connect_raw: RawConnect,
+    caplog: pytest.LogCaptureFixture,
+    handshaken: bool,
+) -> None:
+    """RFC 6455 fails the connection (1007); a client's bad bytes are not a server error."""
+    if handshaken:
+        device = await connect(restaurant)
+    else:
+        token = restaurant.tokens["host"]
+        device = await connect_raw(restaurant.api.base_url, restaurant.id, token)
+    with caplog.at_level(logging.DEBUG):
+        await device.ws.send(b'{"type": "ping", "x": "\xff"}', text=True)
+        assert (await device.closed()).code == 1007
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+class SansIODevice:
+    """A device on a raw socket, framed by websockets' sans-I/O client: the test decides
+    which bytes it writes and when it reads, down to frames no client library would send."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, url: str):
+        self.reader, self.writer = reader, writer
+        self.protocol = ClientProtocol(parse_uri(url), max_size=None)
+
+    @classmethod
+    async def open(cls, restaurant: Restaurant) -> SansIODevice:
+        """Connected, and handshaken with the restaurant's host token."""
+        url = ws_url(restaurant.api.base_url, restaurant.id, None, "header")
+        parts = urlsplit(url)
+        device = cls(*await asyncio.open_connection(parts.hostname, parts.port), url)
+        request = device.protocol.connect()
+        request.headers["Authorization"] = f"Bearer {restaurant.tokens['host']}"
+        device.protocol.send_request(request)
+        device.flush()
+        await device.until(lambda event: isinstance(event, Response))
+        device.protocol.send_text(b'{"type": "restaurant_connect"}')
+        device.flush()
+        await device.until(lambda event: isinstance(event, Frame) and b"established" in event.data)
+        return device
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the server sees it come from."""
+        host, port = self.writer.get_extra_info("sockname")[:2]
+        return host, port
+
+    def flush(self) -> None:
+        """Write what the protocol has to send."""
+        self.writer.write(b"".join(self.protocol.data_to_send()))
+
+    async def until(self, wanted: Callable[[object], bool]) -> None:
+        """Read until an event is `wanted`; fail at the end of the stream."""
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                data = await self.reader.read(65536)
+                assert data, "the server closed the connection first"
+                self.protocol.receive_data(data)
+                if any(wanted(event) for event in self.protocol.events_received()):
+                    return
+
+    async def close_code(self) -> int:
+        """Read up to the end of the stream; the code of the close frame that came before."""
+        async with asyncio.timeout(TIMEOUT):
+            while data := await self.reader.read(65536):
+                self.protocol.receive_data(data)
+        assert self.protocol.close_rcvd is not None, "the stream ended without a close frame"
+        return self.protocol.close_rcvd.code
+
+
+def _send_over_the_limit(device: SansIODevice) -> None:
+    device.protocol.send_text(b'{"type": "ping", "padding": "' + b"x" * 70_000, fin=False)
+    device.flush()
+
+
+def _send_text_not_utf8(device: SansIODevice) -> None:
+    device.protocol.send_text(b'{"type": "ping", "x": "\xff"}')
+    device.flush()
+
+
+def _send_unmasked(device: SansIODevice) -> None:
+    device.writer.write(b"\x81\x02{}")  # RFC 6455: a client masks every frame
+
+
+@pytest.mark.parametrize(
+    ("send", "code"),
+    [
+        pytest.param(_send_over_the_limit, 1009, id="over-the-limit"),
+        pytest.param(_send_text_not_utf8, 1007, id="text-not-utf8"),
+        pytest.param(_send_unmasked, 1002, id="unmasked-frame"),
+    ],
+)
+async def test_a_failed_connection_is_half_closed_so_its_close_code_is_not_lost(
+    server: ThreadServer,
+    restaurant: Restaurant,
+    send: Callable[[SansIODevice], None],
+    code: int,
+) -> None:
+    """The device may still be sending when the server fails its connection: were the socket
+    closed, those bytes would draw a reset, and a device that had not read the close frame
+    yet would lose it. The server half-closes and reads on until the device's end."""
+    device = await SansIODevice.open(restaurant)
+    send(device)
+    assert await device.close_code() == code
+    device.writer.write(b"x" * 4096)  # the rest of what it was sending: dropped, no reset
+
+    async def held() -> bool:
+        return any(p.client == device.address for p in server.connections)
+
+    assert server.call(held()), "the server closed the socket before the device did"
+    device.writer.close()
+
+    async def released() -> bool:
+        return not server.call(held())
+
+    await eventually(released, "the server to close the socket after the device's end")
 
 
 async def test_frames_that_arrive_together_are_answered_in_the_order_sent(

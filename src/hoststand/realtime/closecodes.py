@@ -9,6 +9,8 @@ class CloseCode(IntEnum):
     """Documented in docs/PROTOCOL.md."""
 
     NORMAL = 1000
+    PROTOCOL_ERROR = 1002  # sent by the server library for a frame that breaks RFC 6455
+    INVALID_TEXT = 1007  # a text frame that is not UTF-8 (RFC 6455 fails the connection)
     MESSAGE_TOO_BIG = 1009  # sent by the server library for frames over the limit
     INTERNAL_ERROR = 1011  # a failure on our side (or unanswered pings); reconnect and resume
     SERVER_RESTARTING = 1012  # reconnect (elsewhere) and resume with last_seq

@@ -46,7 +46,7 @@ class RestaurantConnect(_ClientMessage):
     restaurant_id: str | None = None
     platform: str | None = None
     version: str | None = None
-    last_seq: int | None = Field(None, ge=0)
+    last_seq: int | None = Field(None, ge=0, le=2**63 - 1)  # a seq is a 64-bit signed integer
     token: str | None = None
     device_id: str | None = Field(None, max_length=200)
 
@@ -81,7 +81,10 @@ class UserAction(_ClientMessage):
             return value  # a valid time already in the seed's format: no need to re-write it
         if parsed.tzinfo is None:
             raise ValueError("must say its time zone, e.g. 2025-09-01T10:00:00Z")
-        return format_timestamp(parsed)
+        try:
+            return format_timestamp(parsed)
+        except OverflowError:  # a valid time whose UTC is before year 1 or after 9999
+            raise ValueError("must fall within the years 1 to 9999 in UTC") from None
 
 
 ClientMessage = RestaurantConnect | Ping | UserAction

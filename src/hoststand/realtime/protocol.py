@@ -10,11 +10,16 @@ a coroutine of its own (see there).
 
 Once a device is live, its text messages can also skip the inbox: `on_text` handles each one
 inside `data_received` (see `send_receive_event_to_app`).
+
+A connection that breaks the protocol (too big, not UTF-8, a broken frame) is failed as
+websockets' own server fails it, without a traceback in the log and with a half-close that lets
+the device read its close code (see `handle_parser_exception`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +27,9 @@ from typing import Any
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from hoststand.realtime.closecodes import CloseCode
+
+log = logging.getLogger(__name__)
 SERVED_BY = "hoststand.realtime.protocol:DeviceProtocol"  # for uvicorn.Config(ws=...)
 
 
@@ -173,16 +181,9 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         Uvicorn queues every message for the app's `receive` and pauses reading until the app
         takes it: per message a dict, a future, a task wake-up and two epoll_ctl calls (pause,
         resume), which at fan-out cost more than the message's own handling. Anything else
-        (bytes, a message behind queued ones, a closing socket, invalid UTF-8) takes Uvicorn's
-        way, in order.
+        (bytes, a message behind queued ones, a closing socket) takes Uvicorn's way, in order.
         """
-        handler = self.on_text
-        if (
-            handler is None
-            or self.curr_msg_data_type != "text"
-            or self.close_sent
-            or not self.queue.empty()
-        ):
+        if self.curr_msg_data_type != "text" or self.close_sent:
             super().send_receive_event_to_app()
             return
         frames = self.frames
@@ -190,10 +191,62 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         try:
             text = data.decode()
         except UnicodeDecodeError:
-            super().send_receive_event_to_app()  # closes with 1007, as for any device
+            self.frames = []
+            self._refuse_text_not_utf8()
+            return
+        handler = self.on_text
+        if handler is None or not self.queue.empty():
+            super().send_receive_event_to_app()
             return
         self.frames = []
         handler(text)
+
+    def _refuse_text_not_utf8(self) -> None:
+        """Fail the connection with 1007, as RFC 6455 requires, and as Uvicorn does.
+
+        Uvicorn also logs it as an exception with its traceback: a client's bad bytes are no
+        error of the server's, and any client could fill its log with them.
+        """
+        log.debug("closing %s with 1007: a text message that is not UTF-8", self.client)
+        self.conn.fail(CloseCode.INVALID_TEXT, "a text message must be UTF-8")
+        self.handle_parser_exception()
+
+    def data_received(self, data: bytes) -> None:
+        """Uvicorn's, except that once the connection has failed what arrives is dropped."""
+        if self.conn.parser_exc is not None:
+            self.conn.receive_data(data)  # websockets discards it, up to the device's EOF
+            return
+        super().data_received(data)
+
+    def handle_parser_exception(self) -> None:
+        """Fail the connection with its close frame then a half-close, as websockets' does.
+
+        That is for a message over the limit (1009), a broken frame (1002) and a text that is
+        not UTF-8 (1007). Uvicorn closes the socket at once, while the device may still be
+        sending the rest of its frame: that data then draws a reset, and a device that has not
+        yet read the close frame loses it, and the code with it. The socket is closed on the
+        device's EOF (see `eof_received`) or after the close timeout, as after any close the
+        app sends.
+        """
+        close = self.conn.close_sent
+        assert close is not None
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+        )
+        self.close_sent = True
+        transport = self.transport
+        for data in self.conn.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                transport.write_eof()
+            else:  # TLS cannot half-close
+                transport.close()
+        if self.read_paused:
+            self.read_paused = False
+            transport.resume_reading()
+        if self.close_timer is None:
+            self.close_timer = self.loop.call_later(self.close_timeout, transport.close)
 
     async def receive(self) -> ASGIReceiveEvent:
         """Uvicorn's `receive`, awaiting the inbox's future itself.
