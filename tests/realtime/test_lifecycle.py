@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
@@ -13,7 +15,8 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 from hoststand.realtime.client import open_feed, ws_url
-from tests.conftest import Api, Restaurant
+from hoststand.store import migrate
+from tests.conftest import Api, Backend, Restaurant
 from tests.realtime.conftest import Connect, Device, RawConnect, eventually, metric, small_socket
 from tests.servers import ThreadServer
 
@@ -223,3 +226,24 @@ async def test_deleting_the_restaurant_closes_its_devices_with_4404_and_frees_th
     await eventually(freed, "the deleted restaurant's room to close")
     assert await metric(srv.base_url, "hoststand_connections_open") == 1
     await survivor.assert_quiet()
+
+
+async def test_a_handshake_the_database_fails_closes_with_1011_and_counts_an_error(
+    tmp_path: Path, connect_raw: RawConnect
+) -> None:
+    path = tmp_path / "failing.db"
+    backend = Backend("sqlite", f"sqlite+aiosqlite:///{path}")
+    await asyncio.to_thread(migrate.upgrade, backend.url)
+    srv = ThreadServer(backend.settings()).start()
+    api = Api(srv.base_url)
+    try:
+        restaurant = await api.restaurant()
+        with sqlite3.connect(path) as db:  # under the running server: its token check fails
+            db.execute("ALTER TABLE api_tokens RENAME TO api_tokens_gone")
+        device = await connect_raw(srv.base_url, restaurant.id, restaurant.tokens["viewer"])
+        await device.send({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+        assert (await device.closed()).code == 1011
+        assert await metric(srv.base_url, "hoststand_handshakes_total", 'outcome="error"') == 1
+    finally:
+        await api.close()
+        srv.stop()

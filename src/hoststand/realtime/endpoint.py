@@ -147,6 +147,11 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     except (Disconnected, WebSocketDisconnect):
         metrics.handshakes.labels("disconnected").inc()
         return None
+    except Exception:  # the database failing the token check, say: 1011, as documented
+        log.exception("handshake of a device failed")
+        metrics.handshakes.labels("error").inc()
+        await websocket.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
+        return None
     return hs
 
 
