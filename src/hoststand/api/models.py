@@ -152,6 +152,19 @@ class TokenList(BaseModel):
     items: list[TokenOut]
 
 
+class HealthOut(BaseModel):
+    """The process answers."""
+
+    status: str
+
+
+class ReadyOut(BaseModel):
+    """Whether this instance should get traffic, and what each of its checks found."""
+
+    status: str = Field(description="ok, degraded (broker down), unavailable or shutting_down")
+    checks: dict[str, str]
+
+
 class ErrorDetail(BaseModel):
     """What went wrong."""
 
