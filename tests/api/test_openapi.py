@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.conftest import Api
+from tests.api.checks import failing_fields
+from tests.conftest import Api, Restaurant
+
+UPDATES = {
+    "RestaurantUpdate": "",
+    "TableUpdate": "/tables/{table_id}",
+    "GuestUpdate": "/guests/{guest_id}",
+}
 
 
 @pytest.fixture
@@ -50,6 +57,29 @@ async def test_every_json_success_is_documented_with_its_model(
     created = await api.request("POST", "restaurants", json={"name": "Documented"})
     schema = documented(openapi, "/api/v1/restaurants", "post", 201)
     validator(openapi, schema).validate(created.json())
+
+
+async def test_a_field_is_documented_as_nullable_exactly_when_null_is_accepted(
+    openapi: dict[str, Any], restaurant: Restaurant
+) -> None:
+    # The update fields that refuse null ("cannot be null") were documented as nullable.
+    table = await restaurant.table()
+    # A reservation: a walk-in refuses the reservation's fields whatever their value.
+    guest = await restaurant.guest(kind="reservation", reserved_for="2030-01-01T19:00:00Z")
+    ids = {"table_id": table["id"], "guest_id": guest["id"]}
+    seen = 0
+    for model, suffix in UPDATES.items():
+        schema = openapi["components"]["schemas"][model]
+        path = f"{restaurant.path}{suffix.format(**ids)}"
+        for field in schema["properties"]:
+            may_be_null = validator(openapi, {"$ref": f"#/components/schemas/{model}"}).is_valid(
+                {field: None}
+            )
+            response = await restaurant.api.request("PATCH", path, json={field: None})
+            refused = response.status_code == 422 and field in failing_fields(response)
+            assert refused != may_be_null, (model, field, response.status_code, response.text)
+            seen += not may_be_null
+    assert seen >= 10  # name, timezone, label, capacity, min_capacity, status, party_size, tags
 
 
 async def test_metrics_are_documented_as_prometheus_text(openapi: dict[str, Any], api: Api) -> None:
