@@ -82,6 +82,26 @@ async def test_a_field_is_documented_as_nullable_exactly_when_null_is_accepted(
     assert seen >= 10  # name, timezone, label, capacity, min_capacity, status, party_size, tags
 
 
+async def test_if_match_is_documented_as_the_etags_the_server_takes(
+    openapi: dict[str, Any], restaurant: Restaurant
+) -> None:
+    table = await restaurant.table()
+    path = "/api/v1/restaurants/{restaurant_id}/tables/{table_id}"
+    header = next(
+        p for p in operation(openapi, path, "patch")["parameters"] if p["name"] == "if-match"
+    )
+    documented_header = validator(openapi, header["schema"])
+    for value in ['"1"', 'W/"1"', "1", "*", '"7"', "", "null", '"1", "2"', '"x"', "W/1x"]:
+        response = await restaurant.api.request(
+            "PATCH",
+            f"{restaurant.path}/tables/{table['id']}",
+            json={"section": "patio"},
+            headers={"If-Match": value},
+        )
+        refused = response.status_code == 422
+        assert refused != documented_header.is_valid(value), (value, response.text)
+
+
 async def test_metrics_are_documented_as_prometheus_text(openapi: dict[str, Any], api: Api) -> None:
     response = await api.as_token(None).request("GET", "/metrics")
     assert response.status_code == 200
