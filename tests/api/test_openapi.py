@@ -59,6 +59,20 @@ async def test_every_json_success_is_documented_with_its_model(
     validator(openapi, schema).validate(created.json())
 
 
+async def test_a_token_retry_without_its_secret_is_documented(
+    openapi: dict[str, Any], restaurant: Restaurant
+) -> None:
+    path = f"{restaurant.path}/tokens"
+    body = {"name": "retried", "role": "host"}
+    headers = {"Idempotency-Key": "retried-token"}
+    first = await restaurant.api.ok("POST", path, 201, json=body, headers=headers)
+    retry = await restaurant.api.ok("POST", path, 201, json=body, headers=headers)
+    assert (first["id"], retry["token"]) == (retry["id"], None)
+    schema = documented(openapi, "/api/v1/restaurants/{restaurant_id}/tokens", "post", 201)
+    for issued in (first, retry):
+        validator(openapi, schema).validate(issued)
+
+
 async def test_a_field_is_documented_as_nullable_exactly_when_null_is_accepted(
     openapi: dict[str, Any], restaurant: Restaurant
 ) -> None:

@@ -143,7 +143,9 @@ class TokenOut(BaseModel):
 class IssuedTokenOut(TokenOut):
     """A new token: `token` is shown this once."""
 
-    token: str
+    token: str | None = Field(
+        description="The secret; null on a retry with the same Idempotency-Key (never stored)"
+    )
 
 
 class TokenList(BaseModel):
