@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.api.checks import failing_fields
+from tests.api.checks import expect_error, failing_fields
 from tests.conftest import Api, Restaurant
 
 UPDATES = {
@@ -114,6 +114,15 @@ async def test_if_match_is_documented_as_the_etags_the_server_takes(
         )
         refused = response.status_code == 422
         assert refused != documented_header.is_valid(value), (value, response.text)
+
+
+async def test_events_past_the_last_answer_the_documented_410(
+    openapi: dict[str, Any], restaurant: Restaurant
+) -> None:
+    path = "/api/v1/restaurants/{restaurant_id}/events"
+    response = await restaurant.api.request("GET", f"{restaurant.path}/events?after=99")
+    expect_error(response, 410, "resync_required")
+    validator(openapi, documented(openapi, path, "get", 410)).validate(response.json())
 
 
 async def test_metrics_are_documented_as_prometheus_text(openapi: dict[str, Any], api: Api) -> None:

@@ -87,9 +87,10 @@ async def events_after(
             conn, restaurant_id=restaurant_id, last_seq=last
         )
         if after < floor_seq or after > last:
+            why = "are no longer kept" if after < floor_seq else f"never were (the last is {last})"
             raise DomainError(
                 ErrorCode.RESYNC_REQUIRED,
-                f"events after {after} are no longer kept: fetch the snapshot, go on from its seq",
+                f"events after {after} {why}: fetch the snapshot, go on from its seq",
                 {"seq": last, "oldest_available_after": floor_seq},
             )
         rows = await event_log.read_messages(
