@@ -110,17 +110,23 @@ async def _validation_error(_: Request, exc: Exception) -> JSON:
         if err.get("type") == "json_invalid":
             reason = (err.get("ctx") or {}).get("error", "invalid JSON")
             where = f" at character {loc[1]}" if len(loc) > 1 else ""
-            details = [{"field": "body", "message": f"{reason}{where}"}]
-            return JSON(
-                error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details),
-                422,
-            )
+            return _invalid_json(f"{reason}{where}")
     details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in errors]
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 
+def _invalid_json(reason: str) -> JSON:
+    details = [{"field": "body", "message": reason}]
+    return JSON(
+        error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details), 422
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not text; the socket's is invalid_json too.
+        return _invalid_json("not UTF-8 text")
     code = HTTP_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     message = exc.detail if isinstance(exc.detail, str) else "request refused"
     headers = dict(exc.headers or {})
