@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.types import Receive, Scope, Send
 
 from hoststand import __version__
@@ -24,6 +25,7 @@ from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
+API_PREFIX = "/api/"
 
 DESCRIPTION = """
 The real-time backend of restaurant host stands: waitlist, reservations and the floor of tables,
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Listed in the route table, as every endpoint is; App serves it first (see there).
     app.add_api_websocket_route("/realtime", realtime)
     if WEB.is_dir():
-        app.mount("/", WebPage(directory=WEB, html=True), name="web")
+        app.router.routes.append(WebMount("/", WebPage(directory=WEB, html=True), name="web"))
     return app
 
 
@@ -109,6 +111,22 @@ def _section(path_item: tuple[str, dict[str, Any]]) -> int:
     operations = path_item[1].values()
     tag = next((op["tags"][0] for op in operations if op.get("tags")), None)
     return SECTIONS.index(tag) if tag in SECTIONS else len(SECTIONS)
+
+
+class WebMount(Mount):
+    """The web page's mount at "/", which leaves everything under /api/ to the API.
+
+    Mounted at "/", it matches every path; the router prefers it to an API route that matches
+    the path but not the method, and a POST-only API path would answer GET with the page's 404
+    rather than a 405 naming the path's methods.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """No match under /api/; elsewhere, as a Mount."""
+        path, root = scope["path"], scope.get("root_path", "")
+        if path.removeprefix(root).startswith(API_PREFIX):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class WebPage(StaticFiles):

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from tests.api.checks import expect_error
-from tests.conftest import Api, Backend, _create_schema
+from tests.conftest import Api, Backend, Restaurant, _create_schema
 from tests.servers import ThreadServer
+
+UNKNOWN = "11111111-2222-4333-8444-555555555555"
 
 
 async def test_healthz_answers_without_a_token(api: Api) -> None:
@@ -67,6 +69,23 @@ async def test_an_unknown_path_gets_the_error_body(api: Api) -> None:
 async def test_an_unsupported_method_gets_the_error_body(api: Api) -> None:
     expect_error(await api.request("PUT", "restaurants"), 405, "method_not_allowed")
     expect_error(await api.request("DELETE", "/healthz"), 405, "method_not_allowed")
+
+
+async def test_an_unsupported_method_is_told_every_method_of_the_path(
+    restaurant: Restaurant,
+) -> None:
+    table = await restaurant.table()
+    for method, path, allowed in [
+        ("PUT", "restaurants", {"GET", "POST"}),
+        ("OPTIONS", restaurant.path, {"GET", "PATCH", "DELETE"}),
+        ("POST", f"{restaurant.path}/guests/{UNKNOWN}", {"GET", "PATCH", "DELETE"}),
+        # Only POST: a GET is not the web page's to answer with a 404.
+        ("GET", f"{restaurant.path}/tables/{table['id']}/assign", {"POST"}),
+        ("DELETE", "/healthz", {"GET"}),
+    ]:
+        response = await restaurant.api.request(method, path)
+        expect_error(response, 405, "method_not_allowed")
+        assert set(response.headers["Allow"].split(", ")) == allowed, (method, path)
 
 
 async def test_the_openapi_page_lists_every_route(api: Api) -> None:

@@ -83,6 +83,14 @@ async def test_a_body_that_is_not_json_or_not_an_object_is_refused(api: Api) -> 
     )
     error = expect_error(response, 422, "invalid_json")
     assert error["details"]
+    response = await api.request(
+        "POST",
+        "restaurants",
+        content='{"name": "Café"}'.encode("latin-1"),  # a client that sends Latin-1
+        headers={"Content-Type": "application/json"},
+    )
+    error = expect_error(response, 422, "invalid_json")
+    assert error["details"] == [{"field": "body", "message": "not UTF-8 text"}]
     response = await api.request("POST", "restaurants", json=["a", "list"])
     assert failing_fields(response) == {"body"}
     response = await api.request("POST", "restaurants")

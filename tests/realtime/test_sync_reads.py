@@ -103,7 +103,12 @@ async def test_events_after_a_seq_the_restaurant_never_had_answer_410(
         "GET", f"{restaurant.path}/events", params={"after": current + 1}
     )
     assert response.status_code == 410
-    assert response.json()["error"]["code"] == "resync_required"
+    error = response.json()["error"]
+    assert error["code"] == "resync_required"
+    assert error["details"]["seq"] == current
+    # Nothing was pruned: the message says what is wrong with `after` instead.
+    assert "no longer kept" not in error["message"], error
+    assert f"the last is {current}" in error["message"], error
 
 
 async def test_events_parameters_are_validated(restaurant: Restaurant) -> None:

@@ -7,8 +7,9 @@ per dependency per request.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPBearer
@@ -20,8 +21,10 @@ from hoststand.runtime import Runtime
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import IdempotencyKey
 
-# One ETag of ours, "3" (weak W/"3" and bare 3 tolerated); lists of ETags are refused.
-_ETAG = re.compile(r'^(?:W/)?(?:"(\d{1,12})"|(\d{1,12}))$')
+# One ETag of ours, "3" (weak W/"3" and bare 3 tolerated), or * for any; lists of ETags are
+# refused. The OpenAPI page shows the same pattern.
+IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?(?:"(\d{1,12})"|(\d{1,12})))$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -76,13 +79,33 @@ async def _principal(request: Request) -> Principal:
     return principal
 
 
+def _sent_as(**string_schema: Any) -> Callable[[dict[str, Any]], None]:
+    """The OpenAPI schema of an optional header: a string of this shape when sent, never null.
+
+    Documentation only: _version_of and _key_of check the formats and name the header in
+    their errors.
+    """
+
+    def document(schema: dict[str, Any]) -> None:
+        schema.pop("anyOf", None)
+        schema.update(type="string", **string_schema)
+
+    return document
+
+
 IfMatch = Annotated[
     str | None,
-    Header(description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.'),
+    Header(
+        description='The ETag (version) you last saw, e.g. "3"; a stale one gets 412.',
+        json_schema_extra=_sent_as(pattern=IF_MATCH_PATTERN),
+    ),
 ]
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Header(description="A unique key per intended change; retries with it never apply twice."),
+    Header(
+        description="A unique key per intended change; retries with it never apply twice.",
+        json_schema_extra=_sent_as(minLength=1, maxLength=MAX_IDEMPOTENCY_KEY),
+    ),
 ]
 
 
@@ -99,16 +122,17 @@ class WriteHeaders:
 
 
 def _version_of(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None:
         return None
-    found = _ETAG.match(if_match.strip())
+    found = _IF_MATCH.match(if_match.strip())
     if found is None:
         raise DomainError(
             ErrorCode.VALIDATION_ERROR,
             'If-Match must be an ETag this API returned, e.g. "3"',
             [{"field": "If-Match", "message": "not an ETag of this API"}],
         )
-    return int(found.group(1) or found.group(2))
+    version = found.group(1) or found.group(2)
+    return None if version is None else int(version)
 
 
 async def _key_of(request: Request, idempotency_key: str | None) -> IdempotencyKey | None:

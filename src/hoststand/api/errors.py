@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hoststand.api.responses import JSON, etag
@@ -38,6 +39,9 @@ CONFLICT_STATUS = 409  # every other refusal is a conflict with the current stat
 
 # Where FastAPI says a failing input was; clients know their fields without it.
 REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
+
+# What a 405's Allow header is made of: the methods a route of the path answers.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 HTTP_CODES = {
     400: ErrorCode.VALIDATION_ERROR,
@@ -106,20 +110,45 @@ async def _validation_error(_: Request, exc: Exception) -> JSON:
         if err.get("type") == "json_invalid":
             reason = (err.get("ctx") or {}).get("error", "invalid JSON")
             where = f" at character {loc[1]}" if len(loc) > 1 else ""
-            details = [{"field": "body", "message": f"{reason}{where}"}]
-            return JSON(
-                error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details),
-                422,
-            )
+            return _invalid_json(f"{reason}{where}")
     details = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in errors]
     return JSON(error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSON:
+def _invalid_json(reason: str) -> JSON:
+    details = [{"field": "body", "message": reason}]
+    return JSON(
+        error_body(ErrorCode.INVALID_JSON, "the request body is not valid JSON", details), 422
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not text; the socket's is invalid_json too.
+        return _invalid_json("not UTF-8 text")
     code = HTTP_CODES.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
     message = exc.detail if isinstance(exc.detail, str) else "request refused"
-    return JSON(error_body(code, message), exc.status_code, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return JSON(error_body(code, message), exc.status_code, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    # FastAPI makes a route per method, and the route that raises a 405 names its own only;
+    # the web page's mount, which takes what no route fully matches outside /api/ (DELETE
+    # /healthz), names GET and HEAD. The path's methods are those that some route other than
+    # the mount fully matches.
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _integrity_error(_: Request, exc: Exception) -> JSON:

@@ -143,13 +143,28 @@ class TokenOut(BaseModel):
 class IssuedTokenOut(TokenOut):
     """A new token: `token` is shown this once."""
 
-    token: str
+    token: str | None = Field(
+        description="The secret; null on a retry with the same Idempotency-Key (never stored)"
+    )
 
 
 class TokenList(BaseModel):
     """A restaurant's tokens."""
 
     items: list[TokenOut]
+
+
+class HealthOut(BaseModel):
+    """The process answers."""
+
+    status: str
+
+
+class ReadyOut(BaseModel):
+    """Whether this instance should get traffic, and what each of its checks found."""
+
+    status: str = Field(description="ok, degraded (broker down), unavailable or shutting_down")
+    checks: dict[str, str]
 
 
 class ErrorDetail(BaseModel):

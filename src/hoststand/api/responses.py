@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 from hoststand.domain.cursor import next_cursor
 from hoststand.domain.entities import Guest, Restaurant, Table
 
 
-class JSON(Response):
-    """application/json, rendered by orjson."""
+class JSON(JSONResponse):
+    """application/json, rendered by orjson.
+
+    A JSONResponse, not a bare Response: FastAPI documents a route's response model only when
+    its response class is one, and a plain "string" otherwise.
+    """
 
     media_type = "application/json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -60,12 +60,34 @@ def _contains_nul(value: object) -> bool:
     return False
 
 
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("cannot be null")
+    return value
+
+
+def _schema_without_null(schema: dict[str, Any]) -> None:
+    # Left out means "unchanged" and null is refused: the OpenAPI page must not offer null.
+    options = [option for option in schema.pop("anyOf") if option != {"type": "null"}]
+    if len(options) == 1:
+        schema.update(options[0])
+    else:
+        schema["anyOf"] = options
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]  # null is not a value it takes
+
+
 def _reservation_only(value: object, info: ValidationInfo) -> object:
     if value is not None and info.data.get("kind") is GuestKind.WALK_IN:
         raise ValueError(f"{info.field_name} is for reservations (kind)")
     return value
 
 
+T = TypeVar("T")
+# A field of a partial update that may be left out but not set to null.
+NotNull = Annotated[
+    T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_schema_without_null)
+]
 Phone = Annotated[str | None, AfterValidator(_e164)]
 AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -114,16 +136,9 @@ class RestaurantCreate(Command):
 class RestaurantUpdate(Command):
     """Changes to a restaurant's settings."""
 
-    name: Name | None = None
-    timezone: TimeZone | None = None
+    name: NotNull[Name] = None
+    timezone: NotNull[TimeZone] = None
     turn_times: list[TurnTime] | None = Field(None, max_length=20)
-
-    @field_validator("name", "timezone")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
 
 class TableCreate(Command):
@@ -157,20 +172,13 @@ class TableCreate(Command):
 class TableUpdate(Command):
     """Changes to a table: its layout (owners) or its status (hosts)."""
 
-    label: Label | None = None
-    capacity: int | None = Field(None, ge=1, le=100)
-    min_capacity: int | None = Field(None, ge=1, le=100)
+    label: NotNull[Label] = None
+    capacity: NotNull[int] = Field(None, ge=1, le=100)
+    min_capacity: NotNull[int] = Field(None, ge=1, le=100)
     section: str | None = Field(None, max_length=100)
     x: float | None = Field(None, ge=-1e6, le=1e6)
     y: float | None = Field(None, ge=-1e6, le=1e6)
-    status: TableStatus | None = None
-
-    @field_validator("label", "capacity", "min_capacity", "status")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    status: NotNull[TableStatus] = None
 
 
 class GuestCreate(Command):
@@ -205,23 +213,17 @@ class GuestCreate(Command):
 class GuestUpdate(Command):
     """Changes to a guest; `status` moves it along (seating goes through assign/release)."""
 
-    name: Name | None = None
-    party_size: PartySize | None = None
+    name: NotNull[Name] = None
+    party_size: NotNull[PartySize] = None
     phone: Phone = None
-    status: GuestStatus | None = None
-    reserved_for: AwareDatetime = None
+    status: NotNull[GuestStatus] = None
+    # A reservation needs its time and a walk-in has none: null is never a valid change.
+    reserved_for: NotNull[AwareDatetime] = None
     duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
     held_table_id: uuid.UUID | None = None
     quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
     notes: str | None = Field(None, max_length=2000)
-    tags: Tags | None = None
-
-    @field_validator("name", "party_size", "status", "tags")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    tags: NotNull[Tags] = None
 
 
 class Assign(Command):

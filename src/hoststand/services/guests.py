@@ -133,16 +133,6 @@ def _check_fields_fit_kind(guest: Guest, given: dict[str, Any]) -> None:
                 for f in sorted(given.keys() & RESERVATION_FIELDS)
             ],
         )
-    if (
-        guest.kind is GuestKind.RESERVATION
-        and "reserved_for" in given
-        and not given["reserved_for"]
-    ):
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR,
-            "a reservation needs reserved_for",
-            [{"field": "reserved_for", "message": "cannot be null for a reservation"}],
-        )
 
 
 async def update(

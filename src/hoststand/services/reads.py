@@ -109,9 +109,10 @@ def _first_hole(rows: list[event_log.LoggedMessage], *, after: int, last: int) -
 
 
 def _resync_required(after: int, last: int, oldest_available_after: int) -> DomainError:
+    why = f"never were (the last is {last})" if after > last else "are no longer kept"
     return DomainError(
         ErrorCode.RESYNC_REQUIRED,
-        f"events after {after} are no longer kept: fetch the snapshot, go on from its seq",
+        f"events after {after} {why}: fetch the snapshot, go on from its seq",
         {"seq": last, "oldest_available_after": oldest_available_after},
     )
 

@@ -6,19 +6,24 @@ from fastapi import APIRouter, Response
 
 from hoststand.api import responses
 from hoststand.api.deps import RuntimeDep
+from hoststand.api.models import HealthOut, ReadyOut
 from hoststand.metrics import CONTENT_TYPE_LATEST
 from hoststand.store import migrate
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut)
 async def healthz() -> Response:
     """The process is alive."""
     return responses.JSON({"status": "ok"})
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut, "description": "Not ready: the checks say why"}},
+)
 async def readyz(runtime: RuntimeDep) -> Response:
     """Ready when the database answers and is migrated; `degraded` while the broker is down."""
     checks: dict[str, str] = {}
@@ -39,7 +44,16 @@ async def readyz(runtime: RuntimeDep) -> Response:
     return responses.JSON({"status": status, "checks": checks}, status_code=code)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text format",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text format."""
     runtime.ctx.metrics.broker_up.set(1 if runtime.ctx.broker.healthy else 0)

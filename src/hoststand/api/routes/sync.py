@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Response
 
 from hoststand.api import responses
 from hoststand.api.deps import CurrentPrincipal, ServicesDep
-from hoststand.api.models import ERRORS, EventsOut, SnapshotOut
+from hoststand.api.models import ERRORS, ErrorOut, EventsOut, SnapshotOut
 from hoststand.services import reads
 
+RESYNC_REQUIRED = "resync_required: `after` is below the oldest kept event or past the last"
 router = APIRouter(prefix="/restaurants/{restaurant_id}", tags=["sync"], responses=ERRORS)
 
 
@@ -24,7 +25,11 @@ async def get_snapshot(
     return responses.JSON(snapshot.view())
 
 
-@router.get("/events", response_model=EventsOut)
+@router.get(
+    "/events",
+    response_model=EventsOut,
+    responses={410: {"model": ErrorOut, "description": RESYNC_REQUIRED}},
+)
 async def list_events(
     restaurant_id: uuid.UUID,
     ctx: ServicesDep,
