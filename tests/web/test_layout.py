@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import FloatRect, Locator, expect
 
-from tests.conftest import Restaurant
+from tests.conftest import Api, Restaurant
 from tests.servers import ThreadServer
 from tests.web.conftest import OpenStand
 
@@ -27,3 +28,67 @@ async def test_the_floor_follows_the_plan_of_each_section(
     assert three["x"] == one["x"], "table 3 stands behind table 1"
     assert two["x"] > one["x"] + one["width"] and two["y"] == one["y"]
     assert four["y"] == three["y"] and four["x"] > two["x"] + two["width"], "a gap for x=3"
+
+
+LONG_NAME = "Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff"
+UNBROKEN = "Supercalifragilisticexpialidociouswithoutanyspacesatall"
+VIEWPORTS = {
+    "iPad landscape": {"width": 1180, "height": 820},
+    "iPad portrait": {"width": 820, "height": 1180},
+    "laptop": {"width": 1440, "height": 900},
+}
+# Every element must stay inside the nearest of these boxes, and boxes side by side apart.
+POKING_OUT = """() => {
+    const boxes = ".tile, .guest, .card, .seating-banner, .notice, .topbar, .queue, .floor";
+    const out = [];
+    for (const element of document.querySelectorAll("body *")) {
+        if (!element.checkVisibility() || element.matches(".visually-hidden")) continue;
+        const box = element.parentElement.closest(boxes);
+        if (!box) continue;
+        const inner = element.getBoundingClientRect(), outer = box.getBoundingClientRect();
+        if (inner.left < outer.left - 1 || inner.right > outer.right + 1) {
+            out.push(`${element.className || element.tagName} pokes out of ${box.className}`);
+        }
+    }
+    const queue = document.querySelector(".queue").getBoundingClientRect();
+    const floor = document.querySelector(".floor").getBoundingClientRect();
+    const apart = queue.right <= floor.left || queue.bottom <= floor.top;
+    if (!apart) out.push("the waitlist lies over the floor");
+    if (document.documentElement.scrollWidth > innerWidth) out.push("the page scrolls sideways");
+    return out;
+}"""
+# A tap in the middle of each button lands on that button, not on something drawn over it.
+COVERED = """() => [...document.querySelectorAll("button")]
+    .filter((button) => button.checkVisibility())
+    .filter((button) => {
+        button.scrollIntoView({ block: "center" });
+        const r = button.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return !button.contains(hit);
+    })
+    .map((button) => button.getAttribute("aria-label") || button.textContent)"""
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_long_names_wrap_inside_their_row_and_tile(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand, device: str
+) -> None:
+    place = await web_api.restaurant("Brasserie du Grand Boulevard et de la Gare Saint-Lazare")
+    section = "Main dining room by the fireplace"
+    tables = [await place.table(label, capacity=4, section=section) for label in ("1", "2", "3")]
+    seated = await place.guest(f"{LONG_NAME} Jr", party_size=4)
+    path = f"{place.path}/tables/{tables[0]['id']}/assign"
+    await place.api.ok("POST", path, json={"guest_id": seated["id"]})
+    await place.guest(UNBROKEN, party_size=2, notes=UNBROKEN * 2, tags=[UNBROKEN[:40]])
+    stand = await open_stand(web_server.base_url, place.tokens["host"], viewport=VIEWPORTS[device])
+    page = stand.page
+    await expect(stand.table("1")).to_contain_text(LONG_NAME)
+
+    assert await page.evaluate(POKING_OUT) == []
+    await stand.button(f"Seat {UNBROKEN}").click()
+    await expect(stand.button(f"Seat {UNBROKEN} at table 3")).to_be_visible()
+    assert await page.evaluate(POKING_OUT) == []
+    assert await page.evaluate(COVERED) == []
+    await stand.button(f"Seat {UNBROKEN} at table 3").click()
+    await expect(stand.table("3")).to_contain_text(UNBROKEN)
+    assert await page.evaluate(POKING_OUT) == []
