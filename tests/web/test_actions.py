@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Page, Route, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
@@ -231,3 +231,43 @@ async def test_releasing_a_table_another_host_just_released_is_refused_and_corre
     gate.open()
     snapshot = await bistro.snapshot()
     assert snapshot["tables"][0]["status"] == "dirty"
+
+
+class HeldWrites:
+    """Holds the page's writes on their way to the server until let go (a slow network)."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+
+    async def install(self, page: Page) -> None:
+        """Route the page's API requests through the hold."""
+
+        async def handler(route: Route) -> None:
+            if route.request.method != "GET":
+                await self.go.wait()
+            await route.continue_()
+
+        await page.route("**/api/v1/**", handler)
+
+
+async def test_an_answer_after_sign_out_does_not_bring_the_restaurant_back(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    await stand.button("Notify Ames").click()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Access token")).to_be_visible()
+
+    async with page.expect_response(lambda response: response.request.method == "PATCH"):
+        held.go.set()
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    await expect(page.locator("#summary")).to_be_hidden()
+    await expect(page.locator("#restaurant-name")).to_have_text("")
+    await expect(page.locator("#waitlist li")).to_have_count(0)
+    await expect(page.locator(".notice")).to_have_count(0)
+    assert await page.title() == "hoststand · host stand"

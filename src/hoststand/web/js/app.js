@@ -61,8 +61,8 @@ function start(session) {
     renderer.schedule();
   };
   const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });
-  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut });
   const abort = new AbortController();
+  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut, signal: abort.signal });
   wireStand(els, { state, ui, actions, renderer, sync }, abort.signal);
   running = { sync, renderer, abort };
   sync.start();
