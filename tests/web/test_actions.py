@@ -271,3 +271,32 @@ async def test_an_answer_after_sign_out_does_not_bring_the_restaurant_back(
     await expect(page.locator("#waitlist li")).to_have_count(0)
     await expect(page.locator(".notice")).to_have_count(0)
     assert await page.title() == "hoststand · host stand"
+
+
+async def test_adding_a_walk_in_shows_it_is_under_way_and_keeps_what_is_typed_meanwhile(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    form = page.locator("#walk-in-form")
+    await stand.add_walk_in("Ames", 2)
+    add = form.get_by_role("button", name="Adding…")
+    await expect(add).to_have_attribute("aria-disabled", "true")
+
+    # The next party arrives while the first is on its way: the host types them in.
+    await form.get_by_label("Name").fill("Baker")
+    await form.get_by_label("Party size").fill("5")
+    await add.click(force=True)  # a second tap or Enter sends nothing while the first is on its way
+    await form.get_by_label("Name").press("Enter")
+    async with page.expect_response(lambda response: response.request.method == "POST"):
+        held.go.set()
+
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+    await expect(form.get_by_label("Name")).to_have_value("Baker")
+    await expect(form.get_by_label("Party size")).to_have_value("5")
+    await form.get_by_role("button", name="Add to waitlist").click()
+    await expect(stand.waitlist_entry("Baker")).to_contain_text("party of 5")
+    await expect(form.get_by_label("Name")).to_have_value("")
+    assert stand.count_requests("/guests") == 2
+    assert sorted(await _statuses(bistro)) == ["Ames", "Baker"]

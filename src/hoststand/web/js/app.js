@@ -116,15 +116,29 @@ function wireStand(els, stand, signal) {
   renderer.schedule();
 }
 
+const WALK_IN_FIELDS = ["name", "party_size", "phone", "quoted_wait_minutes"];
+
 async function submitWalkIn(event, form, actions) {
   event.preventDefault();
+  const button = form.querySelector('button[type="submit"]');
+  if (button.getAttribute("aria-disabled") === "true") return; // one walk-in at a time
   const value = (name) => form.elements[name].value.trim();
+  const sent = WALK_IN_FIELDS.map(value).join("\n");
   const fields = { name: value("name"), party_size: Number(value("party_size")) };
   if (value("phone")) fields.phone = value("phone");
   if (value("quoted_wait_minutes")) fields.quoted_wait_minutes = Number(value("quoted_wait_minutes"));
-  if (await actions.addWalkIn(fields)) {
-    form.reset();
-    form.elements.name.focus();
+  const idle = button.textContent;
+  button.textContent = "Adding…";
+  button.setAttribute("aria-disabled", "true");
+  try {
+    // The form is cleared only if it still holds this party: the host may have begun the next.
+    if (await actions.addWalkIn(fields) && WALK_IN_FIELDS.map(value).join("\n") === sent) {
+      form.reset();
+      form.elements.name.focus();
+    }
+  } finally {
+    button.textContent = idle;
+    button.removeAttribute("aria-disabled");
   }
 }
 
