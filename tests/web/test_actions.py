@@ -300,3 +300,26 @@ async def test_adding_a_walk_in_shows_it_is_under_way_and_keeps_what_is_typed_me
     await expect(form.get_by_label("Name")).to_have_value("")
     assert stand.count_requests("/guests") == 2
     assert sorted(await _statuses(bistro)) == ["Ames", "Baker"]
+
+
+async def test_seating_a_guest_another_host_just_seated_names_the_guest_not_the_free_table(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    one = await bistro.table("1", capacity=4)
+    await bistro.table("2", capacity=4)
+    rivera = await bistro.guest("Rivera", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await stand.button("Seat Rivera").click()
+
+    gate.closed = True  # the page does not hear that another host seated Rivera at table 1
+    await bistro.api.ok(
+        "POST", f"{bistro.path}/tables/{one['id']}/assign", json={"guest_id": rivera["id"]}
+    )
+    await stand.button("Seat Rivera at table 2").click()
+
+    await expect(stand.refusal).to_have_text("Rivera was just seated by another host.")
+    await expect(stand.table("1")).to_contain_text("Rivera")
+    await expect(stand.table("2")).to_have_attribute("data-status", "available")
+    await expect(stand.waitlist_entry("Rivera")).to_have_count(0)
+    gate.open()
