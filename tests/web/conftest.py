@@ -202,6 +202,7 @@ OpenStand = Callable[..., Awaitable[HostStand]]
 
 def _record(page: Page, stand: HostStand) -> None:
     page.on("pageerror", lambda error: stand.errors.append(str(error)))
+
     # What the browser itself reports (a CSP violation, a failed module import) counts too;
     # its notes on refused requests and dropped sockets are what some tests are about.
     def on_console(message: ConsoleMessage) -> None:
