@@ -127,14 +127,38 @@ async def test_reservations_today_are_listed_by_time(
     await expect(names).to_have_text(["Late Dinner"])
 
 
-async def test_a_viewer_token_is_told_it_cannot_change_anything(
+async def test_a_viewer_sees_the_stand_live_but_is_offered_no_changes(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
-    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
-    await stand.add_walk_in("Gupta", 2)
-    await expect(stand.refusal).to_have_text(
-        "This token can only look at the host stand; it cannot change anything."
+    table = await bistro.table("4", capacity=4)
+    seated = await bistro.guest("Gupta", party_size=2)
+    await bistro.api.ok(
+        "POST", f"{bistro.path}/tables/{table['id']}/assign", json={"guest_id": seated["id"]}
     )
+    await bistro.table("5", capacity=4)
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
+    page = stand.page
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+    await expect(stand.table("4")).to_contain_text("Gupta")
+    await expect(page.locator("#summary")).to_contain_text("view only")
+
+    await expect(page.locator("#walk-in-form")).to_be_hidden()
+    await expect(page.locator("#stand-view button:visible")).to_have_count(0)
+    await expect(page.locator('#stand-view [draggable="true"]')).to_have_count(0)
+    await bistro.guest("Baker", party_size=4)  # and it stays live
+    await expect(stand.waitlist_entry("Baker")).to_be_visible()
+    await expect(page.locator("#stand-view button:visible")).to_have_count(0)
+
+
+async def test_a_host_is_offered_the_changes_a_viewer_is_not(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await expect(stand.button("Notify Ames")).to_be_visible()
+    await expect(stand.page.locator("#walk-in-form")).to_be_visible()
+    await expect(stand.page.locator("#summary")).not_to_contain_text("view only")
 
 
 async def test_sign_in_keeps_the_tab_signed_in_until_sign_out(

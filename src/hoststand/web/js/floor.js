@@ -88,6 +88,7 @@ function tileDetail(table, state) {
 }
 
 function tileActions(table, ui, seating) {
+  if (!ui.writable) return null;
   const ids = { tableId: table.id };
   if (seating) {
     return actionButton(ui, {

@@ -54,10 +54,11 @@ export class Renderer {
     const { elements, state, ui } = this;
     elements.restaurantName.textContent = state.restaurant.name;
     document.title = `${state.restaurant.name} · hoststand`;
+    elements.walkIn.hidden = ui.writable !== true;
     renderQueue(elements, state, ui);
     renderFloor(elements, state, ui);
     refreshClocks(elements.stand);
-    elements.summary.textContent = summary(state);
+    elements.summary.textContent = summary(state) + (ui.writable === false ? " · view only" : "");
     elements.summary.hidden = false;
   }
 }
