@@ -94,3 +94,35 @@ async def test_long_names_wrap_inside_their_row_and_tile(
     await stand.button(f"Seat {UNBROKEN} at table 3").click()
     await expect(stand.table("3")).to_contain_text(UNBROKEN)
     assert await page.evaluate(POKING_OUT) == []
+
+
+async def _in_view(locator: Locator) -> bool:
+    """True when the whole element can be seen in the window, not scrolled away."""
+    return bool(
+        await locator.evaluate(
+            """(element) => {
+                const r = element.getBoundingClientRect();
+                return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+            }"""
+        )
+    )
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_the_floor_stays_in_reach_with_forty_parties_waiting(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"):
+        await bistro.table(label, capacity=4, section="Main" if len(label) == 1 else "Patio")
+    for n in range(1, 41):
+        await bistro.guest(f"Party {n:02d}", party_size=2, quoted_wait_minutes=n)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+
+    for party in ("Party 40", "Party 01", "Party 40"):
+        await stand.button(f"Seat {party}").scroll_into_view_if_needed()
+        assert await _in_view(stand.button(f"Seat {party}"))
+        assert await _in_view(stand.table("12")), f"the floor is out of reach of {party}"
+    await stand.waitlist_entry("Party 40").drag_to(stand.table("12"))
+    await expect(stand.table("12")).to_contain_text("Party 40")
+    assert await _in_view(stand.waitlist_entry("Party 39")), "the waitlist jumped away"
+    assert await _in_view(stand.table("12"))
