@@ -102,7 +102,8 @@ async def _in_view(locator: Locator) -> bool:
         await locator.evaluate(
             """(element) => {
                 const r = element.getBoundingClientRect();
-                return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+                const across = r.left >= 0 && r.right <= innerWidth;
+                return across && r.top >= 0 && r.bottom <= innerHeight;
             }"""
         )
     )
