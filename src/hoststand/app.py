@@ -18,7 +18,7 @@ from hoststand import __version__
 from hoststand.api import errors
 from hoststand.api.deps import AUTHENTICATED
 from hoststand.api.responses import JSON
-from hoststand.api.routes import guests, health, restaurants, sync, tables, tokens
+from hoststand.api.routes import guests, health, me, restaurants, sync, tables, tokens
 from hoststand.config import Settings, load_settings
 from hoststand.realtime.endpoint import RealtimeRoute, realtime
 from hoststand.runtime import Runtime
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # guest update walked 12 routes of restaurants and tables, 7% of its instructions).
     # Their paths never overlap, so the order changes which routes are tried, not which one
     # answers; the OpenAPI page keeps its own order (App.openapi).
-    for module in (guests, tables, sync, restaurants, tokens):
+    for module in (guests, tables, sync, restaurants, tokens, me):
         app.include_router(module.router, prefix="/api/v1", dependencies=[AUTHENTICATED])
     app.include_router(health.router)
     # Listed in the route table, as every endpoint is; App serves it first (see there).

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.auth.refusals import assert_error
 from tests.auth.tenants import Tenant
+from tests.conftest import Api
 
 
 async def test_a_host_may_not_manage_tokens(tenant: Tenant) -> None:
@@ -81,3 +84,15 @@ async def test_a_token_lists_only_its_own_restaurant(tenant: Tenant, stranger: T
     for role in ("owner", "host", "viewer"):
         listed = await tenant.client(role).ok("GET", "restaurants")
         assert [r["id"] for r in listed["items"]] == [tenant.id]
+
+
+async def test_each_token_learns_its_own_role_and_restaurant(tenant: Tenant, api: Api) -> None:
+    for role in ("owner", "host", "viewer"):
+        me = await tenant.client(role).ok("GET", "me")
+        assert me["role"] == role
+        assert me["restaurant_id"] == tenant.id
+        assert me["name"] == f"{role} device"
+        assert uuid.UUID(me["token_id"])
+        assert set(me) == {"token_id", "name", "role", "restaurant_id"}  # never a secret
+    admin = await api.ok("GET", "me")
+    assert admin == {"token_id": None, "name": "admin", "role": "admin", "restaurant_id": None}

@@ -33,6 +33,7 @@ SOCKET_PATHS = frozenset({"/realtime"})
 UNSCOPED_STATUS = {
     ("GET", "/api/v1/restaurants"): 200,  # lists only its own restaurant (checked)
     ("POST", "/api/v1/restaurants"): 403,  # only the operator's admin token creates restaurants
+    ("GET", "/api/v1/me"): 200,  # says only who the caller is
 }
 # Reads a viewer may not make; every other read is open to every role of the restaurant.
 VIEWER_MAY_NOT_READ = frozenset({("GET", "/api/v1/restaurants/{restaurant_id}/tokens")})

@@ -18,6 +18,7 @@ import pytest
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Locator,
     Page,
     WebSocket,
@@ -43,6 +44,7 @@ CHROMIUM_ARGS = [
 IPAD_LANDSCAPE = {"width": 1180, "height": 820}
 SYNC_TIMEOUT_MS = 2_000  # the bar: a change shows on the other devices within 2 s
 REALTIME = re.compile(r"/realtime(\?|$)")
+NETWORK_NOTES = re.compile(r"Failed to load resource|WebSocket connection to .* failed")
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +202,14 @@ OpenStand = Callable[..., Awaitable[HostStand]]
 
 def _record(page: Page, stand: HostStand) -> None:
     page.on("pageerror", lambda error: stand.errors.append(str(error)))
+
+    # What the browser itself reports (a CSP violation, a failed module import) counts too;
+    # its notes on refused requests and dropped sockets are what some tests are about.
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not NETWORK_NOTES.match(message.text):
+            stand.errors.append(message.text)
+
+    page.on("console", on_console)
     page.on("request", lambda request: stand.requests.append(request.url))
 
     def on_socket(socket: WebSocket) -> None:
@@ -216,7 +226,8 @@ async def open_stand(browser: Browser) -> AsyncIterator[OpenStand]:
     async def open_one(
         base_url: str, token: str | None = None, *, hook: PageHook | None = None, **options: Any
     ) -> HostStand:
-        context = await browser.new_context(viewport=IPAD_LANDSCAPE, base_url=base_url, **options)
+        options = {"viewport": IPAD_LANDSCAPE, **options}
+        context = await browser.new_context(base_url=base_url, **options)
         page = await context.new_page()
         stand = HostStand(page)
         contexts.append((context, stand))

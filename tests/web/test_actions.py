@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Page, Route, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
@@ -127,14 +127,38 @@ async def test_reservations_today_are_listed_by_time(
     await expect(names).to_have_text(["Late Dinner"])
 
 
-async def test_a_viewer_token_is_told_it_cannot_change_anything(
+async def test_a_viewer_sees_the_stand_live_but_is_offered_no_changes(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
-    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
-    await stand.add_walk_in("Gupta", 2)
-    await expect(stand.refusal).to_have_text(
-        "This token can only look at the host stand; it cannot change anything."
+    table = await bistro.table("4", capacity=4)
+    seated = await bistro.guest("Gupta", party_size=2)
+    await bistro.api.ok(
+        "POST", f"{bistro.path}/tables/{table['id']}/assign", json={"guest_id": seated["id"]}
     )
+    await bistro.table("5", capacity=4)
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
+    page = stand.page
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+    await expect(stand.table("4")).to_contain_text("Gupta")
+    await expect(page.locator("#summary")).to_contain_text("view only")
+
+    await expect(page.locator("#walk-in-form")).to_be_hidden()
+    await expect(page.locator("#stand-view button:visible")).to_have_count(0)
+    await expect(page.locator('#stand-view [draggable="true"]')).to_have_count(0)
+    await bistro.guest("Baker", party_size=4)  # and it stays live
+    await expect(stand.waitlist_entry("Baker")).to_be_visible()
+    await expect(page.locator("#stand-view button:visible")).to_have_count(0)
+
+
+async def test_a_host_is_offered_the_changes_a_viewer_is_not(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await expect(stand.button("Notify Ames")).to_be_visible()
+    await expect(stand.page.locator("#walk-in-form")).to_be_visible()
+    await expect(stand.page.locator("#summary")).not_to_contain_text("view only")
 
 
 async def test_sign_in_keeps_the_tab_signed_in_until_sign_out(
@@ -231,3 +255,95 @@ async def test_releasing_a_table_another_host_just_released_is_refused_and_corre
     gate.open()
     snapshot = await bistro.snapshot()
     assert snapshot["tables"][0]["status"] == "dirty"
+
+
+class HeldWrites:
+    """Holds the page's writes on their way to the server until let go (a slow network)."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+
+    async def install(self, page: Page) -> None:
+        """Route the page's API requests through the hold."""
+
+        async def handler(route: Route) -> None:
+            if route.request.method != "GET":
+                await self.go.wait()
+            await route.continue_()
+
+        await page.route("**/api/v1/**", handler)
+
+
+async def test_an_answer_after_sign_out_does_not_bring_the_restaurant_back(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    await stand.button("Notify Ames").click()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Access token")).to_be_visible()
+
+    async with page.expect_response(lambda response: response.request.method == "PATCH"):
+        held.go.set()
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    await expect(page.locator("#summary")).to_be_hidden()
+    await expect(page.locator("#restaurant-name")).to_have_text("")
+    await expect(page.locator("#waitlist li")).to_have_count(0)
+    await expect(page.locator(".notice")).to_have_count(0)
+    assert await page.title() == "hoststand · host stand"
+
+
+async def test_adding_a_walk_in_shows_it_is_under_way_and_keeps_what_is_typed_meanwhile(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    form = page.locator("#walk-in-form")
+    await stand.add_walk_in("Ames", 2)
+    add = form.get_by_role("button", name="Adding…")
+    await expect(add).to_have_attribute("aria-disabled", "true")
+
+    # The next party arrives while the first is on its way: the host types them in.
+    await form.get_by_label("Name").fill("Baker")
+    await form.get_by_label("Party size").fill("5")
+    await add.click(force=True)  # a second tap or Enter sends nothing while the first is on its way
+    await form.get_by_label("Name").press("Enter")
+    async with page.expect_response(lambda response: response.request.method == "POST"):
+        held.go.set()
+
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+    await expect(form.get_by_label("Name")).to_have_value("Baker")
+    await expect(form.get_by_label("Party size")).to_have_value("5")
+    await form.get_by_role("button", name="Add to waitlist").click()
+    await expect(stand.waitlist_entry("Baker")).to_contain_text("party of 5")
+    await expect(form.get_by_label("Name")).to_have_value("")
+    assert stand.count_requests("/guests") == 2
+    assert sorted(await _statuses(bistro)) == ["Ames", "Baker"]
+
+
+async def test_seating_a_guest_another_host_just_seated_names_the_guest_not_the_free_table(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    one = await bistro.table("1", capacity=4)
+    await bistro.table("2", capacity=4)
+    rivera = await bistro.guest("Rivera", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await stand.button("Seat Rivera").click()
+
+    gate.closed = True  # the page does not hear that another host seated Rivera at table 1
+    await bistro.api.ok(
+        "POST", f"{bistro.path}/tables/{one['id']}/assign", json={"guest_id": rivera["id"]}
+    )
+    await stand.button("Seat Rivera at table 2").click()
+
+    await expect(stand.refusal).to_have_text("Rivera was just seated by another host.")
+    await expect(stand.table("1")).to_contain_text("Rivera")
+    await expect(stand.table("2")).to_have_attribute("data-status", "available")
+    await expect(stand.waitlist_entry("Rivera")).to_have_count(0)
+    gate.open()

@@ -16,6 +16,7 @@ from tests.web.test_actions import _midday_zone
 # The page's clock runs this far ahead, so parties have waited 25 minutes: the half minute
 # absorbs the seconds the set-up takes after `now` (timestamps have whole seconds).
 LOOK_AHEAD = timedelta(minutes=25, seconds=30)
+PHOTO = {"width": 1180, "height": 1350}
 
 
 class ClockAhead:
@@ -103,7 +104,10 @@ async def test_a_busy_evening_photographed(
     now = datetime.now(UTC).replace(microsecond=0)
     place = await web_api.restaurant("Bistro Lumière", timezone=_midday_zone())
     await _furnish(place, now)
-    stand = await open_stand(web_server.base_url, place.tokens["host"], hook=ClockAhead(now))
+    # Tall enough for the whole evening: the waitlist and the floor scroll inside the window.
+    stand = await open_stand(
+        web_server.base_url, place.tokens["host"], hook=ClockAhead(now), viewport=PHOTO
+    )
     page = stand.page
 
     late, on_time = stand.waitlist_entry("Rivera"), stand.waitlist_entry("Lindqvist")

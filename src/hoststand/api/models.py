@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -146,6 +146,15 @@ class IssuedTokenOut(TokenOut):
     token: str | None = Field(
         description="The secret; null on a retry with the same Idempotency-Key (never stored)"
     )
+
+
+class PrincipalOut(BaseModel):
+    """The caller: the token a request was made with."""
+
+    token_id: str | None = Field(description="null for the operator's admin token")
+    name: str
+    role: Role | Literal["admin"] = Field(description="what it may do; see the roles table")
+    restaurant_id: str | None = Field(description="its restaurant; null for the admin token")
 
 
 class TokenList(BaseModel):

@@ -68,6 +68,11 @@ class Principal:
                 ErrorCode.FORBIDDEN, f"a {self.role.value} token may not {permission.value}"
             )
 
+    def view(self) -> dict[str, Any]:
+        """Who the caller is, as GET /api/v1/me shows it: what a device may offer its user."""
+        restaurant = None if self.restaurant_id is None else str(self.restaurant_id)
+        return {**self.actor(), "restaurant_id": restaurant}
+
     def actor(self) -> dict[str, Any]:
         """How events record who made a change."""
         return {

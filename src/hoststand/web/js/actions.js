@@ -20,9 +20,12 @@ function newKey() {
 export class Actions {
   #walkIn = null; // {body, key} of a walk-in that got no answer: the same retry reuses the key
 
-  /** api, state, sync, notices, ui, renderer; onSignOut(message) when the token is refused. */
-  constructor({ api, state, sync, notices, ui, renderer, onSignOut }) {
-    Object.assign(this, { api, state, sync, notices, ui, renderer, onSignOut });
+  /**
+   * api, state, sync, notices, ui, renderer; onSignOut(message) when the token is refused;
+   * signal: aborted on sign-out, after which answers still on their way are dropped.
+   */
+  constructor({ api, state, sync, notices, ui, renderer, onSignOut, signal }) {
+    Object.assign(this, { api, state, sync, notices, ui, renderer, onSignOut, signal });
   }
 
   /** Add a walk-in to the waitlist; true when it was added. */
@@ -103,10 +106,12 @@ export class Actions {
     this.ui.busy.add(key);
     this.renderer.schedule();
     try {
-      succeeded(await request());
+      const answer = await request();
+      if (this.signal.aborted) return false;
+      succeeded(answer);
       return true;
     } catch (error) {
-      this.#refused(error, context);
+      if (!this.signal.aborted) this.#refused(error, context);
       return false;
     } finally {
       this.ui.busy.delete(key);

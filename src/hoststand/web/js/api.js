@@ -69,6 +69,11 @@ export class Api {
     return { items };
   }
 
+  /** Who this token is: {token_id, name, role, restaurant_id}. */
+  me() {
+    return this.request("GET", "me");
+  }
+
   /** Restaurant, tables and guests as of `seq`. */
   snapshot() {
     return this.request("GET", this.#restaurant("/snapshot"));

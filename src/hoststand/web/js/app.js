@@ -2,7 +2,8 @@
 // restaurant. This module wires the parts together; each part lives in its own module.
 
 import { Actions } from "./actions.js";
-import { Api } from "./api.js";
+import { Api, ApiError } from "./api.js";
+import { Backoff } from "./backoff.js";
 import { byId } from "./dom.js";
 import { seatingFlow, wireDragAndDrop, wireHolds } from "./gestures.js";
 import { Notices } from "./notices.js";
@@ -15,6 +16,7 @@ import { Sync } from "./sync.js";
 const CONNECTION_WORDS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
 const SEATABLE = new Set(["waiting", "booked", "notified", "arrived"]);
 const GUEST_MOVES = new Set(["notify", "arrive", "cancel", "no-show"]);
+const WRITERS = new Set(["owner", "host", "admin"]); // a viewer's token may only look
 
 const notices = new Notices(byId("notices"));
 let running = null; // {sync, renderer, abort} while signed in
@@ -52,7 +54,8 @@ function start(session) {
   showConnection("connecting");
   const api = new Api(session.token, session.restaurantId);
   const state = new HostState();
-  const ui = { seating: null, busy: new Set(), dragging: null, holding: false };
+  // writable: null until the token's role is known, and no change is offered until it is true.
+  const ui = { seating: null, busy: new Set(), dragging: null, holding: false, writable: null };
   const els = elements();
   const renderer = new Renderer(els, state, ui);
   const onChange = () => {
@@ -61,11 +64,29 @@ function start(session) {
     renderer.schedule();
   };
   const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });
-  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut });
   const abort = new AbortController();
+  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut, signal: abort.signal });
   wireStand(els, { state, ui, actions, renderer, sync }, abort.signal);
   running = { sync, renderer, abort };
   sync.start();
+  learnRole(api, ui, renderer, abort.signal);
+}
+
+/** Ask the server what this token may do; retried while the server cannot be reached. */
+async function learnRole(api, ui, renderer, signal) {
+  const backoff = new Backoff();
+  while (!signal.aborted) {
+    try {
+      const me = await api.me();
+      if (signal.aborted) return;
+      ui.writable = WRITERS.has(me.role);
+      renderer.schedule();
+      return;
+    } catch (error) {
+      if (error instanceof ApiError) return; // a refused token: the sync signs out
+    }
+    await new Promise((wake) => setTimeout(wake, backoff.next()));
+  }
 }
 
 /** Close the host stand and forget the token; `message` says why when it was not asked for. */
@@ -116,15 +137,29 @@ function wireStand(els, stand, signal) {
   renderer.schedule();
 }
 
+const WALK_IN_FIELDS = ["name", "party_size", "phone", "quoted_wait_minutes"];
+
 async function submitWalkIn(event, form, actions) {
   event.preventDefault();
+  const button = form.querySelector('button[type="submit"]');
+  if (button.getAttribute("aria-disabled") === "true") return; // one walk-in at a time
   const value = (name) => form.elements[name].value.trim();
+  const sent = WALK_IN_FIELDS.map(value).join("\n");
   const fields = { name: value("name"), party_size: Number(value("party_size")) };
   if (value("phone")) fields.phone = value("phone");
   if (value("quoted_wait_minutes")) fields.quoted_wait_minutes = Number(value("quoted_wait_minutes"));
-  if (await actions.addWalkIn(fields)) {
-    form.reset();
-    form.elements.name.focus();
+  const idle = button.textContent;
+  button.textContent = "Adding…";
+  button.setAttribute("aria-disabled", "true");
+  try {
+    // The form is cleared only if it still holds this party: the host may have begun the next.
+    if (await actions.addWalkIn(fields) && WALK_IN_FIELDS.map(value).join("\n") === sent) {
+      form.reset();
+      form.elements.name.focus();
+    }
+  } finally {
+    button.textContent = idle;
+    button.removeAttribute("aria-disabled");
   }
 }
 

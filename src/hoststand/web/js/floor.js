@@ -41,10 +41,10 @@ function renderBanner(banner, seating, ui) {
 
 function renderSection(name, tables, state, ui, seating) {
   const { columns, cells } = placeTables(tables);
-  const grid = h("div", {
-    class: columns ? "tiles" : "tiles flow",
-    style: columns ? `--columns: ${columns}` : null,
-  }, tables.map((table) => renderTile(table, cells.get(table.id), state, ui, seating)));
+  const grid = h("div", { class: columns ? "tiles" : "tiles flow" },
+    tables.map((table) => renderTile(table, cells.get(table.id), state, ui, seating)));
+  // Through the CSSOM, not a style attribute: the page's CSP refuses inline styles.
+  if (columns) grid.style.setProperty("--columns", String(columns));
   return h("section", { class: "section", "aria-label": name }, h("h3", {}, name), grid);
 }
 
@@ -53,13 +53,12 @@ function renderTile(table, cell, state, ui, seating) {
   const classes = ["tile", `status-${table.status}`];
   if (seatable) classes.push("seatable");
   if (seatable && seating.party_size > table.capacity) classes.push("too-small");
-  return h("div", {
+  const tile = h("div", {
     class: classes.join(" "),
     role: "group",
     "aria-label": `Table ${table.label}, ${STATUS_WORDS[table.status] ?? table.status}`,
     "data-table-id": table.id,
     "data-status": table.status,
-    style: cell ? `grid-column: ${cell.column}; grid-row: ${cell.row}` : null,
   },
   h("div", { class: "tile-head" },
     h("span", { class: "tile-label" }, table.label),
@@ -67,6 +66,8 @@ function renderTile(table, cell, state, ui, seating) {
   h("div", { class: "tile-status" }, STATUS_WORDS[table.status] ?? table.status),
   tileDetail(table, state),
   h("div", { class: "actions" }, tileActions(table, ui, seatable ? seating : null)));
+  if (cell) Object.assign(tile.style, { gridColumn: String(cell.column), gridRow: String(cell.row) });
+  return tile;
 }
 
 function tileDetail(table, state) {
@@ -87,6 +88,7 @@ function tileDetail(table, state) {
 }
 
 function tileActions(table, ui, seating) {
+  if (!ui.writable) return null;
   const ids = { tableId: table.id };
   if (seating) {
     return actionButton(ui, {

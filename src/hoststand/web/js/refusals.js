@@ -58,8 +58,9 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
     case "table_not_occupied":
       return { text: `Table ${label} was already cleared by another host.`, refresh: true };
     case "table_occupied":
-    case "guest_seated":
       return { text: `Guests are seated at table ${label}; release it first.`, refresh: true };
+    case "guest_seated": // the guest, not the table chosen for them, is already seated
+      return { text: GUEST_NOW.seated(guest?.name ?? error.details?.name ?? "The guest"), refresh: true };
     case "invalid_transition":
       return { text: transitionRefusal(error.details, guest, table), refresh: true };
     case "party_too_large":

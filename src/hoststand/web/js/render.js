@@ -10,6 +10,8 @@ const CLOCK_REFRESH_MS = 15_000;
 const REDRAW_MS = 60_000; // what "today" holds changes with the time, not only with events
 
 export class Renderer {
+  #disposed = false;
+
   /** elements: the page's containers (see app.js); ui: {seating, busy, dragging, holding}. */
   constructor(elements, state, ui) {
     Object.assign(this, { elements, state, ui });
@@ -22,7 +24,7 @@ export class Renderer {
 
   /** Redraw soon (several changes in one frame draw once). */
   schedule() {
-    if (this.frame !== null) return;
+    if (this.frame !== null || this.#disposed) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = null;
       this.flush();
@@ -31,6 +33,7 @@ export class Renderer {
 
   /** Redraw now (e.g. before moving focus into what is drawn). */
   flush() {
+    if (this.#disposed) return; // signed out: an answer arriving now must not draw the old stand
     if (this.ui.dragging || this.ui.holding) return; // dragend and pointerup schedule a redraw
     if (this.state.restaurant === null) return;
     const focusKey = document.activeElement?.dataset?.key;
@@ -42,6 +45,7 @@ export class Renderer {
 
   /** Stop the clock refresh (sign out). */
   dispose() {
+    this.#disposed = true;
     this.timers.forEach(clearInterval);
     if (this.frame !== null) cancelAnimationFrame(this.frame);
   }
@@ -50,10 +54,11 @@ export class Renderer {
     const { elements, state, ui } = this;
     elements.restaurantName.textContent = state.restaurant.name;
     document.title = `${state.restaurant.name} · hoststand`;
+    elements.walkIn.hidden = ui.writable !== true;
     renderQueue(elements, state, ui);
     renderFloor(elements, state, ui);
     refreshClocks(elements.stand);
-    elements.summary.textContent = summary(state);
+    elements.summary.textContent = summary(state) + (ui.writable === false ? " · view only" : "");
     elements.summary.hidden = false;
   }
 }

@@ -42,7 +42,7 @@ function guestRow(guest, state, ui, upcoming) {
     class: `guest status-${guest.status}${selected ? " selected" : ""}`,
     "data-guest-id": guest.id,
     "data-late-scope": true,
-    draggable: "true",
+    draggable: ui.writable ? "true" : null,
   },
   h("div", { class: "guest-head" },
     h("span", { class: "guest-name" }, guest.name),
@@ -52,7 +52,7 @@ function guestRow(guest, state, ui, upcoming) {
   h("div", { class: "guest-meta" }, meta(guest, state, upcoming)),
   guest.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, guest.tags.map((tag) => h("li", {}, tag))) : null,
   guest.notes ? h("p", { class: "notes" }, guest.notes) : null,
-  h("div", { class: "actions" }, moves(guest, ui, selected)));
+  ui.writable ? h("div", { class: "actions" }, moves(guest, ui, selected)) : null);
 }
 
 function meta(guest, state, upcoming) {

@@ -1,0 +1,129 @@
+"""The stand as it looks on an iPad, both ways round, and on a laptop: nothing cut off or on top."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import FloatRect, Locator, expect
+
+from tests.conftest import Api, Restaurant
+from tests.servers import ThreadServer
+from tests.web.conftest import OpenStand
+
+
+async def _box(locator: Locator) -> FloatRect:
+    box = await locator.bounding_box()
+    assert box is not None, f"{locator} is not on screen"
+    return box
+
+
+async def test_the_floor_follows_the_plan_of_each_section(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    for label, x, y in (("1", 1, 1), ("2", 2, 1), ("3", 1, 2), ("4", 4, 2)):
+        await bistro.table(label, capacity=4, section="Main", x=x, y=y)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+
+    one, two, three, four = [await _box(stand.table(label)) for label in "1234"]
+    assert three["y"] > one["y"] + one["height"], "table 3 stands behind table 1"
+    assert three["x"] == one["x"], "table 3 stands behind table 1"
+    assert two["x"] > one["x"] + one["width"]
+    assert two["y"] == one["y"]
+    assert four["y"] == three["y"]
+    assert four["x"] > two["x"] + two["width"], "a gap where x=3 has no table"
+
+
+LONG_NAME = "Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff"
+UNBROKEN = "Supercalifragilisticexpialidociouswithoutanyspacesatall"
+VIEWPORTS = {
+    "iPad landscape": {"width": 1180, "height": 820},
+    "iPad portrait": {"width": 820, "height": 1180},
+    "laptop": {"width": 1440, "height": 900},
+}
+# Every element must stay inside the nearest of these boxes, and boxes side by side apart.
+POKING_OUT = """() => {
+    const boxes = ".tile, .guest, .card, .seating-banner, .notice, .topbar, .queue, .floor";
+    const out = [];
+    for (const element of document.querySelectorAll("body *")) {
+        if (!element.checkVisibility() || element.matches(".visually-hidden")) continue;
+        const box = element.parentElement.closest(boxes);
+        if (!box) continue;
+        const inner = element.getBoundingClientRect(), outer = box.getBoundingClientRect();
+        if (inner.left < outer.left - 1 || inner.right > outer.right + 1) {
+            out.push(`${element.className || element.tagName} pokes out of ${box.className}`);
+        }
+    }
+    const queue = document.querySelector(".queue").getBoundingClientRect();
+    const floor = document.querySelector(".floor").getBoundingClientRect();
+    const apart = queue.right <= floor.left || queue.bottom <= floor.top;
+    if (!apart) out.push("the waitlist lies over the floor");
+    if (document.documentElement.scrollWidth > innerWidth) out.push("the page scrolls sideways");
+    return out;
+}"""
+# A tap in the middle of each button lands on that button, not on something drawn over it.
+COVERED = """() => [...document.querySelectorAll("button")]
+    .filter((button) => button.checkVisibility())
+    .filter((button) => {
+        button.scrollIntoView({ block: "center" });
+        const r = button.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return !button.contains(hit);
+    })
+    .map((button) => button.getAttribute("aria-label") || button.textContent)"""
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_long_names_wrap_inside_their_row_and_tile(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand, device: str
+) -> None:
+    place = await web_api.restaurant("Brasserie du Grand Boulevard et de la Gare Saint-Lazare")
+    section = "Main dining room by the fireplace"
+    tables = [await place.table(label, capacity=4, section=section) for label in ("1", "2", "3")]
+    seated = await place.guest(f"{LONG_NAME} Jr", party_size=4)
+    path = f"{place.path}/tables/{tables[0]['id']}/assign"
+    await place.api.ok("POST", path, json={"guest_id": seated["id"]})
+    await place.guest(UNBROKEN, party_size=2, notes=UNBROKEN * 2, tags=[UNBROKEN[:40]])
+    stand = await open_stand(web_server.base_url, place.tokens["host"], viewport=VIEWPORTS[device])
+    page = stand.page
+    await expect(stand.table("1")).to_contain_text(LONG_NAME)
+
+    assert await page.evaluate(POKING_OUT) == []
+    await stand.button(f"Seat {UNBROKEN}").click()
+    await expect(stand.button(f"Seat {UNBROKEN} at table 3")).to_be_visible()
+    assert await page.evaluate(POKING_OUT) == []
+    assert await page.evaluate(COVERED) == []
+    await stand.button(f"Seat {UNBROKEN} at table 3").click()
+    await expect(stand.table("3")).to_contain_text(UNBROKEN)
+    assert await page.evaluate(POKING_OUT) == []
+
+
+async def _in_view(locator: Locator) -> bool:
+    """True when the whole element can be seen in the window, not scrolled away."""
+    return bool(
+        await locator.evaluate(
+            """(element) => {
+                const r = element.getBoundingClientRect();
+                const across = r.left >= 0 && r.right <= innerWidth;
+                return across && r.top >= 0 && r.bottom <= innerHeight;
+            }"""
+        )
+    )
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_the_floor_stays_in_reach_with_forty_parties_waiting(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"):
+        await bistro.table(label, capacity=4, section="Main" if len(label) == 1 else "Patio")
+    for n in range(1, 41):
+        await bistro.guest(f"Party {n:02d}", party_size=2, quoted_wait_minutes=n)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+
+    for party in ("Party 40", "Party 01", "Party 40"):
+        await stand.button(f"Seat {party}").scroll_into_view_if_needed()
+        assert await _in_view(stand.button(f"Seat {party}"))
+        assert await _in_view(stand.table("12")), f"the floor is out of reach of {party}"
+    await stand.waitlist_entry("Party 40").drag_to(stand.table("12"))
+    await expect(stand.table("12")).to_contain_text("Party 40")
+    assert await _in_view(stand.waitlist_entry("Party 39")), "the waitlist jumped away"
+    assert await _in_view(stand.table("12"))
