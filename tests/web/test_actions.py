@@ -347,3 +347,24 @@ async def test_seating_a_guest_another_host_just_seated_names_the_guest_not_the_
     await expect(stand.table("2")).to_have_attribute("data-status", "available")
     await expect(stand.waitlist_entry("Rivera")).to_have_count(0)
     gate.open()
+
+
+async def test_seating_at_a_table_another_host_just_removed_names_the_table_not_the_guest(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("1", capacity=4)
+    two = await bistro.table("2", capacity=4)
+    await bistro.guest("Rivera", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await stand.button("Seat Rivera").click()
+
+    gate.closed = True  # the page does not hear that an owner removed table 2
+    await bistro.api.ok("DELETE", f"{bistro.path}/tables/{two['id']}", 204)
+    await stand.button("Seat Rivera at table 2").click()
+
+    await expect(stand.refusal).to_have_text("Table 2 was removed by another host.")
+    await expect(stand.table("2")).to_have_count(0)
+    await expect(stand.table("1")).to_have_attribute("data-status", "available")
+    await expect(stand.waitlist_entry("Rivera")).to_be_visible()
+    gate.open()
