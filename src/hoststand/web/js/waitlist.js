@@ -2,7 +2,7 @@
 // reservations still expected, by time. Each guest offers the moves their status allows.
 
 import { clock } from "./clocks.js";
-import { actionButton } from "./controls.js";
+import { actionButton, guestBusy } from "./controls.js";
 import { h } from "./dom.js";
 import { clockTime } from "./time.js";
 
@@ -38,11 +38,13 @@ function fill(list, count, empty, guests, row) {
 
 function guestRow(guest, state, ui, upcoming) {
   const selected = ui.seating === guest.id;
+  const busy = guestBusy(ui, guest.id);
   return h("li", {
     class: `guest status-${guest.status}${selected ? " selected" : ""}`,
     "data-guest-id": guest.id,
     "data-late-scope": true,
-    draggable: ui.writable ? "true" : null,
+    "aria-busy": busy ? "true" : null,
+    draggable: ui.writable && !busy ? "true" : null,
   },
   h("div", { class: "guest-head" },
     h("span", { class: "guest-name" }, guest.name),
