@@ -71,10 +71,8 @@ function meta(guest, state, upcoming) {
 function moves(guest, ui, selected) {
   return (MOVES[guest.status] ?? []).map((action) => {
     const button = actionButton(ui, { action, guestId: guest.id, ...BUTTONS[action](guest.name) });
-    if (action === "seat") {
-      button.setAttribute("aria-pressed", String(selected));
-      if (selected) button.textContent = "Choosing…";
-    }
+    // Pressed, not relabelled: a wider word would push the row's last button to a second line.
+    if (action === "seat") button.setAttribute("aria-pressed", String(selected));
     return button;
   });
 }
