@@ -159,3 +159,25 @@ async def test_choosing_a_table_for_a_guest_keeps_their_row_as_it_was(
     assert await row.evaluate(ROW_SHAPE) == [height, buttons]
     chosen = await seat.evaluate("(button) => getComputedStyle(button).backgroundColor")
     assert chosen != idle, "the chosen guest's Seat button looks as it did"
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_notices_leave_every_table_and_guest_in_reach_of_a_tap(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    for n in range(1, 36):  # full rows at every size: the last row lies at the floor's bottom
+        await bistro.table(str(n), capacity=4)
+    for name in ("Ames", "Baker", "Castillo", "Drago"):
+        await bistro.guest(name, party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+    for name in ("Ames", "Baker", "Castillo"):
+        await stand.button(f"Notify {name}").click()
+        await expect(stand.confirmation.filter(has_text=f"{name} notified.")).to_be_visible()
+    await stand.button("Seat Drago").click()
+    await expect(stand.button("Seat Drago at table 35")).to_be_visible()
+
+    await expect(stand.page.locator(".notice")).to_have_count(3)
+    assert await stand.page.evaluate(COVERED) == []
+    for notice in await stand.page.locator(".notice").all():
+        assert await _in_view(notice), "a notice is out of sight"
+    await expect(stand.page.get_by_role("status").filter(has_text="Ames notified.")).to_be_visible()
