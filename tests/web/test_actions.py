@@ -347,3 +347,55 @@ async def test_seating_a_guest_another_host_just_seated_names_the_guest_not_the_
     await expect(stand.table("2")).to_have_attribute("data-status", "available")
     await expect(stand.waitlist_entry("Rivera")).to_have_count(0)
     gate.open()
+
+
+async def test_seating_at_a_table_another_host_just_removed_names_the_table_not_the_guest(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("1", capacity=4)
+    two = await bistro.table("2", capacity=4)
+    await bistro.guest("Rivera", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await stand.button("Seat Rivera").click()
+
+    gate.closed = True  # the page does not hear that an owner removed table 2
+    await bistro.api.ok("DELETE", f"{bistro.path}/tables/{two['id']}", 204)
+    await stand.button("Seat Rivera at table 2").click()
+
+    await expect(stand.refusal).to_have_text("Table 2 was removed by another host.")
+    await expect(stand.table("2")).to_have_count(0)
+    await expect(stand.table("1")).to_have_attribute("data-status", "available")
+    await expect(stand.waitlist_entry("Rivera")).to_be_visible()
+    gate.open()
+
+
+async def test_a_guest_with_a_move_on_its_way_takes_no_second_move_until_the_answer(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.table("1", capacity=4)
+    ames = await bistro.guest("Ames", party_size=2)
+    await bistro.guest("Baker", party_size=2)
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    await stand.button("Notify Ames").click()
+
+    row = stand.waitlist_entry("Ames")
+    await expect(row).to_have_attribute("aria-busy", "true")
+    for name in ("Seat Ames", "Notify Ames", "Mark Ames arrived", "Cancel Ames"):
+        await expect(stand.button(name)).to_have_attribute("aria-disabled", "true")
+    await stand.button("Cancel Ames").click(force=True)
+    await stand.button("Mark Ames as no-show").click(force=True)
+    await stand.waitlist_entry("Ames").drag_to(stand.table("1"))
+    await expect(stand.button("Notify Baker")).not_to_have_attribute("aria-disabled", "true")
+    async with page.expect_response(lambda response: response.request.method == "PATCH"):
+        held.go.set()
+
+    await expect(row).to_contain_text("Notified")
+    await expect(stand.confirmation).to_have_text("Ames notified.")
+    await expect(row).not_to_have_attribute("aria-busy", "true")
+    await expect(stand.button("Cancel Ames")).not_to_have_attribute("aria-disabled", "true")
+    assert stand.count_requests(f"/guests/{ames['id']}") == 1
+    assert stand.count_requests("/assign") == 0
+    assert await _statuses(bistro) == {"Ames": "notified", "Baker": "waiting"}

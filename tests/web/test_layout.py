@@ -127,3 +127,57 @@ async def test_the_floor_stays_in_reach_with_forty_parties_waiting(
     await expect(stand.table("12")).to_contain_text("Party 40")
     assert await _in_view(stand.waitlist_entry("Party 39")), "the waitlist jumped away"
     assert await _in_view(stand.table("12"))
+
+
+# The row's height, and each of its buttons' line and width.
+ROW_SHAPE = """(row) => [
+    row.getBoundingClientRect().height,
+    [...row.querySelectorAll(".actions button")].map((button) => {
+        const r = button.getBoundingClientRect(), top = row.getBoundingClientRect().top;
+        return [button.getAttribute("aria-label"), r.top - top, r.width];
+    }),
+]"""
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_choosing_a_table_for_a_guest_keeps_their_row_as_it_was(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    await bistro.table("1", capacity=4)
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+    row = stand.waitlist_entry("Ames")
+    seat = stand.button("Seat Ames")
+    height, buttons = await row.evaluate(ROW_SHAPE)
+    assert len(buttons) == 5
+    assert len({top for _, top, _ in buttons}) == 1, f"the buttons take two lines: {buttons}"
+    idle = await seat.evaluate("(button) => getComputedStyle(button).backgroundColor")
+
+    await seat.click()
+    await expect(seat).to_have_attribute("aria-pressed", "true")
+    await expect(stand.button("Seat Ames at table 1")).to_be_visible()
+    assert await row.evaluate(ROW_SHAPE) == [height, buttons]
+    chosen = await seat.evaluate("(button) => getComputedStyle(button).backgroundColor")
+    assert chosen != idle, "the chosen guest's Seat button looks as it did"
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_notices_leave_every_table_and_guest_in_reach_of_a_tap(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    for n in range(1, 36):  # full rows at every size: the last row lies at the floor's bottom
+        await bistro.table(str(n), capacity=4)
+    for name in ("Ames", "Baker", "Castillo", "Drago"):
+        await bistro.guest(name, party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+    for name in ("Ames", "Baker", "Castillo"):
+        await stand.button(f"Notify {name}").click()
+        await expect(stand.confirmation.filter(has_text=f"{name} notified.")).to_be_visible()
+    await stand.button("Seat Drago").click()
+    await expect(stand.button("Seat Drago at table 35")).to_be_visible()
+
+    await expect(stand.page.locator(".notice")).to_have_count(3)
+    assert await stand.page.evaluate(COVERED) == []
+    for notice in await stand.page.locator(".notice").all():
+        assert await _in_view(notice), "a notice is out of sight"
+    await expect(stand.page.get_by_role("status").filter(has_text="Ames notified.")).to_be_visible()

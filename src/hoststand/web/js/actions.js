@@ -2,6 +2,7 @@
 // applied to the state before its event arrives); a refusal is said in words a host
 // understands, and when the page was behind, the true state is fetched and shown.
 
+import { guestKey } from "./controls.js";
 import { describeRefusal } from "./refusals.js";
 
 const GUEST_MOVES = {
@@ -33,7 +34,7 @@ export class Actions {
     const body = JSON.stringify(fields);
     if (this.#walkIn?.body !== body) this.#walkIn = { body, key: newKey() };
     const { key } = this.#walkIn;
-    return this.#perform("add-walk-in", () => this.api.createGuest(fields, key), {}, (guest) => {
+    return this.#perform(["add-walk-in"], () => this.api.createGuest(fields, key), {}, (guest) => {
       this.#walkIn = null;
       this.state.put("guests", guest);
       this.notices.info(`${guest.name} added to the waitlist.`);
@@ -46,7 +47,7 @@ export class Actions {
     const guest = this.state.guests.get(guestId);
     if (!move || !guest) return Promise.resolve(false);
     const request = () => this.api.updateGuest(guestId, { status: move.status });
-    return this.#perform(`${action}:${guestId}`, request, { guest }, (updated) => {
+    return this.#perform([`${action}:${guestId}`, guestKey(guestId)], request, { guest }, (updated) => {
       this.state.put("guests", updated);
       const undo = move.undoable ? { label: "Undo", run: () => this.#restore(updated) } : null;
       this.notices.info(move.done(updated.name), undo);
@@ -60,7 +61,8 @@ export class Actions {
     if (!guest || !table) return Promise.resolve(false);
     const context = { guest, table, retry: (more) => this.seat(guestId, tableId, { ...overrides, ...more }) };
     const request = () => this.api.assign(tableId, guestId, overrides);
-    return this.#perform(`seat-here:${guestId}:${tableId}`, request, context, (seating) => {
+    const keys = [`seat-here:${guestId}:${tableId}`, guestKey(guestId)];
+    return this.#perform(keys, request, context, (seating) => {
       this.state.put("tables", seating.table);
       this.state.put("guests", seating.guest);
       if (this.ui.seating === guestId) this.ui.seating = null;
@@ -73,7 +75,7 @@ export class Actions {
     const table = this.state.tables.get(tableId);
     if (!table) return Promise.resolve(false);
     const request = () => this.api.release(tableId, table.version);
-    return this.#perform(`release:${tableId}`, request, { table }, (seating) => {
+    return this.#perform([`release:${tableId}`], request, { table }, (seating) => {
       this.state.put("tables", seating.table);
       if (seating.guest) this.state.put("guests", seating.guest);
       this.notices.info(`Table ${seating.table.label} released.`);
@@ -85,7 +87,7 @@ export class Actions {
     const table = this.state.tables.get(tableId);
     if (!table) return Promise.resolve(false);
     const request = () => this.api.updateTable(tableId, { status: "available" }, table.version);
-    return this.#perform(`clean:${tableId}`, request, { table }, (updated) => {
+    return this.#perform([`clean:${tableId}`], request, { table }, (updated) => {
       this.state.put("tables", updated);
       this.notices.info(`Table ${updated.label} is ready.`);
     });
@@ -95,15 +97,18 @@ export class Actions {
   #restore(guest) {
     const status = guest.kind === "walk_in" ? "waiting" : "booked";
     const request = () => this.api.updateGuest(guest.id, { status });
-    return this.#perform(`undo:${guest.id}`, request, { guest }, (restored) => {
+    return this.#perform([`undo:${guest.id}`, guestKey(guest.id)], request, { guest }, (restored) => {
       this.state.put("guests", restored);
       this.notices.info(`${restored.name} is back.`);
     });
   }
 
-  async #perform(key, request, context, succeeded) {
-    if (this.ui.busy.has(key)) return false; // a double tap sends one request
-    this.ui.busy.add(key);
+  /** keys: what is busy meanwhile; a guest's key makes it one move at a time for that guest. */
+  async #perform(keys, request, context, succeeded) {
+    // A double tap sends one request; so does a second move on a guest whose first is on its way
+    // (landing first, it would have the first refused as if another host had moved the guest).
+    if (keys.some((key) => this.ui.busy.has(key))) return false;
+    for (const key of keys) this.ui.busy.add(key);
     this.renderer.schedule();
     try {
       const answer = await request();
@@ -114,7 +119,7 @@ export class Actions {
       if (!this.signal.aborted) this.#refused(error, context);
       return false;
     } finally {
-      this.ui.busy.delete(key);
+      for (const key of keys) this.ui.busy.delete(key);
       this.renderer.schedule();
     }
   }

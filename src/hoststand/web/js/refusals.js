@@ -45,7 +45,6 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
   }
   if (!(error instanceof ApiError)) return { text: `Something went wrong: ${error.message}` };
   const label = table?.label ?? error.details?.label ?? "?";
-  const name = guest?.name ?? "The guest";
   switch (error.code) {
     case "unauthorized":
       return { text: "Your sign-in is no longer valid. Please sign in again.", signOut: true };
@@ -81,8 +80,8 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
       const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
     }
-    case "not_found":
-      return { text: `${guest ? name : `Table ${label}`} was removed by another host.`, refresh: true };
+    case "not_found": // "table <id> not found" or "guest <id> not found": a seating names both
+      return { text: `${removedOne(error, guest, label)} was removed by another host.`, refresh: true };
     case "validation_error":
       return { text: validationRefusal(error.details) };
     case "rate_limited":
@@ -90,6 +89,12 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
     default:
       return { text: error.message || "The server refused that.", refresh: error.status === 409 };
   }
+}
+
+function removedOne(error, guest, label) {
+  const kind = error.message?.split(" ", 1)[0];
+  if (kind === "table" || (kind !== "guest" && !guest)) return `Table ${label}`;
+  return guest?.name ?? "The guest";
 }
 
 function transitionRefusal(details, guest, table) {

@@ -2,7 +2,7 @@
 // reservations still expected, by time. Each guest offers the moves their status allows.
 
 import { clock } from "./clocks.js";
-import { actionButton } from "./controls.js";
+import { actionButton, guestBusy } from "./controls.js";
 import { h } from "./dom.js";
 import { clockTime } from "./time.js";
 
@@ -38,11 +38,13 @@ function fill(list, count, empty, guests, row) {
 
 function guestRow(guest, state, ui, upcoming) {
   const selected = ui.seating === guest.id;
+  const busy = guestBusy(ui, guest.id);
   return h("li", {
     class: `guest status-${guest.status}${selected ? " selected" : ""}`,
     "data-guest-id": guest.id,
     "data-late-scope": true,
-    draggable: ui.writable ? "true" : null,
+    "aria-busy": busy ? "true" : null,
+    draggable: ui.writable && !busy ? "true" : null,
   },
   h("div", { class: "guest-head" },
     h("span", { class: "guest-name" }, guest.name),
@@ -69,10 +71,8 @@ function meta(guest, state, upcoming) {
 function moves(guest, ui, selected) {
   return (MOVES[guest.status] ?? []).map((action) => {
     const button = actionButton(ui, { action, guestId: guest.id, ...BUTTONS[action](guest.name) });
-    if (action === "seat") {
-      button.setAttribute("aria-pressed", String(selected));
-      if (selected) button.textContent = "Choosing…";
-    }
+    // Pressed, not relabelled: a wider word would push the row's last button to a second line.
+    if (action === "seat") button.setAttribute("aria-pressed", String(selected));
     return button;
   });
 }
