@@ -215,8 +215,10 @@ async def test_unknown_guests_and_tables_are_not_found_for_assign(
     for unknown_guest in ({"id": UNKNOWN}, foreign_guest):
         error = expect_error(await floor.assign(table, unknown_guest), 404, "not_found")
         assert "guest" in error["message"]
+        assert error["details"] == {"kind": "guest", "id": unknown_guest["id"]}
     for unknown_table in ({"id": UNKNOWN}, foreign_table):
-        expect_error(await floor.assign(unknown_table, guest), 404, "not_found")
+        error = expect_error(await floor.assign(unknown_table, guest), 404, "not_found")
+        assert error["details"] == {"kind": "table", "id": unknown_table["id"]}
         expect_error(await floor.release(unknown_table), 404, "not_found")
     assert await floor.state(table, guest) == (table, guest)
     assert (await api.ok("GET", f"{other.path}/guests/{foreign_guest['id']}")) == foreign_guest

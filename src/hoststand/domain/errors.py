@@ -49,5 +49,11 @@ class DomainError(Exception):
 
 
 def not_found(kind: str, ident: object) -> DomainError:
-    """The refusal for an id that does not exist (or that the caller may not know of)."""
-    return DomainError(ErrorCode.NOT_FOUND, f"{kind} {ident} not found")
+    """The refusal for an id that does not exist (or that the caller may not know of).
+
+    Its details say which, for a request that names several (a seating names a table and a
+    guest); they only repeat what the caller sent.
+    """
+    return DomainError(
+        ErrorCode.NOT_FOUND, f"{kind} {ident} not found", {"kind": kind, "id": str(ident)}
+    )

@@ -80,7 +80,7 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
       const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
     }
-    case "not_found": // "table <id> not found" or "guest <id> not found": a seating names both
+    case "not_found": // details.kind says which is gone: a seating names a table and a guest
       return { text: `${removedOne(error, guest, label)} was removed by another host.`, refresh: true };
     case "validation_error":
       return { text: validationRefusal(error.details) };
@@ -92,7 +92,7 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
 }
 
 function removedOne(error, guest, label) {
-  const kind = error.message?.split(" ", 1)[0];
+  const kind = error.details?.kind;
   if (kind === "table" || (kind !== "guest" && !guest)) return `Table ${label}`;
   return guest?.name ?? "The guest";
 }
