@@ -73,6 +73,9 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
         ({"HOSTSTAND_DATABASE_URL": "hoststand.db"}, "HOSTSTAND_DATABASE_URL"),
         ({"HOSTSTAND_BROKER_URL": "kafka://k:9092"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://h/0?socket_timeout=soon"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_DATABASE_POOL_SIZE": "0"}, "HOSTSTAND_DATABASE_POOL_SIZE"),
         ({"HOSTSTAND_AUTH": "open", "HOSTSTAND_HOST": "0.0.0.0"}, "HOSTSTAND_AUTH=open"),
     ],
@@ -98,6 +101,7 @@ def test_a_bad_value_is_refused_naming_its_variable(
         ({"PORT": "99999"}, "PORT"),
         ({"HOSTSTAND_LOG_FORMAT": "xml"}, "HOSTSTAND_LOG_FORMAT"),
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
     ],
 )
 def test_serve_stops_at_start_up_on_a_bad_value(

@@ -6,6 +6,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -135,6 +136,8 @@ class Settings(BaseSettings):
         scheme, separator, _ = value.partition("://")
         if not separator or scheme.lower() not in BROKER_SCHEMES:
             raise ValueError("unsupported broker: use memory:// or redis://host:6379/0")
+        if scheme.lower() != "memory":
+            _check_redis_url(value)
         return value
 
     @field_validator("log_level", "log_format", mode="before")
@@ -173,6 +176,27 @@ class Settings(BaseSettings):
         if self.auth == "open" and self.env == "production":
             raise ValueError("HOSTSTAND_AUTH=open is refused with HOSTSTAND_ENV=production.")
         return self
+
+
+def _check_redis_url(url: str) -> None:
+    """Refuse at start what redis-py would refuse at the first connection, or ignore."""
+    # Lazy: an instance on memory:// never loads redis. Never echo the URL: it may hold a password.
+    from redis.asyncio.connection import parse_url
+
+    hint = "expected redis://[:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"
+    try:
+        options = parse_url(url)
+    except ValueError as exc:
+        # urllib's own messages may quote the host part, password included: not repeated.
+        message = str(exc) if "connection URL" in str(exc) else "not a valid Redis URL"
+        if "Port" in str(exc):
+            message = "the port is not a number from 1 to 65535"
+        raise ValueError(f"{message}: {hint}") from None
+    path = urlsplit(url).path.strip("/")
+    # redis-py silently falls back to db 0 for a path that is not a number.
+    is_tcp = url.partition("://")[0].lower() != "unix"
+    if is_tcp and "db" not in options and path and not path.isdigit():
+        raise ValueError(f"the database number {path!r} is not a number: {hint}")
 
 
 def _is_weak(token: str) -> bool:
