@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import re
+import secrets
 import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
+from tests.conftest import POSTGRES_URL, _create_schema, service_missing
 from tests.servers import ProcessServer
 
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
@@ -53,6 +58,32 @@ def test_migrate_reports_an_unreachable_database_without_a_traceback(tmp_path: P
     assert "cannot migrate the database of HOSTSTAND_DATABASE_URL" in done.stderr
     assert "does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def _postgres_tables(url: str, schema: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            query = "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
+            rows = await conn.execute(sa.text(query), {"s": schema})
+            return {str(name) for (name,) in rows}
+    finally:
+        await engine.dispose()
+
+
+def test_migrate_creates_the_postgres_schema_it_is_told_to_use(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
+    assert POSTGRES_URL is not None
+    schema = f"hs_cli_{secrets.token_hex(4)}"  # a schema nobody created
+    env = clean_env(HOSTSTAND_DATABASE_URL=POSTGRES_URL, HOSTSTAND_DATABASE_SCHEMA=schema)
+    try:
+        done = hoststand("migrate", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        # Not in `public`, where a schema that does not exist would have let them fall.
+        assert asyncio.run(_postgres_tables(POSTGRES_URL, schema)) >= SCHEMA_TABLES
+    finally:
+        asyncio.run(_create_schema(POSTGRES_URL, schema, drop=True))
 
 
 class DemoRun:

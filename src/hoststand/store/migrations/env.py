@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -14,11 +15,19 @@ config = context.config
 
 
 def _run(connection: Connection) -> None:
+    schema = config.attributes.get("schema")
+    if schema and connection.dialect.name == "postgresql":
+        # A search_path naming a schema that does not exist falls through to `public`: the
+        # tables would land there, shared with whatever else uses it.
+        quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+        connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Looked up in the schema itself, not wherever the search_path finds one first.
+        version_table_schema=schema if connection.dialect.name == "postgresql" else None,
     )
     with context.begin_transaction():
         context.run_migrations()
