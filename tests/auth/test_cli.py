@@ -89,6 +89,9 @@ def test_the_cli_refuses_bad_input_with_a_clear_message(backend: Backend) -> Non
     nowhere = cli("token", "create", "--restaurant", UNKNOWN, "--name", "x", env=env)
     assert nowhere.returncode == 1
     assert f"restaurant {UNKNOWN} not found" in nowhere.stderr
+    listed = cli("token", "list", "--restaurant", UNKNOWN, env=env)
+    assert listed.returncode == 1, "a mistyped id must not look like a restaurant without tokens"
+    assert f"restaurant {UNKNOWN} not found" in listed.stderr
     bad_zone = cli("restaurant", "create", "Mars Bar", "--timezone", "Mars/Olympus", env=env)
     assert bad_zone.returncode == 2
     assert "timezone" in bad_zone.stderr
