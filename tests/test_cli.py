@@ -198,6 +198,15 @@ def test_a_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
+def test_a_command_on_an_unreachable_database_does_not_blame_migrations(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "no" / "such" / "dir.db"))
+    done = hoststand("restaurant", "create", "Nowhere", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "cannot use the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert "migrate" not in done.stderr  # migrating cannot help: it cannot reach it either
+    assert "Traceback" not in done.stderr
+
+
 def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
     from hoststand import cli
 

@@ -13,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from hoststand.config import Settings, SettingsError, load_settings
 from hoststand.domain.access import Principal, Role
@@ -91,8 +91,14 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
         typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except (OSError, DBAPIError) as exc:
-        hint = " (is it migrated? run `hoststand migrate`)"
-        raise _database_failed("use", exc, hint) from None
+        raise _database_failed("use", exc, _missing_tables_hint(exc)) from None
+
+
+def _missing_tables_hint(exc: Exception) -> str:
+    # Only a database that answers without our tables needs migrating; for one that cannot be
+    # reached (refused, no such file or database) the hint would send the operator astray.
+    missing = isinstance(exc, ProgrammingError) or "no such table" in str(exc)
+    return " (is it migrated? run `hoststand migrate`)" if missing else ""
 
 
 @app.command()
