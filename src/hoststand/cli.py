@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from hoststand.config import Settings, SettingsError, load_settings
 from hoststand.domain.access import Principal, Role
+from hoststand.domain.clock import format_timestamp
 from hoststand.domain.errors import DomainError, not_found
 from hoststand.services import demo as demo_service
 from hoststand.services import restaurants, tokens
@@ -237,12 +238,13 @@ def token_create(
 
 @token_app.command("list")
 def token_list(restaurant: Annotated[uuid.UUID, typer.Option(help="Restaurant id")]) -> None:
-    """List a restaurant's tokens (never their secrets)."""
+    """List a restaurant's tokens (never their secrets): role, state, last use (UTC), name."""
     settings = _settings()
     items = _run(settings, lambda ctx: tokens.page(ctx, principal=CLI, restaurant_id=restaurant))
     for t in items:
-        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-        typer.echo(f"{t.id}  {t.role.value:<6}  {state:<24}  {t.name}")
+        state = f"revoked {format_timestamp(t.revoked_at)}" if t.revoked_at else "active"
+        used = f"last used {format_timestamp(t.last_used_at)}" if t.last_used_at else "never used"
+        typer.echo(f"{t.id}  {t.role.value:<6}  {state:<28}  {used:<30}  {t.name}")
 
 
 @token_app.command("revoke")
