@@ -77,6 +77,8 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://h/0?socket_timeout=soon"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_DATABASE_POOL_SIZE": "0"}, "HOSTSTAND_DATABASE_POOL_SIZE"),
+        ({"HOSTSTAND_HOST": ""}, "HOSTSTAND_HOST"),
+        ({"HOSTSTAND_HOST": " "}, "HOSTSTAND_HOST"),
         ({"HOSTSTAND_AUTH": "open", "HOSTSTAND_HOST": "0.0.0.0"}, "HOSTSTAND_AUTH=open"),
     ],
 )

@@ -140,6 +140,15 @@ class Settings(BaseSettings):
             _check_redis_url(value)
         return value
 
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        # An empty value (a blank line of an env file) would bind every interface, the
+        # opposite of the loopback default.
+        if not value.strip():
+            raise ValueError("empty: use 127.0.0.1, or 0.0.0.0 to listen on every interface")
+        return value.strip()
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lowercase(cls, value: object) -> object:
