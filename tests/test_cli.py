@@ -42,12 +42,15 @@ def test_migrate_creates_the_schema_in_a_fresh_sqlite_file(tmp_path: Path) -> No
     done = hoststand("migrate", cwd=tmp_path, env=clean_env())
     assert done.returncode == 0, done.stderr
     assert "database is up to date" in done.stdout
+    assert "Running upgrade  -> 0001" in done.stderr  # the operator sees what was applied
+    assert "setup plugin" not in done.stderr
     database = tmp_path / "hoststand.db"  # the default HOSTSTAND_DATABASE_URL
     assert _table_names(database) >= SCHEMA_TABLES
     assert _revision(database) == migrate.head_revision()
     assert _query(database, "PRAGMA journal_mode") == [("wal",)]
     again = hoststand("migrate", cwd=tmp_path, env=clean_env())
     assert again.returncode == 0, again.stderr
+    assert "Running upgrade" not in again.stderr
     assert _revision(database) == migrate.head_revision()
 
 

@@ -159,7 +159,11 @@ def _collect_garbage_rarely(young_threshold: int) -> None:
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply pending database migrations."""
+    from hoststand import logs
+
     settings = _settings()
+    # Alembic logs each migration it applies: the operator sees what changed, as under serve.
+    logs.configure(settings.log_level, settings.log_format)
     _migrate(settings)
     typer.echo("database is up to date")
 
