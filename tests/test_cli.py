@@ -79,7 +79,9 @@ def test_migrate_creates_the_postgres_schema_it_is_told_to_use(tmp_path: Path) -
         service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
     assert POSTGRES_URL is not None
     schema = f"hs_cli_{secrets.token_hex(4)}"  # a schema nobody created
-    env = clean_env(HOSTSTAND_DATABASE_URL=POSTGRES_URL, HOSTSTAND_DATABASE_SCHEMA=schema)
+    # As a platform hands it out: the plain scheme and libpq's sslmode.
+    url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgres://", 1) + "?sslmode=prefer"
+    env = clean_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_DATABASE_SCHEMA=schema)
     try:
         done = hoststand("migrate", cwd=tmp_path, env=env)
         assert done.returncode == 0, done.stderr

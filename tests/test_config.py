@@ -57,6 +57,11 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ("postgres://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
         ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
         ("sqlite:///./other.db", "sqlite+aiosqlite:///./other.db"),
+        # libpq's sslmode, as managed databases hand it out, is asyncpg's ssl.
+        (
+            "postgres://u:p%40ss@h/db?sslmode=require",
+            "postgresql+asyncpg://u:p%40ss@h/db?ssl=require",
+        ),
     ]:
         environ.setenv("HOSTSTAND_DATABASE_URL", given)
         assert Settings().database_url == used
@@ -72,6 +77,10 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ({"HOSTSTAND_LOG_LEVEL": "loud"}, "HOSTSTAND_LOG_LEVEL"),
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
         ({"HOSTSTAND_DATABASE_URL": "hoststand.db"}, "HOSTSTAND_DATABASE_URL"),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?ssl_mode=require"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
         ({"HOSTSTAND_BROKER_URL": "kafka://k:9092"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),

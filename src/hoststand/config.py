@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -30,6 +30,18 @@ DATABASE_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
     "postgresql+asyncpg": "postgresql+asyncpg",
+}
+# What asyncpg.connect (and SQLAlchemy's asyncpg dialect) take from a URL's query string.
+ASYNCPG_PARAMETERS = {
+    "ssl",
+    "direct_tls",
+    "target_session_attrs",
+    "passfile",
+    "service",
+    "servicefile",
+    "krbsrvname",
+    "gsslib",
+    "prepared_statement_cache_size",
 }
 DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
 BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
@@ -125,9 +137,11 @@ class Settings(BaseSettings):
         if not separator or driver is None:
             raise ValueError(f"not a database URL hoststand supports: {DATABASE_URL_HINT}")
         try:
-            make_url(f"{driver}://{rest}")
+            url = make_url(f"{driver}://{rest}")
         except ArgumentError:
             raise ValueError(f"not a valid database URL: {DATABASE_URL_HINT}") from None
+        if driver == "postgresql+asyncpg" and url.query:
+            return _asyncpg_url(url)
         return f"{driver}://{rest}"
 
     @field_validator("broker_url")
@@ -185,6 +199,22 @@ class Settings(BaseSettings):
         if self.auth == "open" and self.env == "production":
             raise ValueError("HOSTSTAND_AUTH=open is refused with HOSTSTAND_ENV=production.")
         return self
+
+
+def _asyncpg_url(url: URL) -> str:
+    """The URL with its query as asyncpg takes it: libpq's `sslmode` is asyncpg's `ssl`."""
+    query = dict(url.query)
+    if "sslmode" in query:
+        query.setdefault("ssl", query["sslmode"])
+        del query["sslmode"]
+    unknown = sorted(set(query) - ASYNCPG_PARAMETERS)
+    if unknown:
+        # Otherwise a TypeError at the first connection, on every request and poll.
+        raise ValueError(
+            f"unknown connection parameter {', '.join(unknown)}: PostgreSQL URLs take "
+            f"{', '.join(sorted(ASYNCPG_PARAMETERS | {'sslmode'}))}"
+        )
+    return url.set(query=query).render_as_string(hide_password=False)
 
 
 def _check_redis_url(url: str) -> None:
