@@ -228,3 +228,14 @@ def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+@pytest.mark.parametrize(
+    "url", ["htp:/127.0.0.1:8000", "127.0.0.1:8000", "http://", "ws://127.0.0.1:8000"]
+)
+def test_tail_refuses_a_url_it_could_never_reach(tmp_path: Path, url: str) -> None:
+    rid = str(DEMO_RESTAURANT_ID)
+    args = ("tail", "--url", url, "--restaurant", rid, "--token", "hs_x")
+    done = hoststand(*args, cwd=tmp_path, env=clean_env(), timeout=20)
+    assert done.returncode == 2, done.stderr
+    assert "--url" in done.stderr

@@ -9,6 +9,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -275,6 +276,14 @@ def tail(
 ) -> None:
     """Follow a restaurant's feed as a device does, one readable line per event."""
     from hoststand.realtime.tail import run_tail
+
+    # The follower retries every connection error forever, so a URL no retry can fix is
+    # refused here rather than printed as an endless "reconnecting".
+    parsed = urlsplit(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise typer.BadParameter(
+            "expected the server's base URL, e.g. http://127.0.0.1:8000", param_hint="--url"
+        )
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_tail(url=url, restaurant_id=restaurant, token=token, raw=json_output))
