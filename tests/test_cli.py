@@ -91,6 +91,37 @@ def test_migrate_creates_the_postgres_schema_it_is_told_to_use(tmp_path: Path) -
         asyncio.run(_create_schema(POSTGRES_URL, schema, drop=True))
 
 
+async def _create_database(url: str, name: str, *, drop: bool = False) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            verb = f"DROP DATABASE IF EXISTS {name}" if drop else f"CREATE DATABASE {name}"
+            await conn.execute(sa.text(verb))
+    finally:
+        await engine.dispose()
+
+
+def test_migrate_will_not_hide_tables_in_public_behind_a_new_schema(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
+    assert POSTGRES_URL is not None
+    # A database of its own: its `public` gets hoststand's tables, as from a release before
+    # HOSTSTAND_DATABASE_SCHEMA created its schema.
+    name = f"hs_cli_{secrets.token_hex(4)}"
+    url = str(sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    asyncio.run(_create_database(POSTGRES_URL, name))
+    try:
+        migrate.upgrade(url)
+        env = clean_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_DATABASE_SCHEMA="hoststand")
+        done = hoststand("migrate", cwd=tmp_path, env=env)
+        assert done.returncode == 1
+        assert "HOSTSTAND_DATABASE_SCHEMA=hoststand does not exist" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert asyncio.run(_postgres_tables(url, "hoststand")) == set()
+    finally:
+        asyncio.run(_create_database(POSTGRES_URL, name, drop=True))
+
+
 class DemoRun:
     """What one `hoststand demo` printed."""
 
