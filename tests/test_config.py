@@ -89,6 +89,10 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ({"HOSTSTAND_HOST": ""}, "HOSTSTAND_HOST"),
         ({"HOSTSTAND_HOST": " "}, "HOSTSTAND_HOST"),
         ({"HOSTSTAND_AUTH": "open", "HOSTSTAND_HOST": "0.0.0.0"}, "HOSTSTAND_AUTH=open"),
+        (
+            {"HOSTSTAND_ENV": "production", "HOSTSTAND_FAULT_KILL_AFTER_COMMIT": "1"},
+            "HOSTSTAND_FAULT_KILL_AFTER_COMMIT is for tests only",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(

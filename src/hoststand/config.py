@@ -198,6 +198,11 @@ class Settings(BaseSettings):
             )
         if self.auth == "open" and self.env == "production":
             raise ValueError("HOSTSTAND_AUTH=open is refused with HOSTSTAND_ENV=production.")
+        if self.fault_kill_after_commit and self.env == "production":
+            raise ValueError(
+                "HOSTSTAND_FAULT_KILL_AFTER_COMMIT is for tests only (the process kills itself "
+                "right after a commit): refused with HOSTSTAND_ENV=production; unset it."
+            )
         return self
 
 
