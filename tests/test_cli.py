@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import re
+import secrets
 import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
+from tests.conftest import POSTGRES_URL, _create_schema, service_missing
 from tests.servers import ProcessServer
 
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
@@ -37,12 +42,15 @@ def test_migrate_creates_the_schema_in_a_fresh_sqlite_file(tmp_path: Path) -> No
     done = hoststand("migrate", cwd=tmp_path, env=clean_env())
     assert done.returncode == 0, done.stderr
     assert "database is up to date" in done.stdout
+    assert "Running upgrade  -> 0001" in done.stderr  # the operator sees what was applied
+    assert "setup plugin" not in done.stderr
     database = tmp_path / "hoststand.db"  # the default HOSTSTAND_DATABASE_URL
     assert _table_names(database) >= SCHEMA_TABLES
     assert _revision(database) == migrate.head_revision()
     assert _query(database, "PRAGMA journal_mode") == [("wal",)]
     again = hoststand("migrate", cwd=tmp_path, env=clean_env())
     assert again.returncode == 0, again.stderr
+    assert "Running upgrade" not in again.stderr
     assert _revision(database) == migrate.head_revision()
 
 
@@ -53,6 +61,65 @@ def test_migrate_reports_an_unreachable_database_without_a_traceback(tmp_path: P
     assert "cannot migrate the database of HOSTSTAND_DATABASE_URL" in done.stderr
     assert "does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def _postgres_tables(url: str, schema: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            query = "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
+            rows = await conn.execute(sa.text(query), {"s": schema})
+            return {str(name) for (name,) in rows}
+    finally:
+        await engine.dispose()
+
+
+def test_migrate_creates_the_postgres_schema_it_is_told_to_use(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
+    assert POSTGRES_URL is not None
+    schema = f"hs_cli_{secrets.token_hex(4)}"  # a schema nobody created
+    # As a platform hands it out: the plain scheme and libpq's sslmode.
+    url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgres://", 1) + "?sslmode=prefer"
+    env = clean_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_DATABASE_SCHEMA=schema)
+    try:
+        done = hoststand("migrate", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        # Not in `public`, where a schema that does not exist would have let them fall.
+        assert asyncio.run(_postgres_tables(POSTGRES_URL, schema)) >= SCHEMA_TABLES
+    finally:
+        asyncio.run(_create_schema(POSTGRES_URL, schema, drop=True))
+
+
+async def _create_database(url: str, name: str, *, drop: bool = False) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            verb = f"DROP DATABASE IF EXISTS {name}" if drop else f"CREATE DATABASE {name}"
+            await conn.execute(sa.text(verb))
+    finally:
+        await engine.dispose()
+
+
+def test_migrate_will_not_hide_tables_in_public_behind_a_new_schema(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
+    assert POSTGRES_URL is not None
+    # A database of its own: its `public` gets hoststand's tables, as from a release before
+    # HOSTSTAND_DATABASE_SCHEMA created its schema.
+    name = f"hs_cli_{secrets.token_hex(4)}"
+    url = str(sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    asyncio.run(_create_database(POSTGRES_URL, name))
+    try:
+        migrate.upgrade(url)
+        env = clean_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_DATABASE_SCHEMA="hoststand")
+        done = hoststand("migrate", cwd=tmp_path, env=env)
+        assert done.returncode == 1
+        assert "HOSTSTAND_DATABASE_SCHEMA=hoststand does not exist" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert asyncio.run(_postgres_tables(url, "hoststand")) == set()
+    finally:
+        asyncio.run(_create_database(POSTGRES_URL, name, drop=True))
 
 
 class DemoRun:
@@ -167,6 +234,15 @@ def test_a_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
+def test_a_command_on_an_unreachable_database_does_not_blame_migrations(tmp_path: Path) -> None:
+    env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "no" / "such" / "dir.db"))
+    done = hoststand("restaurant", "create", "Nowhere", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "cannot use the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert "migrate" not in done.stderr  # migrating cannot help: it cannot reach it either
+    assert "Traceback" not in done.stderr
+
+
 def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
     from hoststand import cli
 
@@ -183,3 +259,14 @@ def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+@pytest.mark.parametrize(
+    "url", ["htp:/127.0.0.1:8000", "127.0.0.1:8000", "http://", "ws://127.0.0.1:8000"]
+)
+def test_tail_refuses_a_url_it_could_never_reach(tmp_path: Path, url: str) -> None:
+    rid = str(DEMO_RESTAURANT_ID)
+    args = ("tail", "--url", url, "--restaurant", rid, "--token", "hs_x")
+    done = hoststand(*args, cwd=tmp_path, env=clean_env(), timeout=20)
+    assert done.returncode == 2, done.stderr
+    assert "--url" in done.stderr

@@ -57,6 +57,11 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ("postgres://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
         ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
         ("sqlite:///./other.db", "sqlite+aiosqlite:///./other.db"),
+        # libpq's sslmode, as managed databases hand it out, is asyncpg's ssl.
+        (
+            "postgres://u:p%40ss@h/db?sslmode=require",
+            "postgresql+asyncpg://u:p%40ss@h/db?ssl=require",
+        ),
     ]:
         environ.setenv("HOSTSTAND_DATABASE_URL", given)
         assert Settings().database_url == used
@@ -72,9 +77,22 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
         ({"HOSTSTAND_LOG_LEVEL": "loud"}, "HOSTSTAND_LOG_LEVEL"),
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
         ({"HOSTSTAND_DATABASE_URL": "hoststand.db"}, "HOSTSTAND_DATABASE_URL"),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?ssl_mode=require"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
         ({"HOSTSTAND_BROKER_URL": "kafka://k:9092"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://h/0?socket_timeout=soon"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_DATABASE_POOL_SIZE": "0"}, "HOSTSTAND_DATABASE_POOL_SIZE"),
+        ({"HOSTSTAND_HOST": ""}, "HOSTSTAND_HOST"),
+        ({"HOSTSTAND_HOST": " "}, "HOSTSTAND_HOST"),
         ({"HOSTSTAND_AUTH": "open", "HOSTSTAND_HOST": "0.0.0.0"}, "HOSTSTAND_AUTH=open"),
+        (
+            {"HOSTSTAND_ENV": "production", "HOSTSTAND_FAULT_KILL_AFTER_COMMIT": "1"},
+            "HOSTSTAND_FAULT_KILL_AFTER_COMMIT is for tests only",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(
@@ -98,6 +116,7 @@ def test_a_bad_value_is_refused_naming_its_variable(
         ({"PORT": "99999"}, "PORT"),
         ({"HOSTSTAND_LOG_FORMAT": "xml"}, "HOSTSTAND_LOG_FORMAT"),
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
+        ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
     ],
 )
 def test_serve_stops_at_start_up_on_a_bad_value(

@@ -9,14 +9,16 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from hoststand.config import Settings, SettingsError, load_settings
 from hoststand.domain.access import Principal, Role
+from hoststand.domain.clock import format_timestamp
 from hoststand.domain.errors import DomainError, not_found
 from hoststand.services import demo as demo_service
 from hoststand.services import restaurants, tokens
@@ -91,8 +93,14 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
         typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except (OSError, DBAPIError) as exc:
-        hint = " (is it migrated? run `hoststand migrate`)"
-        raise _database_failed("use", exc, hint) from None
+        raise _database_failed("use", exc, _missing_tables_hint(exc)) from None
+
+
+def _missing_tables_hint(exc: Exception) -> str:
+    # Only a database that answers without our tables needs migrating; for one that cannot be
+    # reached (refused, no such file or database) the hint would send the operator astray.
+    missing = isinstance(exc, ProgrammingError) or "no such table" in str(exc)
+    return " (is it migrated? run `hoststand migrate`)" if missing else ""
 
 
 @app.command()
@@ -152,7 +160,11 @@ def _collect_garbage_rarely(young_threshold: int) -> None:
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply pending database migrations."""
+    from hoststand import logs
+
     settings = _settings()
+    # Alembic logs each migration it applies: the operator sees what changed, as under serve.
+    logs.configure(settings.log_level, settings.log_format)
     _migrate(settings)
     typer.echo("database is up to date")
 
@@ -231,12 +243,13 @@ def token_create(
 
 @token_app.command("list")
 def token_list(restaurant: Annotated[uuid.UUID, typer.Option(help="Restaurant id")]) -> None:
-    """List a restaurant's tokens (never their secrets)."""
+    """List a restaurant's tokens (never their secrets): role, state, last use (UTC), name."""
     settings = _settings()
     items = _run(settings, lambda ctx: tokens.page(ctx, principal=CLI, restaurant_id=restaurant))
     for t in items:
-        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-        typer.echo(f"{t.id}  {t.role.value:<6}  {state:<24}  {t.name}")
+        state = f"revoked {format_timestamp(t.revoked_at)}" if t.revoked_at else "active"
+        used = f"last used {format_timestamp(t.last_used_at)}" if t.last_used_at else "never used"
+        typer.echo(f"{t.id}  {t.role.value:<6}  {state:<28}  {used:<30}  {t.name}")
 
 
 @token_app.command("revoke")
@@ -263,6 +276,14 @@ def tail(
 ) -> None:
     """Follow a restaurant's feed as a device does, one readable line per event."""
     from hoststand.realtime.tail import run_tail
+
+    # The follower retries every connection error forever, so a URL no retry can fix is
+    # refused here rather than printed as an endless "reconnecting".
+    parsed = urlsplit(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise typer.BadParameter(
+            "expected the server's base URL, e.g. http://127.0.0.1:8000", param_hint="--url"
+        )
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_tail(url=url, restaurant_id=restaurant, token=token, raw=json_output))

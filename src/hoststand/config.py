@@ -6,6 +6,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -16,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -29,6 +30,18 @@ DATABASE_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
     "postgresql+asyncpg": "postgresql+asyncpg",
+}
+# What asyncpg.connect (and SQLAlchemy's asyncpg dialect) take from a URL's query string.
+ASYNCPG_PARAMETERS = {
+    "ssl",
+    "direct_tls",
+    "target_session_attrs",
+    "passfile",
+    "service",
+    "servicefile",
+    "krbsrvname",
+    "gsslib",
+    "prepared_statement_cache_size",
 }
 DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
 BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
@@ -124,9 +137,11 @@ class Settings(BaseSettings):
         if not separator or driver is None:
             raise ValueError(f"not a database URL hoststand supports: {DATABASE_URL_HINT}")
         try:
-            make_url(f"{driver}://{rest}")
+            url = make_url(f"{driver}://{rest}")
         except ArgumentError:
             raise ValueError(f"not a valid database URL: {DATABASE_URL_HINT}") from None
+        if driver == "postgresql+asyncpg" and url.query:
+            return _asyncpg_url(url)
         return f"{driver}://{rest}"
 
     @field_validator("broker_url")
@@ -135,7 +150,18 @@ class Settings(BaseSettings):
         scheme, separator, _ = value.partition("://")
         if not separator or scheme.lower() not in BROKER_SCHEMES:
             raise ValueError("unsupported broker: use memory:// or redis://host:6379/0")
+        if scheme.lower() != "memory":
+            _check_redis_url(value)
         return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        # An empty value (a blank line of an env file) would bind every interface, the
+        # opposite of the loopback default.
+        if not value.strip():
+            raise ValueError("empty: use 127.0.0.1, or 0.0.0.0 to listen on every interface")
+        return value.strip()
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -172,7 +198,49 @@ class Settings(BaseSettings):
             )
         if self.auth == "open" and self.env == "production":
             raise ValueError("HOSTSTAND_AUTH=open is refused with HOSTSTAND_ENV=production.")
+        if self.fault_kill_after_commit and self.env == "production":
+            raise ValueError(
+                "HOSTSTAND_FAULT_KILL_AFTER_COMMIT is for tests only (the process kills itself "
+                "right after a commit): refused with HOSTSTAND_ENV=production; unset it."
+            )
         return self
+
+
+def _asyncpg_url(url: URL) -> str:
+    """The URL with its query as asyncpg takes it: libpq's `sslmode` is asyncpg's `ssl`."""
+    query = dict(url.query)
+    if "sslmode" in query:
+        query.setdefault("ssl", query["sslmode"])
+        del query["sslmode"]
+    unknown = sorted(set(query) - ASYNCPG_PARAMETERS)
+    if unknown:
+        # Otherwise a TypeError at the first connection, on every request and poll.
+        raise ValueError(
+            f"unknown connection parameter {', '.join(unknown)}: PostgreSQL URLs take "
+            f"{', '.join(sorted(ASYNCPG_PARAMETERS | {'sslmode'}))}"
+        )
+    return url.set(query=query).render_as_string(hide_password=False)
+
+
+def _check_redis_url(url: str) -> None:
+    """Refuse at start what redis-py would refuse at the first connection, or ignore."""
+    # Lazy: an instance on memory:// never loads redis. Never echo the URL: it may hold a password.
+    from redis.asyncio.connection import parse_url
+
+    hint = "expected redis://[:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0"
+    try:
+        options = parse_url(url)
+    except ValueError as exc:
+        # urllib's own messages may quote the host part, password included: not repeated.
+        message = str(exc) if "connection URL" in str(exc) else "not a valid Redis URL"
+        if "Port" in str(exc):
+            message = "the port is not a number from 1 to 65535"
+        raise ValueError(f"{message}: {hint}") from None
+    path = urlsplit(url).path.strip("/")
+    # redis-py silently falls back to db 0 for a path that is not a number.
+    is_tcp = url.partition("://")[0].lower() != "unix"
+    if is_tcp and "db" not in options and path and not path.isdigit():
+        raise ValueError(f"the database number {path!r} is not a number: {hint}")
 
 
 def _is_weak(token: str) -> bool:

@@ -93,3 +93,6 @@ def configure(level: str, fmt: str, *, secrets: tuple[str, ...] = ()) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # Alembic announces each of its autogenerate plugins at info when first imported: seven
+    # lines of noise before the migrations an operator wants to see.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

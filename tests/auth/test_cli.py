@@ -48,6 +48,11 @@ async def test_restaurant_create_prints_an_owner_token_that_works(
         await owner.close()
 
 
+def _listed(token_id: str, restaurant_id: str, env: dict[str, str]) -> str:
+    listing = cli_ok("token", "list", "--restaurant", restaurant_id, env=env)
+    return next(x for x in listing.splitlines() if x.startswith(token_id))
+
+
 async def test_tokens_are_created_listed_and_revoked_from_the_cli(
     backend: Backend, server: ThreadServer
 ) -> None:
@@ -62,15 +67,23 @@ async def test_tokens_are_created_listed_and_revoked_from_the_cli(
         await host.ok("POST", f"restaurants/{rid}/guests", 201, json={"name": "A", "party_size": 2})
         assert_error(await host.request("GET", f"restaurants/{rid}/tokens"), 403, "forbidden")
 
+        # The server records a token's use in the background, just after the request.
+        deadline = time.monotonic() + 10
+        while "last used" not in (line := _listed(token_id, rid, env)):
+            assert time.monotonic() < deadline, f"the use was never recorded: {line}"
         listing = cli_ok("token", "list", "--restaurant", rid, env=env)
-        line = next(x for x in listing.splitlines() if x.startswith(token_id))
         assert re.search(r"\bhost\b.*\bactive\b.*iPad 1$", line), line
+        # It was just used: when, in the UTC format of every timestamp (AUTHENTICATION.md, 5).
+        assert re.search(r"\blast used \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b", line), line
+        owner_line = next(x for x in listing.splitlines() if re.search(r"\bowner\b", x))
+        assert "never used" in owner_line, owner_line
         assert re.search(r"\bowner\b", listing)
         assert "hs_" not in listing
 
         assert cli_ok("token", "revoke", token_id, env=env).strip() == f"revoked {token_id}"
         listing = cli_ok("token", "list", "--restaurant", rid, env=env)
-        assert "revoked" in next(x for x in listing.splitlines() if x.startswith(token_id))
+        line = next(x for x in listing.splitlines() if x.startswith(token_id))
+        assert re.search(r"\brevoked \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b", line), line
         # The server may trust a token it checked for token_cache_seconds (1 s) after another
         # process revoked it; then it is refused.
         deadline = time.monotonic() + 10
@@ -89,6 +102,9 @@ def test_the_cli_refuses_bad_input_with_a_clear_message(backend: Backend) -> Non
     nowhere = cli("token", "create", "--restaurant", UNKNOWN, "--name", "x", env=env)
     assert nowhere.returncode == 1
     assert f"restaurant {UNKNOWN} not found" in nowhere.stderr
+    listed = cli("token", "list", "--restaurant", UNKNOWN, env=env)
+    assert listed.returncode == 1, "a mistyped id must not look like a restaurant without tokens"
+    assert f"restaurant {UNKNOWN} not found" in listed.stderr
     bad_zone = cli("restaurant", "create", "Mars Bar", "--timezone", "Mars/Olympus", env=env)
     assert bad_zone.returncode == 2
     assert "timezone" in bad_zone.stderr

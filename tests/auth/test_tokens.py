@@ -176,6 +176,15 @@ async def test_revoking_twice_is_harmless_and_an_unknown_token_is_not_found(
     assert_error(await owner.request("DELETE", f"{path}/tokens/{missing}"), 404, "not_found")
 
 
+async def test_the_tokens_of_an_unknown_restaurant_are_not_found_not_an_empty_list(
+    api: Api,
+) -> None:
+    missing = "00000000-0000-4000-8000-000000000404"
+    assert_error(await api.request("GET", f"restaurants/{missing}/tokens"), 404, "not_found")
+    fresh = await api.ok("POST", "restaurants", 201, json={"name": "No Tokens Yet"})
+    assert await api.ok("GET", f"restaurants/{fresh['id']}/tokens") == {"items": []}
+
+
 async def test_last_used_at_is_recorded(tenant: Tenant) -> None:
     owner, path = tenant.client("owner"), tenant.restaurant.path
     body, _ = await issue(owner, path)

@@ -571,15 +571,25 @@ class Hub:
         interval = settings.log_poll_interval_seconds
         loop = asyncio.get_running_loop()
         next_tick = next_sweep = loop.time()
+        failures = 0
         while True:
             next_tick = max(next_tick + interval, loop.time())
             await asyncio.sleep(next_tick - loop.time())
             full = loop.time() >= next_sweep
             try:
                 await self.poll_once(full=full)
-            except Exception:
-                log.warning("polling the event log failed", exc_info=True)
+            except Exception as exc:
+                # Twice a second for the length of a database outage: the first failure is
+                # worth a warning and its traceback, the others would bury every other line.
+                failures += 1
+                if failures == 1:
+                    log.warning("polling the event log failed", exc_info=True)
+                else:
+                    log.debug("polling the event log failed again: %s", type(exc).__name__)
                 continue
+            if failures:
+                log.warning("polling the event log works again after %d failed polls", failures)
+                failures = 0
             if full:
                 next_sweep = loop.time() + settings.log_sweep_interval_seconds
 

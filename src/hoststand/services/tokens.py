@@ -14,7 +14,7 @@ from hoststand.domain.events import DataScope
 from hoststand.services.commands import TokenCreate
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import IdempotencyKey, change
-from hoststand.store import tokens
+from hoststand.store import restaurants, tokens
 
 TOKEN_PREFIX = "hs_"  # noqa: S105 (a prefix, not a secret)
 
@@ -85,7 +85,12 @@ async def page(
     """The restaurant's tokens, without secrets."""
     principal.require(restaurant_id, Permission.MANAGE_TOKENS)
     async with ctx.db.read() as conn:
-        return await tokens.for_restaurant(conn, restaurant_id=restaurant_id)
+        items = await tokens.for_restaurant(conn, restaurant_id=restaurant_id)
+        # Only the admin can ask about a restaurant that does not exist: a mistyped id must
+        # not look like a restaurant without tokens.
+        if not items and not await restaurants.exists(conn, restaurant_id=restaurant_id):
+            raise not_found("restaurant", restaurant_id)
+        return items
 
 
 async def revoke(
