@@ -12,7 +12,11 @@ from tests.conftest import Api
 async def test_a_host_may_not_manage_tokens(tenant: Tenant) -> None:
     host, path = tenant.client("host"), tenant.restaurant.path
     new = {"name": "iPad 2", "role": "host"}
-    assert_error(await host.request("POST", f"{path}/tokens", json=new), 403, "forbidden")
+    refused = assert_error(await host.request("POST", f"{path}/tokens", json=new), 403, "forbidden")
+    assert refused["error"]["message"] == (
+        "a host token may not see or manage tokens (an owner token may)"
+    )
+    assert refused["error"]["details"] == {"role": "host", "permission": "manage_tokens"}
     assert_error(await host.request("GET", f"{path}/tokens"), 403, "forbidden")
     spare = tenant.ids["token_id"]
     assert_error(await host.request("DELETE", f"{path}/tokens/{spare}"), 403, "forbidden")
@@ -32,7 +36,8 @@ async def test_a_host_may_not_change_the_floor_layout_nor_the_restaurant(tenant:
     ):
         response = await host.request("PATCH", table, json=layout)
         assert_error(response, 403, "forbidden")
-    assert_error(await host.request("DELETE", table), 403, "forbidden")
+    refused = assert_error(await host.request("DELETE", table), 403, "forbidden")
+    assert "may not add, change or remove tables" in refused["error"]["message"]
     new_table = {"label": "99", "capacity": 2}
     assert_error(await host.request("POST", f"{path}/tables", json=new_table), 403, "forbidden")
     rename = {"name": "Host's Place"}

@@ -33,6 +33,18 @@ class Permission(StrEnum):
     USER_ACTION = "user_action"
 
 
+# How a refusal says it to people (the error's details carry the permission's name).
+DOING = {
+    Permission.READ: "read this restaurant",
+    Permission.WRITE_GUESTS: "add or change guests",
+    Permission.SEAT: "seat or release parties",
+    Permission.TABLE_STATUS: "change a table's status",
+    Permission.MANAGE_FLOOR: "add, change or remove tables (an owner token may)",
+    Permission.MANAGE_RESTAURANT: "change or delete the restaurant (an owner token may)",
+    Permission.MANAGE_TOKENS: "see or manage tokens (an owner token may)",
+    Permission.USER_ACTION: "send user_action",
+}
+
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({P.READ}),
@@ -65,7 +77,9 @@ class Principal:
             raise not_found("restaurant", restaurant_id)
         if not self.may(permission):
             raise DomainError(
-                ErrorCode.FORBIDDEN, f"a {self.role.value} token may not {permission.value}"
+                ErrorCode.FORBIDDEN,
+                f"a {self.role.value} token may not {DOING[permission]}",
+                {"role": self.role.value, "permission": permission.value},
             )
 
     def view(self) -> dict[str, Any]:
