@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
-from tests.conftest import POSTGRES_URL, _create_schema, service_missing
+from tests.conftest import POSTGRES_URL, REDIS_URL, Backend, _create_schema, service_missing
 from tests.servers import ProcessServer
 
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
@@ -270,3 +270,18 @@ def test_tail_refuses_a_url_it_could_never_reach(tmp_path: Path, url: str) -> No
     done = hoststand(*args, cwd=tmp_path, env=clean_env(), timeout=20)
     assert done.returncode == 2, done.stderr
     assert "--url" in done.stderr
+
+
+def test_serve_on_postgresql_with_the_in_process_broker_warns_it_is_for_one_instance(
+    tmp_path: Path, postgres_backend: Backend
+) -> None:
+    env = {"HOSTSTAND_DATABASE_URL": postgres_backend.url}
+    if postgres_backend.schema:
+        env["HOSTSTAND_DATABASE_SCHEMA"] = postgres_backend.schema
+    for name, broker in (("memory", "memory://"), ("redis", REDIS_URL)):
+        if broker is None:
+            service_missing("the Redis half needs HOSTSTAND_TEST_REDIS_URL")
+        log = tmp_path / f"{name}.log"
+        ProcessServer(env={**env, "HOSTSTAND_BROKER_URL": broker}, log_path=log).start().stop()
+        warned = "right for one instance only" in log.read_text()
+        assert warned == (name == "memory"), log.read_text()

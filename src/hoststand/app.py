@@ -43,13 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
         await runtime.start()
-        if settings.auth == "open":
-            log.warning(
-                "HOSTSTAND_AUTH=open: NO AUTHENTICATION. Anyone who can reach %s:%s can read and "
-                "change every restaurant. For local development only.",
-                settings.host,
-                settings.port,
-            )
+        _warn_about(settings)
         try:
             yield
         finally:
@@ -111,6 +105,24 @@ def _section(path_item: tuple[str, dict[str, Any]]) -> int:
     operations = path_item[1].values()
     tag = next((op["tags"][0] for op in operations if op.get("tags")), None)
     return SECTIONS.index(tag) if tag in SECTIONS else len(SECTIONS)
+
+
+def _warn_about(settings: Settings) -> None:
+    """Say at start what a setting allows that its operator may not have meant."""
+    if settings.auth == "open":
+        log.warning(
+            "HOSTSTAND_AUTH=open: NO AUTHENTICATION. Anyone who can reach %s:%s can read and "
+            "change every restaurant. For local development only.",
+            settings.host,
+            settings.port,
+        )
+    if settings.database_url.startswith("postgresql") and settings.broker_url.startswith("memory"):
+        # PostgreSQL is how several instances share restaurants; memory:// tells only this one.
+        log.warning(
+            "HOSTSTAND_BROKER_URL is memory://: right for one instance only. With several, each "
+            "learns of the others' changes from the log poll alone (HOSTSTAND_LOG_POLL_INTERVAL_"
+            "SECONDS late); set HOSTSTAND_BROKER_URL=redis://... on every instance."
+        )
 
 
 class WebMount(Mount):
