@@ -88,6 +88,11 @@ class App(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection: a device of /realtime, or anything else by FastAPI."""
         scope["app"] = self  # as Starlette sets it: the realtime endpoint finds its runtime there
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            # HEAD is GET without the body (RFC 9110), which FastAPI's routes do not take: a
+            # monitor's HEAD /healthz got the web page's 404. A copy, so that the server still
+            # sees HEAD and sends the headers only.
+            scope = {**scope, "method": "GET"}
         await self._entry(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:

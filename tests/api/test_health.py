@@ -66,6 +66,27 @@ async def test_an_unknown_path_gets_the_error_body(api: Api) -> None:
         expect_error(await api.request("GET", f"/{path}"), 404, "not_found")
 
 
+async def test_head_answers_wherever_get_does_with_its_headers_and_no_body(
+    restaurant: Restaurant,
+) -> None:
+    client, open_client = restaurant.client("viewer"), restaurant.api.as_token(None)
+    for api, path in [
+        (open_client, "/healthz"),
+        (open_client, "/readyz"),
+        (open_client, "/"),
+        (client, restaurant.path),
+        (client, f"{restaurant.path}/snapshot"),
+    ]:
+        got, head = await api.request("GET", path), await api.request("HEAD", path)
+        assert got.status_code == head.status_code == 200, (path, head.status_code)
+        assert head.content == b""
+        for name in ("content-type", "content-length", "etag"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    expect_error(await open_client.request("GET", restaurant.path), 401, "unauthorized")
+    refused = await open_client.request("HEAD", restaurant.path)
+    assert (refused.status_code, refused.content) == (401, b"")
+
+
 async def test_an_unsupported_method_gets_the_error_body(api: Api) -> None:
     expect_error(await api.request("PUT", "restaurants"), 405, "method_not_allowed")
     expect_error(await api.request("DELETE", "/healthz"), 405, "method_not_allowed")
@@ -76,16 +97,18 @@ async def test_an_unsupported_method_is_told_every_method_of_the_path(
 ) -> None:
     table = await restaurant.table()
     for method, path, allowed in [
-        ("PUT", "restaurants", {"GET", "POST"}),
-        ("OPTIONS", restaurant.path, {"GET", "PATCH", "DELETE"}),
-        ("POST", f"{restaurant.path}/guests/{UNKNOWN}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", "restaurants", {"GET", "HEAD", "POST"}),
+        ("OPTIONS", restaurant.path, {"GET", "HEAD", "PATCH", "DELETE"}),
+        ("POST", f"{restaurant.path}/guests/{UNKNOWN}", {"GET", "HEAD", "PATCH", "DELETE"}),
         # Only POST: a GET is not the web page's to answer with a 404.
         ("GET", f"{restaurant.path}/tables/{table['id']}/assign", {"POST"}),
-        ("DELETE", "/healthz", {"GET"}),
+        ("DELETE", "/healthz", {"GET", "HEAD"}),
     ]:
         response = await restaurant.api.request(method, path)
         expect_error(response, 405, "method_not_allowed")
         assert set(response.headers["Allow"].split(", ")) == allowed, (method, path)
+    head = await restaurant.api.request("HEAD", f"{restaurant.path}/tables/{table['id']}/assign")
+    assert (head.status_code, head.headers["Allow"], head.content) == (405, "POST", b"")
 
 
 async def test_the_openapi_page_lists_every_route(api: Api) -> None:
