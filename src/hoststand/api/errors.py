@@ -40,8 +40,9 @@ CONFLICT_STATUS = 409  # every other refusal is a conflict with the current stat
 # Where FastAPI says a failing input was; clients know their fields without it.
 REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
 
-# What a 405's Allow header is made of: the methods a route of the path answers.
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# What a 405's Allow header is made of: the methods a route of the path answers (and HEAD,
+# which App answers wherever GET is).
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 HTTP_CODES = {
     400: ErrorCode.VALIDATION_ERROR,
@@ -148,8 +149,8 @@ def _allowed_methods(request: Request) -> str:
             route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
         )
     ]
-    if "GET" in allowed and "HEAD" not in allowed:  # App answers HEAD wherever GET is
-        allowed.insert(allowed.index("GET") + 1, "HEAD")
+    if "GET" in allowed:
+        allowed.insert(1, "HEAD")
     return ", ".join(allowed)
 
 
