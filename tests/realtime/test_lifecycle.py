@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +19,15 @@ from websockets.uri import parse_uri
 from hoststand.realtime.client import open_feed, ws_url
 from hoststand.store import migrate
 from tests.conftest import Api, Backend, Restaurant
-from tests.realtime.conftest import Connect, Device, RawConnect, eventually, metric, small_socket
+from tests.realtime.conftest import (
+    TIMEOUT,
+    Connect,
+    Device,
+    RawConnect,
+    eventually,
+    metric,
+    small_socket,
+)
 from tests.servers import ThreadServer
 
 
@@ -226,6 +236,61 @@ async def test_deleting_the_restaurant_closes_its_devices_with_4404_and_frees_th
     await eventually(freed, "the deleted restaurant's room to close")
     assert await metric(srv.base_url, "hoststand_connections_open") == 1
     await survivor.assert_quiet()
+
+
+async def test_a_device_joining_while_its_restaurant_is_deleted_is_closed_with_4404(
+    tmp_path: Path, connect: Connect, connect_raw: RawConnect
+) -> None:
+    # SQLite's writer keeps its own connection: with a pool of two, the test holds the other,
+    # and the joiner's first read of the database waits for it while the delete commits.
+    backend = Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'deleting.db'}")
+    await asyncio.to_thread(migrate.upgrade, backend.url)
+    hour = 3600.0  # no log poll or sweep during the test: only the delete's publish counts
+    srv = ThreadServer(
+        backend.settings(
+            database_pool_size=1,
+            log_poll_interval_seconds=hour,
+            log_sweep_interval_seconds=hour,
+            token_cache_seconds=hour,
+        )
+    ).start()
+    api = Api(srv.base_url)
+    try:
+        doomed = await api.restaurant("Closing down")
+        staying = await connect(doomed, base_url=srv.base_url)
+        room = srv.runtime.hub.rooms[uuid.UUID(doomed.id)]
+        release = srv.call(_new_event())
+        entered = threading.Event()
+
+        async def hold_the_free_connection() -> None:
+            async with srv.runtime.ctx.db.read():
+                entered.set()
+                await release.wait()
+
+        holding = asyncio.run_coroutine_threadsafe(hold_the_free_connection(), srv.loop)
+        assert await asyncio.to_thread(entered.wait, TIMEOUT)
+        joiner = await connect_raw(srv.base_url, doomed.id, doomed.tokens["host"])
+        # A last_seq ahead of the room: the join reads the restaurant's seq first (and waits).
+        await joiner.send(
+            {"type": "restaurant_connect", "restaurant_id": doomed.id, "last_seq": 10**6}
+        )
+
+        async def waiting() -> bool:
+            return room.joining == 1
+
+        await eventually(waiting, "the joiner to wait for the database")
+        await api.ok("DELETE", doomed.path, 204)
+        assert (await staying.closed()).code == 4404
+        srv.loop.call_soon_threadsafe(release.set)
+        await asyncio.wrap_future(holding)
+        assert (await joiner.closed()).code == 4404
+    finally:
+        await api.close()
+        srv.stop()
+
+
+async def _new_event() -> asyncio.Event:
+    return asyncio.Event()
 
 
 async def test_a_handshake_the_database_fails_closes_with_1011_and_counts_an_error(

@@ -177,6 +177,10 @@ class Hub:
             buffered = None
             if replay and last_seq is not None:
                 buffered = room.recent.between(last_seq, current)
+            if room.failed is not None:
+                # Deleted while this device waited above (or while its room opened): its
+                # devices were closed then, and this one would be left in a room of nothing.
+                raise room.failed
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
