@@ -9,7 +9,12 @@ attributes in slots rather than an instance dict, and its `receive` waits on the
 a coroutine of its own (see there).
 
 Once a device is live, its text messages can also skip the inbox: `on_text` handles each one
-inside `data_received` (see `send_receive_event_to_app`).
+inside `data_received` (see `send_receive_event_to_app`). And once the upgrade is done, this
+protocol finds where each frame ends itself, so that a whole, final, masked text frame (nearly
+everything a device sends) is unmasked and handed on without websockets' generator-based
+parser; every other frame (pings, pongs, a close, fragments, bytes) goes to websockets whole, so
+its parser always starts on a frame of its own, and anything unusual (a frame over the size limit,
+unmasked, with reserved bits) hands it the rest of the stream for good (see `_split_frames`).
 
 A connection that breaks the protocol (too big, not UTF-8, a broken frame) is failed as
 websockets' own server fails it, without a traceback in the log and with a half-close that lets
@@ -26,8 +31,14 @@ from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from hoststand.realtime.closecodes import CloseCode
+
+try:  # websockets' C function, as websockets itself uses it; its pure Python one without it
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover
+    from websockets.utils import apply_mask
 
 log = logging.getLogger(__name__)
 SERVED_BY = "hoststand.realtime.protocol:DeviceProtocol"  # for uvicorn.Config(ws=...)
@@ -128,6 +139,9 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
     # about 1.6 KB per connection; as slots, 8 bytes each. One a later Uvicorn adds goes to
     # the instance dict, as before.
     __slots__ = (
+        "_edge",
+        "_partial",
+        "_split",
         "app",
         "app_state",
         "asgi_version",
@@ -174,6 +188,11 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         self.writable = Flag()  # type: ignore[assignment]
         self.writable.set()
         self.on_text: Callable[[str], None] | None = None
+        # Whether this protocol splits the frames (_split_frames): None until the upgrade is
+        # done; `_edge` is the end of what came before, to find where the request ends.
+        self._split: bool | None = None
+        self._edge: bytes | None = b""
+        self._partial: bytes | None = None  # the start of a frame whose rest has not come yet
 
     def send_receive_event_to_app(self) -> None:
         """Hand a complete message to `on_text` at once, if set and nothing is queued before it.
@@ -212,11 +231,107 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         self.handle_parser_exception()
 
     def data_received(self, data: bytes) -> None:
-        """Uvicorn's, except that once the connection has failed what arrives is dropped."""
+        """Uvicorn's, except that once the connection has failed what arrives is dropped, and
+        that once the upgrade is done this protocol splits the frames itself."""
         if self.conn.parser_exc is not None:
             self.conn.receive_data(data)  # websockets discards it, up to the device's EOF
             return
+        if self._split:
+            self._split_frames(data)
+            return
+        if self._split is None:
+            self._decide_split(data)
+            if self._split:
+                self._split_frames(data)
+                return
         super().data_received(data)
+
+    def _decide_split(self, data: bytes) -> None:
+        """Split frames from now on only if websockets' parser is at the start of a frame.
+
+        It is when it has been given the upgrade request and nothing after it: a device sends
+        its first frame once it has the server's answer, which is sent once the app accepts
+        (then `handshake_complete`). Bytes that came after the request and before that (a
+        device that did not wait) were parsed by websockets, perhaps half a frame of them:
+        it keeps the stream then.
+        """
+        if self.handshake_complete:
+            if self._edge is None:  # the request, and nothing after it, went to websockets
+                conn = self.conn
+                self._split = not conn.extensions and not conn.reader.buffer
+            else:
+                self._split = False
+            self._edge = None
+            return
+        if self._edge is None:  # more after the request, before the answer
+            self._split = False
+            return
+        seen = self._edge + data
+        end = seen.find(b"\r\n\r\n")  # the first blank line ends the request's head
+        if end < 0:
+            self._edge = seen[-3:]
+        elif end + 4 == len(seen):
+            self._edge = None
+        else:
+            self._split = False
+            self._edge = None
+
+    def _split_frames(self, data: bytes) -> None:
+        """Take the frames in `data` (after what `_partial` holds), as websockets would.
+
+        A whole, final, masked text frame without reserved bits, outside a fragmented message,
+        is unmasked here and handled as Uvicorn handles a text frame. Any other whole frame
+        goes to websockets as it came, which answers pings, checks and assembles fragments,
+        takes pongs and closes. A frame over the size limit, unmasked or with reserved bits
+        hands websockets the rest of the stream from its first byte: it fails the connection
+        as it would have (1009, 1002), and so does a frame it refuses (then, or once closing,
+        websockets takes the rest as well).
+        """
+        if self._partial is not None:
+            data = self._partial + data
+            self._partial = None
+        conn = self.conn
+        limit = conn.max_message_size
+        if conn.max_fragment_size is not None:
+            limit = min(conn.max_fragment_size, limit or conn.max_fragment_size)
+        end = len(data)
+        at = 0
+        while end - at >= 2:
+            head1 = data[at]
+            head2 = data[at + 1]
+            length = head2 & 0x7F
+            start = at + 6  # after the 2-byte header and the 4-byte mask
+            if length == 126:
+                start += 2
+                if end < start:
+                    break
+                length = int.from_bytes(data[at + 2 : at + 4], "big")
+            elif length == 127:
+                start += 8
+                if end < start:
+                    break
+                length = int.from_bytes(data[at + 2 : at + 10], "big")
+            if not head2 & 0x80 or head1 & 0x70 or (limit is not None and length > limit):
+                self._split = False
+                super().data_received(data[at:])
+                return
+            stop = start + length
+            if stop > end:
+                break
+            if head1 == 0x81 and conn.current_size is None:  # FIN, TEXT, no fragment open
+                self.curr_msg_data_type = "text"
+                self.frames = [apply_mask(data[start:stop], data[start - 4 : start])]
+                self.send_receive_event_to_app()
+            else:
+                super().data_received(data[at:stop])
+                if conn.parser_exc is not None or conn.state is not State.OPEN:
+                    self._split = False
+                    if stop < end:
+                        self.data_received(data[stop:])
+                    return
+            at = stop
+        if at < end:
+            self._partial = data[at:]
 
     def handle_parser_exception(self) -> None:
         """Fail the connection with its close frame then a half-close, as websockets' does.
