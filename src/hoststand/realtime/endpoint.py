@@ -207,7 +207,8 @@ def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
 
 
 def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
-    if action.restaurant_id is not None and not _names(action.restaurant_id, conn.restaurant_id):
+    restaurant = str(conn.restaurant_id)  # as the server writes it, once per message
+    if action.restaurant_id is not None and not _names(action.restaurant_id, restaurant):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
@@ -216,15 +217,14 @@ def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
         raise ProtocolError(ErrorCode.FORBIDDEN, "a viewer token may not send user_action")
     if not conn.user_actions.take():
         raise ProtocolError(ErrorCode.RATE_LIMITED, "too many user_action messages; slow down")
-    hub.relay(
-        conn, messages.user_action_relay(action, restaurant_id=conn.restaurant_id, sender=conn.id)
-    )
+    hub.relay(conn, messages.user_action_relay(action, restaurant_id=restaurant, sender=conn.id))
 
 
-def _names(value: str, restaurant_id: uuid.UUID) -> bool:
-    if value == str(restaurant_id):  # as the server writes it: no need to parse
+def _names(value: str, restaurant: str) -> bool:
+    """Whether `value` is the restaurant's id `restaurant`, in any of UUID's spellings."""
+    if value == restaurant:  # as the server writes it: no need to parse
         return True
     try:
-        return uuid.UUID(value) == restaurant_id
+        return uuid.UUID(value) == uuid.UUID(restaurant)
     except ValueError:
         return False

@@ -205,12 +205,15 @@ def event(
     return _dump(message)
 
 
-def user_action_relay(action: UserAction, *, restaurant_id: uuid.UUID, sender: str) -> str:
-    """The user_action as the other devices get it: validated, stamped, with its sender."""
+def user_action_relay(action: UserAction, *, restaurant_id: str, sender: str) -> str:
+    """The user_action as the other devices get it: validated, stamped, with its sender.
+
+    `restaurant_id` is the connection's restaurant, as the server writes ids.
+    """
     relayed: dict[str, Any] = {
         "type": "user_action",
         "action": action.action,
-        "restaurant_id": str(restaurant_id),
+        "restaurant_id": restaurant_id,
         "timestamp": action.timestamp or _now(),
         "sender": sender,
     }
