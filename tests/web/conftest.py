@@ -152,6 +152,16 @@ class HostStand:
             has=self.page.locator(".guest-name", has_text=re.compile(f"^{re.escape(name)}$"))
         )
 
+    @property
+    def booking(self) -> Locator:
+        """The "Add a reservation" dialog."""
+        return self.page.locator("#booking")
+
+    @property
+    def editing(self) -> Locator:
+        """The dialog that edits a guest."""
+        return self.page.locator("#editing")
+
     def table(self, label: str) -> Locator:
         """A table's tile on the floor."""
         return self.page.get_by_role("group", name=re.compile(rf"^Table {re.escape(label)},"))
@@ -186,6 +196,27 @@ class HostStand:
         await form.get_by_label("Quote (minutes)").fill("" if quote is None else str(quote))
         await form.get_by_label("Phone").fill(phone)
         await form.get_by_role("button", name="Add to waitlist").click()
+
+    async def book(
+        self,
+        name: str,
+        party_size: int,
+        when: str,
+        *,
+        table: str | None = None,
+        phone: str = "",
+        notes: str = "",
+    ) -> None:
+        """Fill in and send the reservation form (`when`: on the restaurant's clocks)."""
+        await self.button("Add a reservation…").click()
+        form = self.booking
+        await form.get_by_label("Name").fill(name)
+        await form.get_by_label("Party size").fill(str(party_size))
+        await form.get_by_label("Date and time").fill(when)
+        await form.get_by_label("Phone").fill(phone)
+        await form.get_by_label("Hold table").select_option(label=table or "No table")
+        await form.get_by_label("Notes").fill(notes)
+        await form.get_by_role("button", name="Add reservation").click()
 
     async def seat(self, guest: str, table: str) -> None:
         """Pick a guest, then a table."""

@@ -9,6 +9,23 @@ from tests.servers import ThreadServer
 from tests.web.conftest import OpenStand
 
 MAX_TABS = 80
+BOOKING_FIELDS = (
+    "Name",
+    "Party size",
+    "Date and time",
+    "Stay (minutes)",
+    "Phone",
+    "Hold table",
+    "Tags",
+    "Notes",
+)
+# The visible controls without a name a screen reader can say.
+UNNAMED = """() => [...document.querySelectorAll("button, input, select, textarea")]
+    .filter((el) => el.checkVisibility())
+    .filter((el) => el.tagName === "BUTTON"
+        ? !(el.getAttribute("aria-label") || el.textContent.trim())
+        : el.labels.length === 0)
+    .map((el) => el.outerHTML)"""
 
 
 async def tab_to(page: Page, target: Locator) -> None:
@@ -32,7 +49,7 @@ async def test_sign_in_add_seat_release_and_clean_with_the_keyboard_alone(
     await page.keyboard.press("Enter")
     await expect(stand.connection).to_have_text("Live")
 
-    await tab_to(page, page.get_by_label("Name"))
+    await tab_to(page, page.locator("#walk-in-form").get_by_label("Name"))
     await page.keyboard.type("Keyes")
     await page.keyboard.press("Tab")
     await page.keyboard.press("Control+A")
@@ -65,6 +82,44 @@ async def test_sign_in_add_seat_release_and_clean_with_the_keyboard_alone(
     await expect(stand.table("3")).to_have_attribute("data-status", "available")
 
 
+async def test_book_a_reservation_and_edit_a_party_with_the_keyboard_alone(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ortega", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    booking, editing = stand.booking, stand.editing
+
+    await tab_to(page, stand.button("Add a reservation…"))
+    await page.keyboard.press("Enter")
+    await expect(booking.get_by_label("Name")).to_be_focused()
+    await page.keyboard.type("Keyes")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("3")
+    await page.keyboard.press("Enter")  # at the next full hour, as the form suggests
+    await expect(booking).to_be_hidden()
+    await expect(stand.button("Add a reservation…")).to_be_focused()
+    await expect(stand.confirmation).to_contain_text("Keyes booked for")
+
+    await tab_to(page, stand.button("Edit Ortega"))
+    await page.keyboard.press("Enter")
+    await expect(editing.get_by_label("Name")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(editing).to_be_hidden()
+    await expect(stand.button("Edit Ortega")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("6")
+    await page.keyboard.press("Enter")
+    await expect(stand.waitlist_entry("Ortega")).to_contain_text("party of 6")
+    await expect(stand.button("Edit Ortega")).to_be_focused()
+    snapshot = await bistro.snapshot()
+    parties = {guest["name"]: (guest["kind"], guest["party_size"]) for guest in snapshot["guests"]}
+    assert parties == {"Ortega": ("walk_in", 6), "Keyes": ("reservation", 3)}
+
+
 async def test_escape_backs_out_of_choosing_a_table(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
@@ -90,8 +145,9 @@ async def test_every_control_has_a_label(
     await bistro.guest("Quinn", party_size=2, tags=["window"], notes="high chair")
     stand = await open_stand(web_server.base_url, bistro.tokens["host"])
     page = stand.page
+    walk_in = page.locator("#walk-in-form")
     for label in ("Name", "Party size", "Quote (minutes)", "Phone"):
-        await expect(page.get_by_label(label, exact=True)).to_be_editable()
+        await expect(walk_in.get_by_label(label, exact=True)).to_be_editable()
     for name in (
         "Add to waitlist",
         "Sign out",
@@ -102,12 +158,14 @@ async def test_every_control_has_a_label(
         "Mark Quinn as no-show",
     ):
         await expect(stand.button(name)).to_be_visible()
-    unnamed = await page.evaluate(
-        """() => [...document.querySelectorAll("button, input, select")]
-              .filter((el) => el.checkVisibility())
-              .filter((el) => el.tagName === "BUTTON"
-                  ? !(el.getAttribute("aria-label") || el.textContent.trim())
-                  : el.labels.length === 0)
-              .map((el) => el.outerHTML)"""
-    )
-    assert unnamed == []
+    assert await page.evaluate(UNNAMED) == []
+
+    await stand.button("Add a reservation…").click()
+    for label in BOOKING_FIELDS:
+        await expect(stand.booking.get_by_label(label, exact=True)).to_be_editable()
+    assert await page.evaluate(UNNAMED) == []
+    await stand.booking.get_by_role("button", name="Close").click()
+    await stand.button("Edit Quinn").click()
+    await expect(stand.editing.get_by_label("Quote (minutes)", exact=True)).to_be_editable()
+    await expect(stand.editing.get_by_label("Tags", exact=True)).to_have_value("window")
+    assert await page.evaluate(UNNAMED) == []

@@ -41,7 +41,8 @@ VIEWPORTS = {
 }
 # Every element must stay inside the nearest of these boxes, and boxes side by side apart.
 POKING_OUT = """() => {
-    const boxes = ".tile, .guest, .card, .seating-banner, .notice, .topbar, .queue, .floor";
+    const boxes =
+        ".tile, .guest, .card, .seating-banner, .notice, .topbar, .queue, .floor, .dialog";
     const out = [];
     for (const element of document.querySelectorAll("body *")) {
         if (!element.checkVisibility() || element.matches(".visually-hidden")) continue;
@@ -181,3 +182,32 @@ async def test_notices_leave_every_table_and_guest_in_reach_of_a_tap(
     for notice in await stand.page.locator(".notice").all():
         assert await _in_view(notice), "a notice is out of sight"
     await expect(stand.page.get_by_role("status").filter(has_text="Ames notified.")).to_be_visible()
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+async def test_the_booking_and_edit_forms_fit_the_window_with_long_words(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand, device: str
+) -> None:
+    await bistro.table(UNBROKEN[:50], capacity=4)
+    guest = await bistro.guest(LONG_NAME, party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
+    page = stand.page
+
+    await stand.button("Add a reservation…").click()
+    await stand.booking.get_by_label("Name").fill(LONG_NAME)
+    await stand.booking.get_by_label("Notes").fill(UNBROKEN * 3)
+    await stand.booking.get_by_label("Hold table").select_option(label=f"{UNBROKEN[:50]} · 4 seats")
+    assert await page.evaluate(POKING_OUT) == []
+    assert await _in_view(stand.booking)
+    await stand.booking.get_by_role("button", name="Close").click()
+
+    await stand.button(f"Edit {LONG_NAME}").click()
+    await stand.editing.get_by_label("Party size").fill("3")
+    await stand.editing.get_by_label("Notes").fill("Quiet table")  # the note quotes theirs
+    change = {"party_size": 4, "notes": UNBROKEN * 3, "tags": [UNBROKEN[:40]]}
+    await bistro.api.ok("PATCH", f"{bistro.path}/guests/{guest['id']}", json=change)
+    await expect(stand.editing.locator(".field-note:visible")).to_have_count(3)
+    assert await page.evaluate(POKING_OUT) == []
+    save = stand.editing.get_by_role("button", name="Save changes")
+    await save.scroll_into_view_if_needed()
+    assert await _in_view(save)

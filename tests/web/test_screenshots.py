@@ -16,7 +16,7 @@ from tests.web.test_actions import _midday_zone
 # The page's clock runs this far ahead, so parties have waited 25 minutes: the half minute
 # absorbs the seconds the set-up takes after `now` (timestamps have whole seconds).
 LOOK_AHEAD = timedelta(minutes=25, seconds=30)
-PHOTO = {"width": 1180, "height": 1350}
+PHOTO = {"width": 1180, "height": 1400}
 
 
 class ClockAhead:
@@ -131,3 +131,19 @@ async def test_a_busy_evening_photographed(
     await page.locator(".queue").screenshot(path=artifacts / "waitlist.png")
     await stand.button("Seat Rivera").click()
     await page.screenshot(path=artifacts / "host-stand-seating.png", full_page=True)
+    await stand.button("Cancel seating").click()
+
+    await stand.button("Add a reservation…").click()
+    await stand.booking.get_by_label("Name").fill("Fontaine")
+    await stand.booking.get_by_label("Party size").fill("5")
+    await stand.booking.get_by_label("Notes").fill("Called at 17:40; a high chair")
+    await page.screenshot(path=artifacts / "host-stand-booking.png")
+    await stand.booking.get_by_role("button", name="Close").click()
+
+    (okafor,) = [g for g in (await place.snapshot())["guests"] if g["name"] == "Okafor"]
+    await stand.button("Edit Okafor").click()
+    await stand.editing.get_by_label("Party size").fill("5")
+    change = {"party_size": 6, "notes": "Two more coming"}
+    await place.api.ok("PATCH", f"{place.path}/guests/{okafor['id']}", json=change)
+    await expect(stand.editing.get_by_role("alert")).to_contain_text("Another host just changed")
+    await page.screenshot(path=artifacts / "host-stand-editing.png")

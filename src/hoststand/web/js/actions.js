@@ -4,6 +4,7 @@
 
 import { guestKey } from "./controls.js";
 import { describeRefusal } from "./refusals.js";
+import { dayAndTime } from "./time.js";
 
 const GUEST_MOVES = {
   notify: { status: "notified", done: (name) => `${name} notified.` },
@@ -19,7 +20,7 @@ function newKey() {
 }
 
 export class Actions {
-  #walkIn = null; // {body, key} of a walk-in that got no answer: the same retry reuses the key
+  #keys = new Map(); // purpose -> {body, key} of a request that got no answer: a retry reuses the key
 
   /**
    * api, state, sync, notices, ui, renderer; onSignOut(message) when the token is refused;
@@ -31,13 +32,42 @@ export class Actions {
 
   /** Add a walk-in to the waitlist; true when it was added. */
   addWalkIn(fields) {
-    const body = JSON.stringify(fields);
-    if (this.#walkIn?.body !== body) this.#walkIn = { body, key: newKey() };
-    const { key } = this.#walkIn;
+    const key = this.#keyFor("walk-in", fields);
     return this.#perform(["add-walk-in"], () => this.api.createGuest(fields, key), {}, (guest) => {
-      this.#walkIn = null;
+      this.#keys.delete("walk-in");
       this.state.put("guests", guest);
       this.notices.info(`${guest.name} added to the waitlist.`);
+    });
+  }
+
+  /** Book a reservation; true when it was booked. say(refusal, error): why not, in the form. */
+  addReservation(fields, say) {
+    const key = this.#keyFor("reservation", fields);
+    const table = fields.held_table_id ? this.state.tables.get(fields.held_table_id) : null;
+    const request = () => this.api.createGuest(fields, key);
+    return this.#perform(["add-reservation"], request, { table, say }, (guest) => {
+      this.#keys.delete("reservation");
+      this.state.put("guests", guest);
+      this.notices.info(`${guest.name} booked for ${dayAndTime(guest.reserved_for, this.state.timeZone)}.`);
+    });
+  }
+
+  /**
+   * Change a guest's details, only if the guest is still at `version` (else the refusal says
+   * so, with the guest as it is now); true when changed. say(refusal, error): why not.
+   */
+  editGuest(guestId, fields, version, say) {
+    const guest = this.state.guests.get(guestId);
+    if (!guest) return Promise.resolve(false);
+    const purpose = `edit:${guestId}`;
+    const key = this.#keyFor(purpose, [fields, version]);
+    const held = fields.held_table_id ?? guest.held_table_id;
+    const table = held ? this.state.tables.get(held) : null;
+    const request = () => this.api.updateGuest(guestId, fields, { version, idempotencyKey: key });
+    return this.#perform([purpose, guestKey(guestId)], request, { guest, table, say }, (updated) => {
+      this.#keys.delete(purpose);
+      this.state.put("guests", updated);
+      this.notices.info(`${updated.name} updated.`);
     });
   }
 
@@ -124,10 +154,23 @@ export class Actions {
     }
   }
 
+  /** The Idempotency-Key of a request: the same as last time if that got no answer. */
+  #keyFor(purpose, body) {
+    const text = JSON.stringify(body);
+    if (this.#keys.get(purpose)?.body !== text) this.#keys.set(purpose, { body: text, key: newKey() });
+    return this.#keys.get(purpose).key;
+  }
+
+  /** context.say, when given, tells the refusal where the host is typing, not in a notice. */
   #refused(error, context) {
     const refusal = describeRefusal(error, { ...context, timeZone: this.state.timeZone });
     if (refusal.signOut) {
       this.onSignOut(refusal.text);
+      return;
+    }
+    if (context.say) {
+      context.say(refusal, error);
+      if (refusal.refresh) this.sync.refresh();
       return;
     }
     const anyway = refusal.override && context.retry

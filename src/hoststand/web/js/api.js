@@ -79,14 +79,19 @@ export class Api {
     return this.request("GET", this.#restaurant("/snapshot"));
   }
 
-  /** Add a walk-in (or a reservation); the key makes a retry safe. */
+  /** Add a walk-in or a reservation; the key makes a retry safe. */
   createGuest(fields, idempotencyKey) {
     return this.request("POST", this.#restaurant("/guests"), { body: fields, idempotencyKey });
   }
 
-  /** Change a guest, e.g. {status: "notified"}. */
-  updateGuest(guestId, fields) {
-    return this.request("PATCH", this.#restaurant(`/guests/${guestId}`), { body: fields });
+  /**
+   * Change a guest, e.g. {status: "notified"}; with `version`, only if it is still the one we
+   * saw (else 412 version_conflict, the guest as it is now in its details).
+   */
+  updateGuest(guestId, fields, { version, idempotencyKey } = {}) {
+    return this.request("PATCH", this.#restaurant(`/guests/${guestId}`), {
+      body: fields, ifMatch: version, idempotencyKey,
+    });
   }
 
   /** Seat a guest at a table; returns {table, guest}. */

@@ -4,7 +4,9 @@
 import { Actions } from "./actions.js";
 import { Api, ApiError } from "./api.js";
 import { Backoff } from "./backoff.js";
+import { Booking } from "./booking.js";
 import { byId } from "./dom.js";
+import { GuestEditor } from "./editing.js";
 import { seatingFlow, wireDragAndDrop, wireHolds } from "./gestures.js";
 import { Notices } from "./notices.js";
 import { Renderer } from "./render.js";
@@ -35,6 +37,7 @@ function elements() {
     floor: byId("floor"),
     banner: byId("seating-banner"),
     walkIn: byId("walk-in-form"),
+    addReservation: byId("add-reservation"),
   };
 }
 
@@ -58,15 +61,20 @@ function start(session) {
   const ui = { seating: null, busy: new Set(), dragging: null, holding: false, writable: null };
   const els = elements();
   const renderer = new Renderer(els, state, ui);
+  const forms = { editor: null, booking: null };
   const onChange = () => {
     const chosen = ui.seating && state.guests.get(ui.seating);
     if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
+    forms.editor?.update();
     renderer.schedule();
   };
   const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });
   const abort = new AbortController();
-  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut, signal: abort.signal });
-  wireStand(els, { state, ui, actions, renderer, sync }, abort.signal);
+  const { signal } = abort;
+  const actions = new Actions({ api, state, sync, notices, ui, renderer, onSignOut: signOut, signal });
+  forms.editor = new GuestEditor({ dialog: byId("editing"), state, actions, signal });
+  forms.booking = new Booking({ dialog: byId("booking"), opener: els.addReservation, state, actions, signal });
+  wireStand(els, { state, ui, actions, renderer, sync, ...forms }, signal);
   running = { sync, renderer, abort };
   sync.start();
   learnRole(api, ui, renderer, abort.signal);
@@ -107,7 +115,7 @@ function signOut(message = "") {
 }
 
 function wireStand(els, stand, signal) {
-  const { actions, ui, renderer } = stand;
+  const { actions, ui, renderer, editor, booking } = stand;
   const seating = seatingFlow(stand);
   const handlers = {
     seat: (button) => seating.choose(button.dataset.guestId),
@@ -115,6 +123,8 @@ function wireStand(els, stand, signal) {
     "seat-here": (button) => actions.seat(button.dataset.guestId, button.dataset.tableId),
     release: (button) => actions.release(button.dataset.tableId),
     clean: (button) => actions.clean(button.dataset.tableId),
+    edit: (button) => ui.writable && editor.open(button.dataset.guestId),
+    "add-reservation": () => ui.writable && booking.open(),
   };
   els.stand.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
@@ -125,7 +135,8 @@ function wireStand(els, stand, signal) {
   }, { signal });
   els.walkIn.addEventListener("submit", (event) => submitWalkIn(event, els.walkIn, actions), { signal });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && ui.seating) seating.cancel();
+    // Escape in a dialog closes the dialog only.
+    if (event.key === "Escape" && ui.seating && !event.target.closest?.("dialog")) seating.cancel();
   }, { signal });
   // Back from sleep or a dead zone: do not wait for the backoff to run out.
   window.addEventListener("online", () => stand.sync.reconnectNow(), { signal });

@@ -1,7 +1,7 @@
 // Turning the server's refusals into sentences a host understands, and saying what to do next.
 
 import { ApiError, NetworkError } from "./api.js";
-import { clockTime } from "./time.js";
+import { clockTime, dayAndTime } from "./time.js";
 
 const TABLE_NOT_FREE = {
   occupied: (t) => `Table ${t} was just seated by another host.`,
@@ -32,6 +32,15 @@ const FIELD_HINTS = {
   party_size: "The party size must be a number from 1 to 500.",
   quoted_wait_minutes: "The quote must be a number of minutes (0 to 1440).",
   name: "Enter the guest's name.",
+};
+
+// The other fields, by the names the forms give them: the server's own words follow.
+const FIELD_WORDS = {
+  reserved_for: "Date and time",
+  duration_minutes: "Stay",
+  held_table_id: "Hold table",
+  notes: "Notes",
+  tags: "Tags",
 };
 
 /**
@@ -75,6 +84,8 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
         override: { override: true },
       };
     }
+    case "table_already_held":
+      return { text: heldRefusal(error.details, label, timeZone) };
     case "version_conflict": {
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
       const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
@@ -106,8 +117,20 @@ function transitionRefusal(details, guest, table) {
   return `Table ${table?.label ?? "?"} changed meanwhile (it is now ${details?.from?.replace("_", " ") ?? "different"}).`;
 }
 
+function heldRefusal(details, label, timeZone) {
+  const [first, ...others] = details?.held_by ?? [];
+  if (!first) return `Table ${label} is already held by another reservation at that time.`;
+  const more = others.length ? ` and ${others.length} more` : "";
+  return `Table ${label} is already held for ${first.name} ${dayAndTime(first.reserved_for, timeZone)}`
+    + ` (until ${clockTime(first.reserved_until, timeZone)})${more}. Choose another time or table, or a shorter stay.`;
+}
+
 function validationRefusal(details) {
-  const fields = Array.isArray(details) ? details.map((d) => d.field) : [];
-  const hints = fields.map((field) => FIELD_HINTS[field]).filter(Boolean);
-  return hints.length ? hints.join(" ") : "Some of that is not valid; check the fields and try again.";
+  const said = (Array.isArray(details) ? details : []).map(({ field = "", message = "" }) => {
+    const name = field.split(".")[0];
+    if (FIELD_HINTS[name]) return FIELD_HINTS[name];
+    return FIELD_WORDS[name] ? `${FIELD_WORDS[name]}: ${message.replace(/\.?$/, ".")}` : null;
+  }).filter(Boolean);
+  const unique = [...new Set(said)];
+  return unique.length ? unique.join(" ") : "Some of that is not valid; check the fields and try again.";
 }

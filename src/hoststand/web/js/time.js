@@ -1,6 +1,7 @@
 // Minutes and times as a host reads them, in the restaurant's time zone.
 
 const MINUTE = 60_000;
+const DAY = 86_400_000;
 
 /** Whole minutes from an ISO timestamp to now (never negative). */
 export function minutesSince(iso, now = Date.now()) {
@@ -37,4 +38,64 @@ export function dayOf(moment, timeZone) {
     format: { year: "numeric", month: "2-digit", day: "2-digit" },
   });
   return format.format(typeof moment === "string" ? new Date(moment) : moment);
+}
+
+const dateFormats = new Map();
+
+/** "today at 19:30", or "Tue, Sep 2, 19:30" on another day: when a reservation is. */
+export function dayAndTime(iso, timeZone, now = new Date()) {
+  if (dayOf(iso, timeZone) === dayOf(now, timeZone)) return `today at ${clockTime(iso, timeZone)}`;
+  const format = cached(dateFormats, timeZone, {
+    format: { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" },
+  });
+  return format.format(new Date(iso));
+}
+
+const wallFormats = new Map();
+
+/** Milliseconds since the epoch of a UTC calendar time (Date.UTC takes 99 for 1999). */
+function utc(year, month, day, hour, minute) {
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute));
+  return date.setUTCFullYear(year, month - 1, day);
+}
+
+/** The {year, month, day, hour, minute} the restaurant's clocks show at a moment (ms). */
+function wallParts(ms, timeZone) {
+  const format = cached(wallFormats, timeZone, {
+    locale: "en-CA",
+    format: { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  });
+  const parts = Object.fromEntries(format.formatToParts(ms).map(({ type, value }) => [type, Number(value)]));
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
+}
+
+/** How far (ms) the restaurant's clocks are ahead of UTC at a moment. */
+function zoneOffset(ms, timeZone) {
+  const wall = wallParts(ms, timeZone);
+  return utc(wall.year, wall.month, wall.day, wall.hour, wall.minute) - (ms - (((ms % MINUTE) + MINUTE) % MINUTE));
+}
+
+/** "2025-09-01T19:30": a moment as the restaurant's clocks show it (a datetime-local value). */
+export function wallClock(moment, timeZone) {
+  const { year, month, day, hour, minute } = wallParts(new Date(moment).getTime(), timeZone);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${String(year).padStart(4, "0")}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}`;
+}
+
+/**
+ * The API's timestamp ("2025-09-01T17:30:00Z") of a datetime-local value read on the
+ * restaurant's clocks; null when it is not one. A time the clocks show twice (fall back) is the
+ * first of the two; one they skip (spring forward) is read with the offset before the change.
+ */
+export function fromWallClock(value, timeZone) {
+  const found = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+  if (!found) return null;
+  const [year, month, day, hour, minute] = found.slice(1).map(Number);
+  const wall = utc(year, month, day, hour, minute);
+  // A zone changes its offset at most once within a day either side of the time.
+  const before = wall - zoneOffset(wall - DAY, timeZone);
+  const after = wall - zoneOffset(wall + DAY, timeZone);
+  const shown = [before, after].filter((moment) => wallClock(moment, timeZone) === value.slice(0, 16));
+  const moment = shown.length ? Math.min(...shown) : before;
+  return new Date(moment).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -1,5 +1,6 @@
 // The waitlist (walk-ins waiting, notified or arrived, in the order they joined) and today's
-// reservations still expected, by time. Each guest offers the moves their status allows.
+// reservations still expected, by time. Each guest offers the moves their status allows, and
+// an edit of their details.
 
 import { clock } from "./clocks.js";
 import { actionButton, guestBusy } from "./controls.js";
@@ -50,7 +51,8 @@ function guestRow(guest, state, ui, upcoming) {
     h("span", { class: "guest-name" }, guest.name),
     h("span", { class: "party" }, `party of ${guest.party_size}`),
     STATUS_WORDS[guest.status] ? h("span", { class: `badge status-${guest.status}` }, STATUS_WORDS[guest.status]) : null,
-    h("span", { class: "badge late", hidden: true }, "Late")),
+    h("span", { class: "badge late", hidden: true }, "Late"),
+    ui.writable ? editButton(guest, ui) : null),
   h("div", { class: "guest-meta" }, meta(guest, state, upcoming)),
   guest.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, guest.tags.map((tag) => h("li", {}, tag))) : null,
   guest.notes ? h("p", { class: "notes" }, guest.notes) : null,
@@ -66,6 +68,12 @@ function meta(guest, state, upcoming) {
   else parts.push(clock("wait", { since: guest.joined_at, quote: guest.quoted_wait_minutes }));
   if (guest.phone) parts.push(h("span", { class: "phone" }, guest.phone));
   return parts;
+}
+
+function editButton(guest, ui) {
+  return actionButton(ui, {
+    action: "edit", guestId: guest.id, text: "Edit", label: `Edit ${guest.name}`, className: "small quiet edit",
+  });
 }
 
 function moves(guest, ui, selected) {

@@ -1,0 +1,70 @@
+// Booking a reservation at the stand (a phone call): a dialog of the guest's fields. Closing it
+// keeps what was typed, so that a host called away finds the booking where they left it; the
+// stand behind it stays live, and no redraw touches the dialog.
+
+import { GuestForm } from "./guestform.js";
+import { wallClock } from "./time.js";
+
+const HOUR = 3_600_000;
+
+export class Booking {
+  /** dialog: the <dialog> of the booking form; opener: the button that opens it. */
+  constructor({ dialog, opener, state, actions, signal }) {
+    Object.assign(this, { dialog, opener, state, actions });
+    this.form = dialog.querySelector("form");
+    this.fields = new GuestForm(this.form, "booking");
+    this.fields.setKind("reservation");
+    this.error = this.form.querySelector(".form-error");
+    this.form.addEventListener("submit", (event) => this.#submit(event), { signal });
+    this.form.querySelector("[data-close]").addEventListener("click", () => this.close(), { signal });
+    dialog.addEventListener("close", () => opener.focus(), { signal });
+    signal.addEventListener("abort", () => {
+      this.dialog.close();
+      this.form.reset(); // the next to sign in does not get this booking
+      this.error.textContent = "";
+    });
+  }
+
+  /** Open the form, as it was left; an empty time starts at the next full hour. */
+  open() {
+    const held = this.fields.control("held_table_id").value;
+    this.fields.offerTables(this.state.tablesInOrder());
+    this.fields.fill({ held_table_id: this.state.tables.has(held) ? held : "" });
+    const when = this.fields.control("reserved_for");
+    if (!when.value) when.value = `${wallClock(Date.now() + HOUR, this.state.timeZone).slice(0, 14)}00`;
+    this.fields.sayZone(this.state.timeZone);
+    this.error.textContent = ""; // a refusal of before may no longer hold
+    this.dialog.showModal();
+  }
+
+  /** Close it, keeping what was typed. */
+  close() {
+    this.dialog.close();
+  }
+
+  async #submit(event) {
+    event.preventDefault();
+    const button = this.form.querySelector('button[type="submit"]');
+    if (button.getAttribute("aria-disabled") === "true") return; // one booking at a time
+    const sent = JSON.stringify(this.fields.values());
+    const given = Object.fromEntries(Object.entries(this.fields.values()).filter(([, value]) => value !== ""));
+    const fields = { kind: "reservation", ...this.fields.body(given, this.state.timeZone) };
+    this.error.textContent = "";
+    const idle = button.textContent;
+    button.textContent = "Adding…";
+    button.setAttribute("aria-disabled", "true");
+    try {
+      const say = (refusal) => {
+        this.error.textContent = refusal.text;
+      };
+      // Cleared only if it still holds this booking: the host may have begun to change it.
+      if (await this.actions.addReservation(fields, say) && JSON.stringify(this.fields.values()) === sent) {
+        this.form.reset();
+        this.close();
+      }
+    } finally {
+      button.textContent = idle;
+      button.removeAttribute("aria-disabled");
+    }
+  }
+}

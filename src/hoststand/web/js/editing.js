@@ -1,0 +1,138 @@
+// Editing a guest's details (a typo, a bigger party, a later time). Only what the host changed
+// is sent, with the version the form was filled from (If-Match): when another host changed the
+// guest meanwhile, the host sees what they changed, field by field, and nothing is overwritten
+// unless the host saves again knowing it. The stand behind stays live; no redraw touches the form.
+
+import { GuestForm } from "./guestform.js";
+
+export class GuestEditor {
+  #guestId = null;
+  #base = null; // the guest as the form was filled from: the host's edits are what differs from it
+  #theirs = new Set(); // the fields another host changed since the form was opened
+
+  /** dialog: the <dialog> of the edit form. */
+  constructor({ dialog, state, actions, signal }) {
+    Object.assign(this, { dialog, state, actions });
+    this.form = dialog.querySelector("form");
+    this.fields = new GuestForm(this.form, "edit");
+    this.title = dialog.querySelector("h2");
+    this.error = this.form.querySelector(".form-error");
+    this.save = this.form.querySelector('button[type="submit"]');
+    this.form.addEventListener("submit", (event) => this.#submit(event), { signal });
+    this.form.querySelector("[data-close]").addEventListener("click", () => this.dialog.close(), { signal });
+    dialog.addEventListener("close", () => this.#closed(), { signal });
+    signal.addEventListener("abort", () => this.dialog.close());
+  }
+
+  /** Open the form for a guest, filled with what the stand knows of them. */
+  open(guestId) {
+    const guest = this.state.guests.get(guestId);
+    if (!guest) return;
+    this.#guestId = guestId;
+    this.#base = guest;
+    this.#theirs.clear();
+    this.fields.setKind(guest.kind);
+    this.fields.offerTables(this.state.tablesInOrder());
+    this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
+    this.fields.clearNotes();
+    this.fields.sayZone(this.state.timeZone);
+    this.title.textContent = `Edit ${guest.name}`;
+    this.error.textContent = "";
+    this.save.removeAttribute("aria-disabled");
+    this.dialog.showModal();
+  }
+
+  /** The stand's state changed (an event, a refresh): take in another host's changes. */
+  update() {
+    if (this.#guestId === null) return;
+    const guest = this.state.guests.get(this.#guestId);
+    if (!guest) {
+      this.error.textContent = `${this.#base.name} was removed by another host; there is nothing to save.`;
+      this.save.setAttribute("aria-disabled", "true");
+      return;
+    }
+    if (guest.version <= this.#base.version) return;
+    const before = this.#theirs.size;
+    this.#catchUp(guest);
+    if (this.#theirs.size > before) {
+      this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
+    }
+  }
+
+  /**
+   * Rebase the form on `fresh`: a field another host changed takes their value unless the
+   * host changed it too, in which case the host's stays and the note says what it would replace.
+   */
+  #catchUp(fresh) {
+    const timeZone = this.state.timeZone;
+    const before = this.fields.valuesOf(this.#base, timeZone);
+    const now = this.fields.valuesOf(fresh, timeZone);
+    const mine = this.fields.values();
+    for (const name of this.fields.names()) {
+      if (now[name] === before[name] || mine[name] === now[name]) continue;
+      this.#theirs.add(name);
+      if (mine[name] === before[name]) {
+        this.fields.fill({ [name]: now[name] });
+        this.fields.note(name, `Changed by another host (it was ${this.fields.describe(name, before[name])}).`);
+      } else {
+        this.fields.note(name, `Another host changed this to ${this.fields.describe(name, now[name])}; saving replaces it with yours.`);
+      }
+    }
+    this.#base = fresh;
+    this.title.textContent = `Edit ${fresh.name}`;
+  }
+
+  /** "Ames's party size and notes": what other hosts changed. */
+  #changes() {
+    const words = [...this.#theirs].map((name) => this.fields.words(name));
+    const list = words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0];
+    return `${this.#base.name}'s ${list}`;
+  }
+
+  async #submit(event) {
+    event.preventDefault();
+    if (this.save.getAttribute("aria-disabled") === "true") return; // one save at a time
+    const guestId = this.#guestId;
+    const base = this.#base;
+    const mine = this.fields.values();
+    const before = this.fields.valuesOf(base, this.state.timeZone);
+    const changed = Object.fromEntries(Object.entries(mine).filter(([name, value]) => value !== before[name]));
+    if (Object.keys(changed).length === 0) {
+      this.dialog.close();
+      return;
+    }
+    this.error.textContent = "";
+    const idle = this.save.textContent;
+    this.save.textContent = "Saving…";
+    this.save.setAttribute("aria-disabled", "true");
+    try {
+      const fields = this.fields.body(changed, this.state.timeZone);
+      const say = (refusal, error) => this.#refused(refusal, error);
+      if (await this.actions.editGuest(guestId, fields, base.version, say) && this.#guestId === guestId) {
+        this.dialog.close();
+      }
+    } finally {
+      this.save.textContent = idle;
+      if (this.state.guests.has(guestId)) this.save.removeAttribute("aria-disabled");
+    }
+  }
+
+  #refused(refusal, error) {
+    if (error.code !== "version_conflict" || error.details?.id !== this.#guestId) {
+      this.error.textContent = refusal.text;
+      return;
+    }
+    this.state.put("guests", error.details);
+    if (error.details.version > this.#base.version) this.#catchUp(error.details);
+    this.error.textContent = this.#theirs.size
+      ? `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`
+      : `Not saved: another host changed ${this.#base.name} meanwhile. Save again to keep your changes.`;
+  }
+
+  #closed() {
+    const guestId = this.#guestId;
+    this.#guestId = null;
+    this.#base = null;
+    if (guestId) document.querySelector(`[data-key="edit:${CSS.escape(guestId)}"]`)?.focus();
+  }
+}

@@ -1,0 +1,170 @@
+// A guest's details as a form, shared by the booking and the editing dialogs: the fields a
+// walk-in or a reservation has, what a guest puts in them, and what they send to the API.
+// Each field is compared as the text its control shows; times are on the restaurant's clocks.
+
+import { h } from "./dom.js";
+import { fromWallClock, wallClock } from "./time.js";
+
+const BOTH = ["walk_in", "reservation"];
+const RESERVATION = ["reservation"];
+
+const text = {
+  shown: (value) => value ?? "",
+  sent: (shown) => shown || null,
+};
+const number = {
+  shown: (value) => (value === null || value === undefined ? "" : String(value)),
+  sent: (shown) => (shown === "" ? null : Number(shown)),
+  normal: (raw) => (raw.trim() === "" ? "" : String(Number(raw))),
+};
+const tags = {
+  shown: (value) => (value ?? []).join(", "),
+  sent: (shown) => (shown ? shown.split(", ") : []),
+  normal: (raw) => [...new Set(raw.split(",").map((tag) => tag.trim()).filter(Boolean))].join(", "),
+};
+const moment = {
+  shown: (value, timeZone) => (value ? wallClock(value, timeZone) : ""),
+  sent: (shown, timeZone) => fromWallClock(shown, timeZone),
+};
+
+const FIELDS = [
+  { name: "name", label: "Name", kinds: BOTH, ...text, sent: (shown) => shown,
+    control: ["input", { required: true, maxlength: 200, autocomplete: "off" }] },
+  { name: "party_size", label: "Party size", kinds: BOTH, ...number,
+    control: ["input", { type: "number", inputmode: "numeric", min: 1, max: 500, required: true }] },
+  { name: "reserved_for", label: "Date and time", kinds: RESERVATION, ...moment,
+    control: ["input", { type: "datetime-local", required: true }] },
+  { name: "duration_minutes", label: "Stay (minutes)", kinds: RESERVATION, ...number,
+    control: ["input", { type: "number", inputmode: "numeric", min: 5, max: 1440, placeholder: "by party size" }] },
+  { name: "phone", label: "Phone", kinds: BOTH, ...text,
+    control: ["input", { type: "tel", autocomplete: "off", placeholder: "+1 415 555 0123" }] },
+  { name: "held_table_id", label: "Hold table", words: "held table", kinds: RESERVATION, ...text,
+    control: ["select", {}] },
+  { name: "quoted_wait_minutes", label: "Quote (minutes)", kinds: ["walk_in"], ...number,
+    control: ["input", { type: "number", inputmode: "numeric", min: 0, max: 1440 }] },
+  { name: "tags", label: "Tags", kinds: BOTH, wide: true, ...tags,
+    control: ["input", { autocomplete: "off", placeholder: "window, birthday" }] },
+  { name: "notes", label: "Notes", kinds: BOTH, wide: true, ...text,
+    control: ["textarea", { rows: 2, maxlength: 2000 }] },
+];
+
+export class GuestForm {
+  /** Build the fields into the form's .fields box; `prefix` keeps their ids apart from others'. */
+  constructor(form, prefix) {
+    this.form = form;
+    this.kind = "reservation";
+    const box = form.querySelector(".fields");
+    box.replaceChildren(...FIELDS.map((field) => {
+      const [tag, attributes] = field.control;
+      const id = `${prefix}-${field.name}`;
+      return h("div", { class: field.wide ? "field wide" : "field", "data-field": field.name },
+        h("label", { for: id }, field.label),
+        h(tag, { id, name: field.name, "aria-describedby": `${id}-note`, ...attributes }),
+        h("p", { id: `${id}-note`, class: "field-note", hidden: true }));
+    }));
+  }
+
+  /** Show the fields a guest of `kind` has; the others are hidden and left out. */
+  setKind(kind) {
+    this.kind = kind;
+    for (const field of FIELDS) {
+      const shown = field.kinds.includes(kind);
+      this.#box(field.name).hidden = !shown;
+      this.control(field.name).disabled = !shown; // not validated, not read
+    }
+  }
+
+  /** The tables a reservation may hold (before `fill`, which adds one no longer listed). */
+  offerTables(tables) {
+    this.control("held_table_id").replaceChildren(h("option", { value: "" }, "No table"),
+      ...tables.map((table) => h("option", { value: table.id }, `${table.label} · ${table.capacity} seats`)));
+  }
+
+  /** Times are typed on the restaurant's clocks: say so when this device's are in another zone. */
+  sayZone(timeZone) {
+    const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const hint = this.form.querySelector(".zone");
+    hint.textContent = `Times are the restaurant's (${timeZone}).`;
+    hint.hidden = here === timeZone || this.kind !== "reservation";
+  }
+
+  /** The names of the fields of the current kind. */
+  names() {
+    return FIELDS.filter((field) => field.kinds.includes(this.kind)).map((field) => field.name);
+  }
+
+  /** What each field of the current kind holds now: {name: text}. */
+  values() {
+    return Object.fromEntries(this.#fields().map((field) => {
+      const raw = this.control(field.name).value;
+      return [field.name, field.normal ? field.normal(raw) : raw.trim()];
+    }));
+  }
+
+  /** What each field of the current kind shows for a guest: {name: text}. */
+  valuesOf(guest, timeZone) {
+    return Object.fromEntries(this.#fields().map((field) => {
+      const shown = field.shown(guest[field.name], timeZone);
+      return [field.name, field.normal ? field.normal(shown) : shown];
+    }));
+  }
+
+  /** Put texts in fields: {name: text}. */
+  fill(values) {
+    for (const [name, value] of Object.entries(values)) {
+      const control = this.control(name);
+      if (control.tagName === "SELECT" && value && !control.querySelector(`option[value="${CSS.escape(value)}"]`)) {
+        control.append(h("option", { value }, "A removed table"));
+      }
+      control.value = value;
+    }
+  }
+
+  /** The API's fields for some of the texts (an empty text is sent as null). */
+  body(values, timeZone) {
+    return Object.fromEntries(Object.entries(values).map(([name, shown]) =>
+      [name, FIELDS.find((field) => field.name === name).sent(shown, timeZone)]));
+  }
+
+  /** How a field's text reads in a sentence: a table's label, "nothing" for an empty one. */
+  describe(name, value) {
+    if (!value) return "nothing";
+    if (name === "held_table_id") {
+      const option = this.control(name).querySelector(`option[value="${CSS.escape(value)}"]`);
+      return option ? `table ${option.textContent.split(" · ")[0]}` : "a removed table";
+    }
+    if (name === "reserved_for") return value.replace("T", " ");
+    return `“${value}”`;
+  }
+
+  /** The label of a field, as words in a sentence ("party size"). */
+  words(name) {
+    const field = FIELDS.find((one) => one.name === name);
+    return field.words ?? field.label.replace(/ \(.*\)$/, "").toLowerCase();
+  }
+
+  /** Say something under a field ("" takes it away). */
+  note(name, words) {
+    const note = this.#box(name).querySelector(".field-note");
+    note.textContent = words;
+    note.hidden = !words;
+  }
+
+  /** Take every note away. */
+  clearNotes() {
+    for (const field of FIELDS) this.note(field.name, "");
+  }
+
+  #fields() {
+    return FIELDS.filter((field) => field.kinds.includes(this.kind));
+  }
+
+  #box(name) {
+    return this.form.querySelector(`[data-field="${name}"]`);
+  }
+
+  /** The input, select or textarea of a field. */
+  control(name) {
+    return this.#box(name).querySelector("input, select, textarea");
+  }
+}

@@ -1,0 +1,287 @@
+"""Reservations taken at the stand, and guests' details corrected there, never over another's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import expect
+
+from tests.conftest import Api, Restaurant
+from tests.servers import ThreadServer
+from tests.web.conftest import SYNC_TIMEOUT_MS, Gate, OpenStand
+from tests.web.test_actions import _midday_zone
+
+# Clocks read 19:30, as the assertions write them.
+CLOCKS = {"locale": "en-GB"}
+# The host's tablet keeps another zone than the restaurant's: what is typed is the restaurant's.
+ELSEWHERE = {**CLOCKS, "timezone_id": "Pacific/Honolulu"}
+
+
+def _wall(zone: str, later: timedelta) -> str:
+    """What the restaurant's clocks show `later` from now, as typed in the form."""
+    return (datetime.now(ZoneInfo(zone)) + later).strftime("%Y-%m-%dT%H:%M")
+
+
+def _stamp(wall: str, zone: str) -> str:
+    """The API's timestamp of a time on the restaurant's clocks."""
+    moment = datetime.strptime(wall, "%Y-%m-%dT%H:%M").replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _guests(restaurant: Restaurant) -> dict[str, dict[str, Any]]:
+    snapshot = await restaurant.snapshot()
+    return {guest["name"]: guest for guest in snapshot["guests"]}
+
+
+async def test_a_reservation_booked_at_one_stand_shows_on_the_other_at_once(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    table = await place.table("8", capacity=6)
+    front = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    back = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    when = _wall(zone, timedelta(hours=2))
+
+    await front.button("Add a reservation…").click()
+    await expect(front.booking.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await front.booking.get_by_role("button", name="Close").click()
+    await front.book(
+        "Dubois", 4, when, table="8 · 6 seats", phone="+1 415 555 0123", notes="Window please"
+    )
+
+    await expect(front.booking).to_be_hidden()
+    await expect(front.confirmation).to_have_text(f"Dubois booked for today at {when[11:]}.")
+    row = back.reservation_entry("Dubois")
+    await expect(row).to_be_visible(timeout=SYNC_TIMEOUT_MS)
+    await expect(row).to_contain_text("party of 4")
+    await expect(row).to_contain_text(f"Reservation {when[11:]}")
+    await expect(row).to_contain_text("Window please")
+    await expect(back.table("8")).to_contain_text(f"Held for Dubois at {when[11:]}")
+    booked = (await _guests(place))["Dubois"]
+    assert booked["kind"] == "reservation"
+    assert booked["reserved_for"] == _stamp(when, zone)
+    assert (booked["held_table_id"], booked["phone"]) == (table["id"], "+14155550123")
+    assert booked["duration_minutes"] == 90, "the stay follows the party size when left empty"
+
+
+async def test_a_refused_reservation_says_why_in_the_form_and_keeps_it(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    table = await place.table("8", capacity=6)
+    first = _wall(zone, timedelta(hours=2))
+    await place.guest(
+        "Marchetti",
+        party_size=6,
+        kind="reservation",
+        reserved_for=_stamp(first, zone),
+        held_table_id=table["id"],
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    refusal = form.get_by_role("alert")
+    later = _wall(zone, timedelta(hours=2, minutes=30))
+
+    await stand.book("Dubois", 2, later, table="8 · 6 seats")
+    await expect(refusal).to_have_text(
+        f"Table 8 is already held for Marchetti today at {first[11:]} "
+        f"(until {(datetime.fromisoformat(first) + timedelta(minutes=105)).strftime('%H:%M')})."
+        " Choose another time or table, or a shorter stay."
+    )
+    await expect(form).to_be_visible()
+    await expect(form.get_by_label("Name")).to_have_value("Dubois")
+
+    await form.get_by_label("Date and time").fill("2100-01-01T19:00")
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(refusal).to_have_text("Date and time: must be in the years 2000 to 2099.")
+    await form.get_by_label("Date and time").fill(later)
+    await form.get_by_label("Phone").fill("555")
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(refusal).to_contain_text("Check the phone number")
+
+    await form.get_by_label("Phone").fill("")
+    await form.get_by_label("Hold table").select_option(label="No table")
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.reservation_entry("Dubois")).to_be_visible()
+    guests = await _guests(place)
+    assert sorted(guests) == ["Dubois", "Marchetti"]
+    assert guests["Dubois"]["held_table_id"] is None
+
+
+async def test_a_booking_half_typed_survives_updates_and_being_closed(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    form = stand.booking
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Notes").fill("Allergic to nuts")
+
+    await bistro.guest("Newcomer", party_size=3)  # another device: the stand redraws behind
+    await expect(stand.waitlist_entry("Newcomer")).to_be_visible()
+    await expect(form.get_by_label("Name")).to_have_value("Dubois")
+    await expect(form.get_by_label("Notes")).to_be_focused()
+    await stand.page.keyboard.press("Escape")
+    await expect(form).to_be_hidden()
+    await expect(stand.button("Add a reservation…")).to_be_focused()
+    await stand.button("Add a reservation…").click()
+    await expect(form.get_by_label("Name")).to_have_value("Dubois")
+    await expect(form.get_by_label("Notes")).to_have_value("Allergic to nuts")
+
+
+async def test_an_edited_party_size_shows_on_the_other_stand(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2, notes="By the window")
+    front = await open_stand(web_server.base_url, bistro.tokens["host"])
+    back = await open_stand(web_server.base_url, bistro.tokens["host"])
+
+    await front.button("Edit Ames").click()
+    form = front.editing
+    await expect(form.get_by_role("heading")).to_have_text("Edit Ames")
+    await expect(form.get_by_label("Notes")).to_have_value("By the window")
+    await form.get_by_label("Party size").fill("5")
+    async with front.page.expect_request(lambda request: request.method == "PATCH") as sent:
+        await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    await expect(back.waitlist_entry("Ames")).to_contain_text("party of 5", timeout=SYNC_TIMEOUT_MS)
+    await expect(front.button("Edit Ames")).to_be_focused()
+    request = await sent.value
+    assert request.post_data_json == {"party_size": 5}, "only what the host changed is sent"
+    assert request.headers["if-match"] == '"1"'
+    edited = (await _guests(bistro))["Ames"]
+    assert (edited["party_size"], edited["notes"], edited["version"]) == (5, "By the window", 2)
+    assert edited["id"] == ames["id"]
+
+
+async def _another_host_edits(
+    bistro: Restaurant, guest: dict[str, Any], change: dict[str, Any]
+) -> None:
+    """Another host changes the guest through the API."""
+    await bistro.client("host").ok("PATCH", f"{bistro.path}/guests/{guest['id']}", json=change)
+
+
+async def test_an_edit_crossing_another_hosts_change_is_refused_and_shows_theirs(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await stand.button("Edit Ames").click()
+    form = stand.editing
+
+    gate.closed = True  # the page does not hear of the other host's change
+    await _another_host_edits(bistro, ames, {"party_size": 4, "notes": "High chair"})
+    await form.get_by_label("Party size").fill("6")
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Not saved: another host changed Ames's party size and notes meanwhile."
+        " Check the marked fields, then save again."
+    )
+    await expect(form.get_by_label("Party size")).to_have_value("6")
+    await expect(form.get_by_label("Party size")).to_have_accessible_description(
+        "Another host changed this to “4”; saving replaces it with yours."
+    )
+    await expect(form.get_by_label("Notes")).to_have_value("High chair")
+    await expect(form.get_by_label("Notes")).to_have_accessible_description(
+        "Changed by another host (it was nothing)."
+    )
+    kept = (await _guests(bistro))["Ames"]
+    assert (kept["party_size"], kept["notes"], kept["version"]) == (4, "High chair", 2)
+
+    # Saving again, knowing it, applies the host's party size and keeps the other's notes.
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 6")
+    saved = (await _guests(bistro))["Ames"]
+    assert (saved["party_size"], saved["notes"], saved["version"]) == (6, "High chair", 3)
+    gate.open()
+
+
+async def test_another_hosts_change_shows_in_an_open_edit_form_without_losing_what_is_typed(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2, phone="+14155550123")
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await stand.button("Edit Ames").click()
+    form = stand.editing
+    await form.get_by_label("Name").fill("Amesbury")
+
+    await _another_host_edits(bistro, ames, {"party_size": 3, "phone": None})
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Another host just changed Ames's party size and phone. Their changes are marked below."
+    )
+    await expect(form.get_by_label("Party size")).to_have_value("3")
+    await expect(form.get_by_label("Phone")).to_have_value("")
+    await expect(form.get_by_label("Phone")).to_have_accessible_description(
+        "Changed by another host (it was “+14155550123”)."
+    )
+    await expect(form.get_by_label("Name")).to_have_value("Amesbury")
+    await expect(form.get_by_label("Name")).to_be_focused()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 3")  # live behind
+
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    saved = (await _guests(bistro))["Amesbury"]
+    assert (saved["party_size"], saved["phone"], saved["version"]) == (3, None, 3)
+
+
+async def test_a_reservation_moved_and_refused_keeps_its_old_time(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    table = await place.table("8", capacity=6)
+    first, second = _wall(zone, timedelta(hours=2)), _wall(zone, timedelta(hours=5))
+    for name, when in (("Marchetti", first), ("Haddad", second)):
+        await place.guest(
+            name,
+            party_size=2,
+            kind="reservation",
+            reserved_for=_stamp(when, zone),
+            held_table_id=table["id"],
+        )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    await stand.button("Edit Haddad").click()
+    form = stand.editing
+    await expect(form.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await expect(form.get_by_label("Date and time")).to_have_value(second)
+    await expect(form.get_by_label("Hold table")).to_have_value(table["id"])
+    await expect(form.get_by_label("Quote (minutes)")).to_be_hidden()  # a walk-in's
+
+    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2, minutes=30)))
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form.get_by_role("alert")).to_contain_text(
+        "Table 8 is already held for Marchetti today"
+    )
+    assert (await _guests(place))["Haddad"]["reserved_for"] == _stamp(second, zone)
+
+    later = _wall(zone, timedelta(hours=6))
+    await form.get_by_label("Date and time").fill(later)
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.reservation_entry("Haddad")).to_contain_text(f"Reservation {later[11:]}")
+    assert (await _guests(place))["Haddad"]["reserved_for"] == _stamp(later, zone)
+
+
+async def test_a_viewer_is_offered_neither_booking_nor_editing(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
+    page = stand.page
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+    await expect(page.locator("#summary")).to_contain_text("view only")
+
+    await expect(stand.button("Add a reservation…")).to_have_count(0)
+    await expect(stand.button("Edit Ames")).to_have_count(0)
+    # Even the hidden opener, pressed by a script, opens nothing.
+    await page.locator("#add-reservation").dispatch_event("click")
+    await expect(page.locator("dialog[open]")).to_have_count(0)
