@@ -7,6 +7,7 @@ import contextlib
 import gc
 import re
 import secrets
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
 from tests.conftest import POSTGRES_URL, REDIS_URL, Backend, _create_schema, service_missing
-from tests.servers import ProcessServer
+from tests.servers import ProcessServer, free_port
 
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
 
@@ -207,6 +208,41 @@ def test_serve_with_no_migrate_leaves_the_schema_alone(tmp_path: Path) -> None:
         server.stop()
     assert "alembic_version" not in _table_names(database)
     assert not SCHEMA_TABLES & _table_names(database)
+
+
+@pytest.mark.parametrize("named", ["HOSTSTAND_PORT", "PORT", "--port"])
+def test_serve_on_a_port_in_use_says_which_and_what_to_change(tmp_path: Path, named: str) -> None:
+    database = tmp_path / "never.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(database))
+        args = ["serve"]
+        if named == "--port":
+            args += ["--port", str(port)]
+        else:
+            env[named] = str(port)
+        done = hoststand(*args, cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stderr  # as for every setting refused at start
+    assert done.stderr.splitlines() == [
+        f"hoststand: port {port} on 127.0.0.1 is in use: set {named} to a free port, "
+        "or stop the process that listens there"
+    ]
+    assert not database.exists()  # refused before migrating or starting anything
+
+
+def test_serve_on_an_address_of_no_interface_here_says_to_change_the_host(tmp_path: Path) -> None:
+    env = clean_env(
+        HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "never.db"),
+        HOSTSTAND_HOST="192.0.2.1",  # TEST-NET-1: no machine has it
+        HOSTSTAND_PORT=str(free_port()),
+    )
+    done = hoststand("serve", cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("hoststand: cannot listen on 192.0.2.1: ")
+    assert "set HOSTSTAND_HOST" in line
 
 
 def test_restaurant_create_prints_an_id_and_an_owner_token(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import math
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -16,7 +17,8 @@ import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from hoststand.config import Settings, SettingsError, load_settings
+from hoststand import listening
+from hoststand.config import Settings, SettingsError, load_settings, variable_name
 from hoststand.domain.access import Principal, Role
 from hoststand.domain.clock import format_timestamp
 from hoststand.domain.errors import DomainError, not_found
@@ -117,6 +119,11 @@ def serve(
     settings = _settings(host=host, port=port)
     secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
     logs.configure(settings.log_level, settings.log_format, secrets=(secret,))
+    sockets = _listen(
+        settings,
+        host_setting="--host" if host is not None else variable_name("host"),
+        port_setting="--port" if port is not None else variable_name("port"),
+    )
     if migrate:
         _migrate(settings)
     config = uvicorn.Config(
@@ -138,7 +145,18 @@ def serve(
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
     )
     _collect_garbage_rarely(settings.gc_young_threshold)
-    uvicorn.Server(config).run()
+    listening.Server(config, sockets).serve_forever()
+
+
+def _listen(settings: Settings, *, host_setting: str, port_setting: str) -> list[socket.socket]:
+    # Before migrating or starting anything: a busy port is refused as a setting is.
+    try:
+        return listening.bind(
+            settings.host, settings.port, host_setting=host_setting, port_setting=port_setting
+        )
+    except listening.CannotListen as exc:
+        typer.secho(f"hoststand: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 def _collect_garbage_rarely(young_threshold: int) -> None:
