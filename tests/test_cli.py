@@ -275,6 +275,9 @@ def test_a_command_on_an_unreachable_database_does_not_blame_migrations(tmp_path
     done = hoststand("restaurant", "create", "Nowhere", cwd=tmp_path, env=env)
     assert done.returncode == 1
     assert "cannot use the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert f"the directory {tmp_path / 'no' / 'such'} of the SQLite file does not exist" in (
+        done.stderr
+    )
     assert "migrate" not in done.stderr  # migrating cannot help: it cannot reach it either
     assert "Traceback" not in done.stderr
 

@@ -73,6 +73,7 @@ def _migrate(settings: Settings) -> None:
 def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
     """Run one use case against the configured database, outside any server."""
     from hoststand.bus import create_broker
+    from hoststand.store import migrate
     from hoststand.store.database import Database
 
     async def main() -> T:
@@ -86,6 +87,7 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
             await db.close()
 
     try:
+        migrate.check_sqlite_directory(settings.database_url)
         return asyncio.run(main())
     except DomainError as exc:
         typer.secho(f"hoststand: {exc.message}", fg=typer.colors.RED, err=True)
