@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import re
 import secrets
 import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import httpx
@@ -176,6 +178,23 @@ def test_demo_is_idempotent_and_prints_working_tokens(
     finally:
         server.stop()
     assert first.token in first.stdout.split("Snapshot")[1]  # the curl line is ready to paste
+
+
+def test_demo_prints_a_tail_command_that_runs_where_it_was_run(
+    tmp_path: Path, demo_env: dict[str, str]
+) -> None:
+    # As after `make run`: `hoststand` is in the virtualenv, which is not on PATH.
+    installed = Path(sys.executable).parent / "hoststand"
+    assert installed.exists()
+    without = {**demo_env, "PATH": "/usr/bin:/bin"}
+    follow = re.compile(r"Follow it +: (.+) tail --url ")
+    found = follow.search(_demo(tmp_path, without).stdout)
+    assert found, "no tail command"
+    assert Path(found.group(1)).samefile(installed)
+    with_it = {**demo_env, "PATH": f"{installed.parent}{os.pathsep}/usr/bin:/bin"}
+    found = follow.search(_demo(tmp_path, with_it).stdout)
+    assert found, "no tail command"
+    assert found.group(1) == "hoststand"
 
 
 def test_serve_applies_pending_migrations_at_start(tmp_path: Path) -> None:

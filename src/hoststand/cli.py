@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import gc
 import math
+import shutil
 import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
@@ -209,13 +212,24 @@ Demo restaurant "{result.restaurant.name}" ({state})
   API docs      : {base}/docs
   Snapshot      : curl -H "Authorization: Bearer {secret}" {base}/api/v1/restaurants/{rid}/snapshot
   Realtime      : {ws}/realtime?restaurant_id={rid}&token={secret}
-  Follow it     : hoststand tail --url {base} --restaurant {rid} --token {secret}
+  Follow it     : {_runnable_name()} tail --url {base} --restaurant {rid} --token {secret}
 """
     )
 
 
 def _display_host(host: str) -> str:
     return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+
+
+def _runnable_name() -> str:
+    """`hoststand` when PATH finds this one, else its path (a virtualenv not activated)."""
+    script = Path(sys.executable).parent / "hoststand"
+    on_path = shutil.which("hoststand")
+    if not script.exists() or (on_path and Path(on_path).samefile(script)):
+        return "hoststand"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))  # `.venv/bin/hoststand` after `make run`
+    return str(script)
 
 
 @restaurant_app.command("create")
