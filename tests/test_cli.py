@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import re
 import secrets
+import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import httpx
@@ -19,7 +22,7 @@ from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
 from tests.conftest import POSTGRES_URL, REDIS_URL, Backend, _create_schema, service_missing
-from tests.servers import ProcessServer
+from tests.servers import ProcessServer, free_port
 
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
 
@@ -177,6 +180,23 @@ def test_demo_is_idempotent_and_prints_working_tokens(
     assert first.token in first.stdout.split("Snapshot")[1]  # the curl line is ready to paste
 
 
+def test_demo_prints_a_tail_command_that_runs_where_it_was_run(
+    tmp_path: Path, demo_env: dict[str, str]
+) -> None:
+    # As after `make run`: `hoststand` is in the virtualenv, which is not on PATH.
+    installed = Path(sys.executable).parent / "hoststand"
+    assert installed.exists()
+    without = {**demo_env, "PATH": "/usr/bin:/bin"}
+    follow = re.compile(r"Follow it +: (.+) tail --url ")
+    found = follow.search(_demo(tmp_path, without).stdout)
+    assert found, "no tail command"
+    assert Path(found.group(1)).samefile(installed)
+    with_it = {**demo_env, "PATH": f"{installed.parent}{os.pathsep}/usr/bin:/bin"}
+    found = follow.search(_demo(tmp_path, with_it).stdout)
+    assert found, "no tail command"
+    assert found.group(1) == "hoststand"
+
+
 def test_serve_applies_pending_migrations_at_start(tmp_path: Path) -> None:
     database = tmp_path / "fresh.db"
     server = ProcessServer(
@@ -209,6 +229,41 @@ def test_serve_with_no_migrate_leaves_the_schema_alone(tmp_path: Path) -> None:
     assert not SCHEMA_TABLES & _table_names(database)
 
 
+@pytest.mark.parametrize("named", ["HOSTSTAND_PORT", "PORT", "--port"])
+def test_serve_on_a_port_in_use_says_which_and_what_to_change(tmp_path: Path, named: str) -> None:
+    database = tmp_path / "never.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(database))
+        args = ["serve"]
+        if named == "--port":
+            args += ["--port", str(port)]
+        else:
+            env[named] = str(port)
+        done = hoststand(*args, cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stderr  # as for every setting refused at start
+    assert done.stderr.splitlines() == [
+        f"hoststand: port {port} on 127.0.0.1 is in use: set {named} to a free port, "
+        "or stop the process that listens there"
+    ]
+    assert not database.exists()  # refused before migrating or starting anything
+
+
+def test_serve_on_an_address_of_no_interface_here_says_to_change_the_host(tmp_path: Path) -> None:
+    env = clean_env(
+        HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "never.db"),
+        HOSTSTAND_HOST="192.0.2.1",  # TEST-NET-1: no machine has it
+        HOSTSTAND_PORT=str(free_port()),
+    )
+    done = hoststand("serve", cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("hoststand: cannot listen on 192.0.2.1: ")
+    assert "set HOSTSTAND_HOST" in line
+
+
 def test_restaurant_create_prints_an_id_and_an_owner_token(tmp_path: Path) -> None:
     env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "admin.db"))
     assert hoststand("migrate", cwd=tmp_path, env=env).returncode == 0
@@ -239,6 +294,9 @@ def test_a_command_on_an_unreachable_database_does_not_blame_migrations(tmp_path
     done = hoststand("restaurant", "create", "Nowhere", cwd=tmp_path, env=env)
     assert done.returncode == 1
     assert "cannot use the database of HOSTSTAND_DATABASE_URL" in done.stderr
+    assert f"the directory {tmp_path / 'no' / 'such'} of the SQLite file does not exist" in (
+        done.stderr
+    )
     assert "migrate" not in done.stderr  # migrating cannot help: it cannot reach it either
     assert "Traceback" not in done.stderr
 

@@ -6,8 +6,12 @@ import asyncio
 import contextlib
 import gc
 import math
+import shutil
+import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,7 +20,8 @@ import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from hoststand.config import Settings, SettingsError, load_settings
+from hoststand import listening
+from hoststand.config import Settings, SettingsError, load_settings, variable_name
 from hoststand.domain.access import Principal, Role
 from hoststand.domain.clock import format_timestamp
 from hoststand.domain.errors import DomainError, not_found
@@ -71,6 +76,7 @@ def _migrate(settings: Settings) -> None:
 def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> T:
     """Run one use case against the configured database, outside any server."""
     from hoststand.bus import create_broker
+    from hoststand.store import migrate
     from hoststand.store.database import Database
 
     async def main() -> T:
@@ -84,6 +90,7 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
             await db.close()
 
     try:
+        migrate.check_sqlite_directory(settings.database_url)
         return asyncio.run(main())
     except DomainError as exc:
         typer.secho(f"hoststand: {exc.message}", fg=typer.colors.RED, err=True)
@@ -117,6 +124,11 @@ def serve(
     settings = _settings(host=host, port=port)
     secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
     logs.configure(settings.log_level, settings.log_format, secrets=(secret,))
+    sockets = _listen(
+        settings,
+        host_setting="--host" if host is not None else variable_name("host"),
+        port_setting="--port" if port is not None else variable_name("port"),
+    )
     if migrate:
         _migrate(settings)
     config = uvicorn.Config(
@@ -138,7 +150,18 @@ def serve(
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
     )
     _collect_garbage_rarely(settings.gc_young_threshold)
-    uvicorn.Server(config).run()
+    listening.Server(config, sockets).serve_forever()
+
+
+def _listen(settings: Settings, *, host_setting: str, port_setting: str) -> list[socket.socket]:
+    # Before migrating or starting anything: a busy port is refused as a setting is.
+    try:
+        return listening.bind(
+            settings.host, settings.port, host_setting=host_setting, port_setting=port_setting
+        )
+    except listening.CannotListen as exc:
+        typer.secho(f"hoststand: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 def _collect_garbage_rarely(young_threshold: int) -> None:
@@ -189,13 +212,24 @@ Demo restaurant "{result.restaurant.name}" ({state})
   API docs      : {base}/docs
   Snapshot      : curl -H "Authorization: Bearer {secret}" {base}/api/v1/restaurants/{rid}/snapshot
   Realtime      : {ws}/realtime?restaurant_id={rid}&token={secret}
-  Follow it     : hoststand tail --url {base} --restaurant {rid} --token {secret}
+  Follow it     : {_runnable_name()} tail --url {base} --restaurant {rid} --token {secret}
 """
     )
 
 
 def _display_host(host: str) -> str:
     return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+
+
+def _runnable_name() -> str:
+    """`hoststand` when PATH finds this one, else its path (a virtualenv not activated)."""
+    script = Path(sys.executable).parent / "hoststand"
+    on_path = shutil.which("hoststand")
+    if not script.exists() or (on_path and Path(on_path).samefile(script)):
+        return "hoststand"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))  # `.venv/bin/hoststand` after `make run`
+    return str(script)
 
 
 @restaurant_app.command("create")

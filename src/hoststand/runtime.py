@@ -14,6 +14,7 @@ from hoststand.realtime.hub import Hub
 from hoststand.services import reads
 from hoststand.services.authentication import Authenticator
 from hoststand.services.context import ServiceContext
+from hoststand.store import failures
 from hoststand.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,24 @@ class Runtime:
         await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:
+        failed = 0
         while True:
             try:
                 events, keys = await reads.prune(self.ctx)
+            except Exception as exc:
+                # At every attempt for the length of a database outage: a warning when it
+                # starts and one when it ends, as the log poll does; the traceback at debug.
+                failed += 1
+                said = failures.describe(exc)
+                if failed == 1:
+                    log.warning("pruning failed: database %s", said)
+                    log.debug("pruning failed", exc_info=True)
+                else:
+                    log.debug("pruning failed again: database %s", said)
+            else:
+                if failed:
+                    log.warning("pruning works again after %d failed attempts", failed)
+                    failed = 0
                 if events or keys:
                     log.info("pruned %d events and %d idempotency records", events, keys)
-            except Exception:
-                log.warning("pruning failed", exc_info=True)
             await asyncio.sleep(self.ctx.settings.prune_interval_seconds)

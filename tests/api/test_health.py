@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.api.checks import expect_error
-from tests.conftest import Api, Backend, Restaurant, _create_schema
-from tests.servers import ThreadServer
+from tests.conftest import POSTGRES_URL, Api, Backend, Restaurant, _create_schema, service_missing
+from tests.servers import ThreadServer, free_port
 
 UNKNOWN = "11111111-2222-4333-8444-555555555555"
 
@@ -59,6 +60,58 @@ def test_readyz_refuses_traffic_until_the_database_is_migrated(
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "ok"
     assert "hoststand migrate" in body["checks"]["schema"]
+
+
+def _broken_database_url(case: str, tmp_path: Path, password: str) -> str:
+    """The URL of a database that cannot serve, with `password` in it where it can be."""
+    if case == "sqlite-no-directory":
+        return f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    if case == "sqlite-not-a-database":
+        (tmp_path / "garbage.db").write_bytes(b"not a database " * 512)
+        return f"sqlite+aiosqlite:///{tmp_path / 'garbage.db'}"
+    if not POSTGRES_URL:
+        service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
+    url = sa.make_url(str(POSTGRES_URL)).set(password=password)
+    if case == "postgres-refused":
+        url = url.set(host="127.0.0.1", port=free_port())
+    else:
+        url = url.set(database=f"hs_missing_{secrets.token_hex(4)}")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        (
+            "sqlite-no-directory",
+            "unreachable: cannot open the SQLite file: does its directory exist, and may "
+            "hoststand write there?",
+        ),
+        ("sqlite-not-a-database", "failing: the file is not a SQLite database"),
+        ("postgres-refused", "unreachable: connection refused"),
+        (
+            "postgres-no-database",
+            "unreachable: the database named in HOSTSTAND_DATABASE_URL does not exist",
+        ),
+    ],
+)
+def test_readyz_says_in_words_what_is_wrong_with_the_database_and_never_where_it_is(
+    tmp_path: Path, case: str, said: str
+) -> None:
+    password = f"pw-{secrets.token_hex(8)}"
+    url = _broken_database_url(case, tmp_path, password)
+    server = ThreadServer(Backend(case, url).settings()).start()
+    try:
+        response = httpx.get(f"{server.base_url}/readyz")
+    finally:
+        server.stop()
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == said
+    parsed = sa.make_url(url)
+    for secret in (password, url, str(parsed.database), f":{parsed.port}"):
+        assert secret not in response.text
 
 
 async def test_an_unknown_path_gets_the_error_body(api: Api) -> None:

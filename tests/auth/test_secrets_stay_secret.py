@@ -18,7 +18,7 @@ import pytest
 from tests.auth.processes import child_env
 from tests.auth.refusals import assert_unauthorized
 from tests.auth.sockets import closed_within, first_message, open_socket, received_within
-from tests.servers import ProcessServer
+from tests.servers import ProcessServer, free_port, wait_until
 
 WINDOW = 12  # no 12 characters in a row of a token's random part may show anywhere
 
@@ -175,3 +175,25 @@ async def test_no_token_reaches_the_logs_the_error_bodies_or_the_metrics(
         assert not leaks(secret, metrics), "a token shows in /metrics"
         for body in session.bodies:
             assert not leaks(secret, body), f"a token shows in a response body: {body}"
+
+
+def test_the_database_password_reaches_neither_the_logs_nor_readyz(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    password = secrets.token_urlsafe(24)
+    url = f"postgresql+asyncpg://hoststand:{password}@127.0.0.1:{free_port()}/hoststand"
+    env = child_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_LOG_LEVEL="debug")
+    server = ProcessServer(env, log_path=log).start()  # nothing listens there: every use fails
+    try:
+        wait_until(
+            lambda: all(f"{what} failed" in log.read_text() for what in ("pruning", "event log")),
+            20,
+            "the pruning and the log poll to fail",
+        )
+        ready = httpx.get(f"{server.base_url}/readyz", timeout=5)
+    finally:
+        server.stop()
+    assert ready.json()["checks"]["database"] == "unreachable: connection refused"
+    assert "pruning failed: database unreachable: connection refused" in log.read_text()
+    for text in (log.read_text(), ready.text):
+        assert not leaks(password, text)
+        assert url.split("@")[1] not in text

@@ -27,13 +27,16 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
 
 def upgrade(url: str, *, schema: str | None = None) -> None:
     """Bring the database to the newest schema. Blocking: call before the event loop runs."""
-    _check_sqlite_directory(url)
+    check_sqlite_directory(url)
     command.upgrade(alembic_config(url, schema=schema), "head")
 
 
-def _check_sqlite_directory(url: str) -> None:
-    # Said plainly up front; a failed aiosqlite connect also races its worker thread against
-    # the closing event loop and prints a stray traceback (aiosqlite 0.22).
+def check_sqlite_directory(url: str) -> None:
+    """Raise FileNotFoundError, naming it, when the directory of a SQLite file is missing.
+
+    Said plainly up front by the commands; a failed aiosqlite connect also races its worker
+    thread against the closing event loop and prints a stray traceback (aiosqlite 0.22).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return

@@ -8,7 +8,7 @@ from hoststand.api import responses
 from hoststand.api.deps import RuntimeDep
 from hoststand.api.models import HealthOut, ReadyOut
 from hoststand.metrics import CONTENT_TYPE_LATEST
-from hoststand.store import migrate
+from hoststand.store import failures, migrate
 
 router = APIRouter(tags=["health"])
 
@@ -32,7 +32,7 @@ async def readyz(runtime: RuntimeDep) -> Response:
             schema = await migrate.schema_state(conn)
         checks["database"], checks["schema"] = "ok", schema
     except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["database"] = failures.describe(exc)
     broker_ok = runtime.ctx.broker.healthy
     checks["broker"] = "ok" if broker_ok else "unreachable: events are read from the log"
     if checks["database"] != "ok" or checks.get("schema") != "ok":
