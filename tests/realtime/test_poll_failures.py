@@ -22,7 +22,7 @@ def test_a_database_outage_is_logged_once_not_at_every_poll(tmp_path: Path) -> N
     )
     with running(ProcessServer(env=env, log_path=log_path)):
         wait_until(
-            lambda: log_path.read_text().count("polling the event log") >= 6,
+            lambda: log_path.read_text().count(f"{FAILED} again") >= 5,
             20,
             "several failed polls",
         )
@@ -36,6 +36,13 @@ def test_a_database_outage_is_logged_once_not_at_every_poll(tmp_path: Path) -> N
     lines = log_path.read_text().splitlines()
     warnings = [line for line in lines if FAILED in line and "WARNING" in line]
     assert len(warnings) == 1, warnings
+    assert "database unreachable: cannot open the SQLite file" in warnings[0]
+    assert "Traceback" not in _lines_after(lines, warnings[0])[0]
     again = [line for line in lines if f"{FAILED} again" in line]
     assert len(again) >= 5
     assert all(" DEBUG " in line for line in again)
+
+
+def _lines_after(lines: list[str], line: str) -> list[str]:
+    """The lines that follow `line` in the log (a traceback would start right after it)."""
+    return lines[lines.index(line) + 1 :]

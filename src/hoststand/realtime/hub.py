@@ -33,7 +33,7 @@ from hoststand.realtime.replay_buffer import ReplayBuffer
 from hoststand.realtime.wire import text_frame
 from hoststand.services.authentication import Authenticator
 from hoststand.services.context import ServiceContext
-from hoststand.store import db_clock, event_log, restaurants, tokens
+from hoststand.store import db_clock, event_log, failures, restaurants, tokens
 
 log = logging.getLogger(__name__)
 
@@ -575,7 +575,7 @@ class Hub:
         interval = settings.log_poll_interval_seconds
         loop = asyncio.get_running_loop()
         next_tick = next_sweep = loop.time()
-        failures = 0
+        failed = 0
         while True:
             next_tick = max(next_tick + interval, loop.time())
             await asyncio.sleep(next_tick - loop.time())
@@ -584,16 +584,19 @@ class Hub:
                 await self.poll_once(full=full)
             except Exception as exc:
                 # Twice a second for the length of a database outage: the first failure is
-                # worth a warning and its traceback, the others would bury every other line.
-                failures += 1
-                if failures == 1:
-                    log.warning("polling the event log failed", exc_info=True)
+                # worth a warning in words (its traceback at debug), the others would bury
+                # every other line.
+                failed += 1
+                said = failures.describe(exc)
+                if failed == 1:
+                    log.warning("polling the event log failed: database %s", said)
+                    log.debug("polling the event log failed", exc_info=True)
                 else:
-                    log.debug("polling the event log failed again: %s", type(exc).__name__)
+                    log.debug("polling the event log failed again: database %s", said)
                 continue
-            if failures:
-                log.warning("polling the event log works again after %d failed polls", failures)
-                failures = 0
+            if failed:
+                log.warning("polling the event log works again after %d failed polls", failed)
+                failed = 0
             if full:
                 next_sweep = loop.time() + settings.log_sweep_interval_seconds
 
