@@ -21,16 +21,28 @@ class StoredResponse:
     body: str
 
 
+# Built once (see store/guests.py): a write with an Idempotency-Key runs these three; built per
+# call, they cost more than the guest update itself.
+_FIND = sa.select(
+    idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body
+).where(
+    idempotency_keys.c.restaurant_id == sa.bindparam("key_restaurant"),
+    idempotency_keys.c.key == sa.bindparam("key_key"),
+    idempotency_keys.c.expires_at > sa.bindparam("key_now"),
+)
+_DELETE = idempotency_keys.delete().where(
+    idempotency_keys.c.restaurant_id == sa.bindparam("key_restaurant"),
+    idempotency_keys.c.key == sa.bindparam("key_key"),
+)
+_INSERT = idempotency_keys.insert()
+
+
 async def find(
     conn: AsyncConnection, *, restaurant_id: uuid.UUID, key: str, now: datetime
 ) -> StoredResponse | None:
     """The unexpired stored result for this key, if any."""
-    query = sa.select(idempotency_keys).where(
-        idempotency_keys.c.restaurant_id == restaurant_id,
-        idempotency_keys.c.key == key,
-        idempotency_keys.c.expires_at > now,
-    )
-    row = (await conn.execute(query)).first()
+    parameters = {"key_restaurant": restaurant_id, "key_key": key, "key_now": now}
+    row = (await conn.execute(_FIND, parameters)).first()
     if row is None:
         return None
     return StoredResponse(row.request_hash, row.status_code, row.body)
@@ -46,21 +58,18 @@ async def store(
     expires_at: datetime,
 ) -> None:
     """Keep a result; an expired row for the same key is replaced."""
+    await conn.execute(_DELETE, {"key_restaurant": restaurant_id, "key_key": key})
     await conn.execute(
-        idempotency_keys.delete().where(
-            idempotency_keys.c.restaurant_id == restaurant_id, idempotency_keys.c.key == key
-        )
-    )
-    await conn.execute(
-        idempotency_keys.insert().values(
-            restaurant_id=restaurant_id,
-            key=key,
-            request_hash=response.request_hash,
-            status_code=response.status_code,
-            body=response.body,
-            created_at=now,
-            expires_at=expires_at,
-        )
+        _INSERT,
+        {
+            "restaurant_id": restaurant_id,
+            "key": key,
+            "request_hash": response.request_hash,
+            "status_code": response.status_code,
+            "body": response.body,
+            "created_at": now,
+            "expires_at": expires_at,
+        },
     )
 
 
