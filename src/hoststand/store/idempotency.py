@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.store.schema import idempotency_keys
@@ -21,7 +24,7 @@ class StoredResponse:
     body: str
 
 
-# Built once (see store/guests.py): a write with an Idempotency-Key runs these three; built per
+# Built once (see store/guests.py): a write with an Idempotency-Key runs these two; built per
 # call, they cost more than the guest update itself.
 _FIND = sa.select(
     idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body
@@ -30,11 +33,20 @@ _FIND = sa.select(
     idempotency_keys.c.key == sa.bindparam("key_key"),
     idempotency_keys.c.expires_at > sa.bindparam("key_now"),
 )
-_DELETE = idempotency_keys.delete().where(
-    idempotency_keys.c.restaurant_id == sa.bindparam("key_restaurant"),
-    idempotency_keys.c.key == sa.bindparam("key_key"),
-)
-_INSERT = idempotency_keys.insert()
+
+
+def _upsert(insert: Callable[[sa.Table], Any]) -> Any:
+    """INSERT that replaces the row already stored for its key: one statement, not two."""
+    statement = insert(idempotency_keys)
+    replaced = ("request_hash", "status_code", "body", "created_at", "expires_at")
+    return statement.on_conflict_do_update(
+        index_elements=[idempotency_keys.c.restaurant_id, idempotency_keys.c.key],
+        set_={name: statement.excluded[name] for name in replaced},
+    )
+
+
+# Both dialects spell it the same way, with their own insert().
+_STORE = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 
 
 async def find(
@@ -58,9 +70,8 @@ async def store(
     expires_at: datetime,
 ) -> None:
     """Keep a result; an expired row for the same key is replaced."""
-    await conn.execute(_DELETE, {"key_restaurant": restaurant_id, "key_key": key})
     await conn.execute(
-        _INSERT,
+        _STORE[conn.dialect.name],
         {
             "restaurant_id": restaurant_id,
             "key": key,
