@@ -42,6 +42,13 @@ async def load(conn: AsyncConnection, restaurant_id: uuid.UUID, guest_id: uuid.U
     return guest
 
 
+def named(tx: Change, guest_id: uuid.UUID) -> Guest:
+    """The guest a change was opened for (change(guest_id=...)), or not_found."""
+    if tx.guest is None:
+        raise not_found("guest", guest_id)
+    return tx.guest
+
+
 async def check_hold(tx: Change, guest: Guest) -> None:
     """Refuse a reservation's hold on a table that another reservation holds at that time."""
     if guest.held_table_id is None or guest.status not in HOLDING_GUEST_STATUSES:
@@ -152,8 +159,9 @@ async def update(
         restaurant_id=restaurant_id,
         permission=Permission.WRITE_GUESTS,
         idempotency_key=idempotency_key,
+        guest_id=guest_id,
     ) as tx:
-        guest = await load(tx.conn, restaurant_id, guest_id)
+        guest = named(tx, guest_id)
         check_version(guest, expected_version)
         was = copy.copy(guest)
         given = command.given()
@@ -189,9 +197,13 @@ async def delete(
 ) -> None:
     """Remove a guest entirely (a mistaken entry); seated guests are released first."""
     async with change(
-        ctx, principal=principal, restaurant_id=restaurant_id, permission=Permission.WRITE_GUESTS
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.WRITE_GUESTS,
+        guest_id=guest_id,
     ) as tx:
-        guest = await load(tx.conn, restaurant_id, guest_id)
+        guest = named(tx, guest_id)
         check_version(guest, expected_version)
         if guest.status is GuestStatus.SEATED:
             raise DomainError(
