@@ -65,13 +65,13 @@ async def _make_tenants(url: str, count: int, schema: str | None) -> list[Tenant
                 restaurant_id=r.id,
                 command=TokenCreate(name="bench device", role=Role.HOST),
             )
-            guest = await guests.create(
+            created = await guests.create(
                 ctx,
                 principal=BENCH,
                 restaurant_id=r.id,
                 command=GuestCreate(name=f"Party {n}", party_size=2),
             )
-            tenants.append(Tenant(str(r.id), issued.secret, str(guest.id)))
+            tenants.append(Tenant(str(r.id), issued.secret, str(created.entity.id)))
     finally:
         await db.close()
     return tenants

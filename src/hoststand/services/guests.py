@@ -26,7 +26,7 @@ from hoststand.domain.status import (
 from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import GuestCreate, GuestUpdate
 from hoststand.services.context import ServiceContext
-from hoststand.services.transaction import Change, IdempotencyKey, change
+from hoststand.services.transaction import Change, IdempotencyKey, Written, change
 from hoststand.services.versions import check_version
 from hoststand.store import floor, guests
 from hoststand.store.guests import GuestFilter
@@ -77,7 +77,7 @@ async def create(
     restaurant_id: uuid.UUID,
     command: GuestCreate,
     idempotency_key: IdempotencyKey | None = None,
-) -> Guest:
+) -> Written[Guest]:
     """Add a walk-in to the waitlist, or book a reservation (optionally holding a table)."""
     async with change(
         ctx,
@@ -115,7 +115,7 @@ async def create(
         view = guest.view()
         tx.guest_event(GuestAction.CREATED, guest, view=view)
         tx.respond(201, view)
-    return guest
+    return Written(guest, view)
 
 
 def _apply_status(guest: Guest, target: GuestStatus, now: datetime) -> None:
@@ -151,7 +151,7 @@ async def update(
     command: GuestUpdate,
     expected_version: int | None = None,
     idempotency_key: IdempotencyKey | None = None,
-) -> Guest:
+) -> Written[Guest]:
     """Edit a guest or move it along (notify, arrive, cancel, no-show, restore)."""
     async with change(
         ctx,
@@ -184,7 +184,7 @@ async def update(
         view = guest.view()
         tx.guest_event(action, guest, view=view)
         tx.respond(200, view)
-    return guest
+    return Written(guest, view)
 
 
 async def delete(

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +56,20 @@ def _canonical_json(body: bytes) -> bytes:
         return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
     except orjson.JSONDecodeError:
         return body
+
+
+EntityT = TypeVar("EntityT", Guest, Table, Restaurant)
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Generic[EntityT]):
+    """An entity as a change left it, and its view as built for the change's event and response.
+
+    The route answers with this view rather than building it again (~7 us of a guest's ~1 ms).
+    """
+
+    entity: EntityT
+    view: dict[str, Any]
 
 
 class Replayed(Exception):
