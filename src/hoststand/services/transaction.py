@@ -276,7 +276,7 @@ async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     committed_at = time.time()
     for event in sealed:
-        ctx.metrics.events_published.labels(event.type.value).inc()
+        ctx.metrics.count_published(event.type.value)
         envelope = Envelope(
             event.restaurant_id, event.seq, event.type.value, event.message, committed_at
         )
