@@ -3,6 +3,7 @@
 Not a scenario of `make bench`: a micro-measure for working on the write path. It starts a
 server on a fresh database, sends PATCH guest updates (one at a time by default,
 `--concurrency` at once otherwise) and prints the server's CPU time and the wall time per write.
+`--keyed` sends each with a fresh Idempotency-Key and If-Match, as docs/WRITES.md asks clients to.
 
 The machine is shared and noisy, so variants are compared in one run: `--variant NAME=SRC`
 (repeatable) serves the hoststand package found in SRC (a checkout's `src` directory, put first
@@ -34,24 +35,32 @@ from bench.stats import latency_summary
 
 
 async def _writes(
-    server: procs.Server, tenants: list[Tenant], count: int, lanes: int
+    server: procs.Server, tenants: list[Tenant], count: int, lanes: int, *, keyed: bool = False
 ) -> list[float]:
     latencies: list[float] = []
     http = ConnectionPool("127.0.0.1", server.port)
+    versions: dict[str, int] = {}  # per guest, what its last write returned (--keyed)
 
     async def writer(lane: int) -> None:
         for n in range(lane, count, lanes):
             t = tenants[n % len(tenants)]
+            headers = {"Authorization": f"Bearer {t.token}"}
+            if keyed:
+                headers["Idempotency-Key"] = uuid.uuid4().hex
+                if t.guest_id in versions:
+                    headers["If-Match"] = f'"{versions[t.guest_id]}"'
             started = time.perf_counter()
             status, body = await http.request(
                 "PATCH",
                 f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
-                {"Authorization": f"Bearer {t.token}"},
+                headers,
                 orjson.dumps({"notes": f"n{n}"}),
             )
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 raise RuntimeError(f"{status}: {body.decode()}")
+            if keyed:
+                versions[t.guest_id] = orjson.loads(body)["version"]
 
     try:
         await asyncio.gather(*(writer(lane) for lane in range(lanes)))
@@ -100,11 +109,13 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
         env.update(variants.served_from(src))
         env.update(pair.partition("=")[::2] for pair in args.env)
         with procs.serving(procs.hoststand(env)) as server:
-            asyncio.run(_writes(server, tenants, args.warmup, args.concurrency))
+            asyncio.run(_writes(server, tenants, args.warmup, args.concurrency, keyed=args.keyed))
             spy = _py_spy(server, args.profile) if args.profile else None
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
-            latencies = asyncio.run(_writes(server, tenants, args.writes, args.concurrency))
+            latencies = asyncio.run(
+                _writes(server, tenants, args.writes, args.concurrency, keyed=args.keyed)
+            )
             wall, cpu = time.perf_counter() - wall0, server.cpu_seconds() - cpu0
             threads = _thread_cpu(server, threads0)
             if spy is not None:
@@ -148,6 +159,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "database": "postgresql" if args.postgres else "sqlite",
         "writes": args.writes,
         "concurrency": args.concurrency,
+        "keyed": args.keyed,
         "rounds": args.rounds,
         "load_1m": round(os.getloadavg()[0], 2),
         "medians": medians,
@@ -169,7 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL", help="postgresql+asyncpg://... (new schema)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--profile", metavar="FILE", help="py-spy speedscope output")
+    parser.add_argument(
+        "--keyed",
+        action="store_true",
+        help="send Idempotency-Key and If-Match, as docs/WRITES.md asks clients to",
+    )
     args = parser.parse_args(argv)
+    if args.keyed and args.concurrency > 1:
+        parser.error("--keyed needs --concurrency 1: If-Match names what the last write returned")
     print(orjson.dumps(compare(args)).decode(), flush=True)
     return 0
 

@@ -59,6 +59,14 @@ class Metrics:
             "hoststand_auth_failures", "Refused authentications, by reason.", ["reason"], registry=r
         )
         self.broker_up = Gauge("hoststand_broker_up", "1 when the broker is reachable.", registry=r)
+        self._published: dict[str, Counter] = {}
+
+    def count_published(self, event_type: str) -> None:
+        """Count one event published; its type's counter is looked up once, not per write."""
+        child = self._published.get(event_type)
+        if child is None:
+            child = self._published[event_type] = self.events_published.labels(event_type)
+        child.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

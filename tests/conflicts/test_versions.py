@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conflicts.conftest import CONCURRENCY, Crowd
 from tests.conftest import Api, Restaurant
 
 
@@ -46,6 +47,48 @@ async def test_two_devices_editing_one_guest_lose_nothing(restaurant: Restaurant
     assert retried["version"] == guest["version"] + 2
     for client in (first, second):
         await client.close()
+
+
+async def test_fifty_concurrent_edits_of_one_guest_each_build_on_the_one_before(
+    restaurant: Restaurant, crowd: Crowd
+) -> None:
+    """Each edit reads the guest once the edit before it committed: no version is given twice."""
+    guest = await restaurant.guest("Okafor")
+    path = f"{restaurant.path}/guests/{guest['id']}"
+    edits = [(path, {"notes": f"edit {i}"}) for i in range(CONCURRENCY)]
+
+    responses = await crowd.fire("PATCH", edits, restaurant.tokens["host"])
+
+    assert [r.status_code for r in responses] == [200] * CONCURRENCY
+    versions = sorted(r.json()["version"] for r in responses)
+    first = guest["version"] + 1
+    assert versions == list(range(first, first + CONCURRENCY))
+
+
+async def test_fifty_concurrent_edits_with_one_if_match_apply_once(
+    restaurant: Restaurant, crowd: Crowd
+) -> None:
+    guest = await restaurant.guest("Nakamura")
+    path = f"{restaurant.path}/guests/{guest['id']}"
+    edits = [(path, {"notes": f"edit {i}"}) for i in range(CONCURRENCY)]
+
+    responses = await crowd.gather(
+        [
+            (
+                "PATCH",
+                p,
+                body,
+                {"Authorization": f"Bearer {restaurant.tokens['host']}", "If-Match": etag(guest)},
+            )
+            for p, body in edits
+        ]
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [412] * (CONCURRENCY - 1), statuses
+    [won] = [r.json() for r in responses if r.status_code == 200]
+    current = await restaurant.api.ok("GET", path)
+    assert (current["version"], current["notes"]) == (guest["version"] + 1, won["notes"])
 
 
 async def stale_then_current(

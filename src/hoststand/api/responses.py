@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from hoststand.domain.cursor import next_cursor
 from hoststand.domain.entities import Guest, Restaurant, Table
+from hoststand.services.transaction import Written
 
 
 class JSON(JSONResponse):
@@ -32,6 +33,11 @@ def etag(version: int) -> str:
 def entity(item: Restaurant | Table | Guest, *, status_code: int = 200) -> JSON:
     """An entity with its ETag, so a client can send it back as If-Match."""
     return JSON(item.view(), status_code=status_code, headers={"ETag": etag(item.version)})
+
+
+def written(result: Written[Any], *, status_code: int = 200) -> JSON:
+    """An entity a change wrote, with its ETag: the view the change built, not built again."""
+    return JSON(result.view, status_code=status_code, headers={"ETag": etag(result.entity.version)})
 
 
 def page(items: list[Any], *, limit: int) -> JSON:

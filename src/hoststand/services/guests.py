@@ -26,7 +26,7 @@ from hoststand.domain.status import (
 from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import GuestCreate, GuestUpdate
 from hoststand.services.context import ServiceContext
-from hoststand.services.transaction import Change, IdempotencyKey, change
+from hoststand.services.transaction import Change, IdempotencyKey, Written, change
 from hoststand.services.versions import check_version
 from hoststand.store import floor, guests
 from hoststand.store.guests import GuestFilter
@@ -40,6 +40,13 @@ async def load(conn: AsyncConnection, restaurant_id: uuid.UUID, guest_id: uuid.U
     if guest is None:
         raise not_found("guest", guest_id)
     return guest
+
+
+def named(tx: Change, guest_id: uuid.UUID) -> Guest:
+    """The guest a change was opened for (change(guest_id=...)), or not_found."""
+    if tx.guest is None:
+        raise not_found("guest", guest_id)
+    return tx.guest
 
 
 async def check_hold(tx: Change, guest: Guest) -> None:
@@ -70,7 +77,7 @@ async def create(
     restaurant_id: uuid.UUID,
     command: GuestCreate,
     idempotency_key: IdempotencyKey | None = None,
-) -> Guest:
+) -> Written[Guest]:
     """Add a walk-in to the waitlist, or book a reservation (optionally holding a table)."""
     async with change(
         ctx,
@@ -108,7 +115,7 @@ async def create(
         view = guest.view()
         tx.guest_event(GuestAction.CREATED, guest, view=view)
         tx.respond(201, view)
-    return guest
+    return Written(guest, view)
 
 
 def _apply_status(guest: Guest, target: GuestStatus, now: datetime) -> None:
@@ -144,7 +151,7 @@ async def update(
     command: GuestUpdate,
     expected_version: int | None = None,
     idempotency_key: IdempotencyKey | None = None,
-) -> Guest:
+) -> Written[Guest]:
     """Edit a guest or move it along (notify, arrive, cancel, no-show, restore)."""
     async with change(
         ctx,
@@ -152,8 +159,9 @@ async def update(
         restaurant_id=restaurant_id,
         permission=Permission.WRITE_GUESTS,
         idempotency_key=idempotency_key,
+        guest_id=guest_id,
     ) as tx:
-        guest = await load(tx.conn, restaurant_id, guest_id)
+        guest = named(tx, guest_id)
         check_version(guest, expected_version)
         was = copy.copy(guest)
         given = command.given()
@@ -176,7 +184,7 @@ async def update(
         view = guest.view()
         tx.guest_event(action, guest, view=view)
         tx.respond(200, view)
-    return guest
+    return Written(guest, view)
 
 
 async def delete(
@@ -189,9 +197,13 @@ async def delete(
 ) -> None:
     """Remove a guest entirely (a mistaken entry); seated guests are released first."""
     async with change(
-        ctx, principal=principal, restaurant_id=restaurant_id, permission=Permission.WRITE_GUESTS
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.WRITE_GUESTS,
+        guest_id=guest_id,
     ) as tx:
-        guest = await load(tx.conn, restaurant_id, guest_id)
+        guest = named(tx, guest_id)
         check_version(guest, expected_version)
         if guest.status is GuestStatus.SEATED:
             raise DomainError(

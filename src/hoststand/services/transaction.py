@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,6 +58,20 @@ def _canonical_json(body: bytes) -> bytes:
         return body
 
 
+EntityT = TypeVar("EntityT", Guest, Table, Restaurant)
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Generic[EntityT]):
+    """An entity as a change left it, and its view as built for the change's event and response.
+
+    The route answers with this view rather than building it again (~7 us of a guest's ~1 ms).
+    """
+
+    entity: EntityT
+    view: dict[str, Any]
+
+
 class Replayed(Exception):
     """A retry of a request already done: answer with the stored response, change nothing."""
 
@@ -85,6 +99,8 @@ class Change:
     restaurant: Restaurant
     principal: Principal
     now: datetime
+    # The guest named by change(guest_id=...), read under the lock; None if there is none.
+    guest: Guest | None = None
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
 
@@ -159,19 +175,32 @@ async def change(
     restaurant_id: uuid.UUID,
     permission: Permission,
     idempotency_key: IdempotencyKey | None = None,
+    guest_id: uuid.UUID | None = None,
 ) -> AsyncIterator[Change]:
-    """Run one change of a restaurant as one transaction, then publish its events."""
+    """Run one change of a restaurant as one transaction, then publish its events.
+
+    `guest_id` names the guest the change is about: it is read with the restaurant, as
+    `Change.guest` (on SQLite in the same statement, one less per write).
+    """
     if not principal.can_see(restaurant_id):
         raise not_found("restaurant", restaurant_id)
     async with ctx.db.write() as conn:
-        restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+        guest = None
+        if guest_id is None:
+            restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+        else:
+            restaurant, guest = await restaurants.get_with_guest(
+                conn, restaurant_id=restaurant_id, guest_id=guest_id
+            )
         if restaurant is None:
             raise not_found("restaurant", restaurant_id)
         principal.require(restaurant_id, permission)
         now = utcnow()
         if idempotency_key is not None:
             await _check_replay(conn, restaurant_id, idempotency_key, now)
-        current = Change(conn=conn, restaurant=restaurant, principal=principal, now=now)
+        current = Change(
+            conn=conn, restaurant=restaurant, principal=principal, now=now, guest=guest
+        )
         yield current
         sealed = current.seal()
         await event_log.append(conn, batch=sealed)
@@ -247,7 +276,7 @@ async def publish(ctx: ServiceContext, sealed: list[Event]) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     committed_at = time.time()
     for event in sealed:
-        ctx.metrics.events_published.labels(event.type.value).inc()
+        ctx.metrics.count_published(event.type.value)
         envelope = Envelope(
             event.restaurant_id, event.seq, event.type.value, event.message, committed_at
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,8 +17,8 @@ from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import guests
 
 
-def _entity(row: sa.Row[tuple[object, ...]]) -> Guest:
-    m = row._mapping
+def entity(m: Mapping[Any, Any]) -> Guest:
+    """The guest of a row's values (row._mapping, or a dict of them), by column name."""
     return Guest(
         id=m["id"],
         restaurant_id=m["restaurant_id"],
@@ -105,7 +107,7 @@ async def get(
     row = (
         await conn.execute(_BY_ID, {"key_id": guest_id, "key_restaurant": restaurant_id})
     ).first()
-    return None if row is None else _entity(row)
+    return None if row is None else entity(row._mapping)
 
 
 async def find_id(conn: AsyncConnection, *, guest_id: uuid.UUID) -> uuid.UUID | None:
@@ -162,7 +164,7 @@ async def page(
     query = _filtered(query, where).order_by(*page_order(guests))
     if limit is not None:
         query = query.limit(limit)
-    return [_entity(row) for row in await conn.execute(query)]
+    return [entity(row._mapping) for row in await conn.execute(query)]
 
 
 async def snapshot(
@@ -182,7 +184,7 @@ async def snapshot(
         )
         .order_by(*page_order(guests))
     )
-    return [_entity(row) for row in await conn.execute(query)]
+    return [entity(row._mapping) for row in await conn.execute(query)]
 
 
 async def overlapping_holds(
@@ -202,10 +204,14 @@ async def overlapping_holds(
     )
     if except_id is not None:
         query = query.where(guests.c.id != except_id)
-    return [_entity(row) for row in await conn.execute(query.order_by(guests.c.reserved_for))]
+    return [
+        entity(row._mapping) for row in await conn.execute(query.order_by(guests.c.reserved_for))
+    ]
 
 
 async def holding(conn: AsyncConnection, *, table_id: uuid.UUID) -> list[Guest]:
     """Every guest whose reservation names this table."""
     query = sa.select(guests).where(guests.c.held_table_id == table_id)
-    return [_entity(row) for row in await conn.execute(query.order_by(guests.c.reserved_for))]
+    return [
+        entity(row._mapping) for row in await conn.execute(query.order_by(guests.c.reserved_for))
+    ]

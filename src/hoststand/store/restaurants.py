@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hoststand.domain.entities import Restaurant
-from hoststand.store import in_lists
+from hoststand.domain.entities import Guest, Restaurant
+from hoststand.store import guests, in_lists
 from hoststand.store.pagination import Cursor, after_cursor, page_order
+from hoststand.store.schema import guests as guest_rows
 from hoststand.store.schema import restaurants
 
 
@@ -43,6 +44,22 @@ def _values(restaurant: Restaurant) -> dict[str, object]:
 _BY_ID = sa.select(restaurants).where(restaurants.c.id == sa.bindparam("key_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _UPDATE = restaurants.update().where(restaurants.c.id == sa.bindparam("key_id"))
+# The restaurant's row, then one of its guests' (NULLs when there is none), for SQLite only:
+# see get_with_guest.
+_WITH_GUEST = (
+    sa.select(restaurants, guest_rows)
+    .select_from(
+        restaurants.outerjoin(
+            guest_rows,
+            sa.and_(
+                guest_rows.c.id == sa.bindparam("key_guest"),
+                guest_rows.c.restaurant_id == restaurants.c.id,
+            ),
+        )
+    )
+    .where(restaurants.c.id == sa.bindparam("key_id"))
+)
+_FIRST_GUEST_COLUMN = len(restaurants.c)
 
 
 async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
@@ -61,6 +78,31 @@ async def get(
     query = _BY_ID_LOCKED if lock else _BY_ID
     row = (await conn.execute(query, {"key_id": restaurant_id})).first()
     return None if row is None else _entity(row)
+
+
+async def get_with_guest(
+    conn: AsyncConnection, *, restaurant_id: uuid.UUID, guest_id: uuid.UUID
+) -> tuple[Restaurant | None, Guest | None]:
+    """The restaurant, its row lock taken as get(lock=True) does, and one of its guests, or Nones.
+
+    The guest is read once the lock is held. On SQLite that is one statement: the writer holds
+    the database lock from BEGIN IMMEDIATE, before its first statement reads anything. Not on
+    PostgreSQL, where FOR UPDATE waits for the row inside a statement whose snapshot is older:
+    a join would return the guest as it was before the writer it waited for committed.
+    """
+    if conn.dialect.name != "sqlite":
+        restaurant = await get(conn, restaurant_id=restaurant_id, lock=True)
+        if restaurant is None:
+            return None, None
+        return restaurant, await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest_id)
+    parameters = {"key_id": restaurant_id, "key_guest": guest_id}
+    row = (await conn.execute(_WITH_GUEST, parameters)).first()
+    if row is None:
+        return None, None
+    guest_values = row[_FIRST_GUEST_COLUMN:]
+    if guest_values[0] is None:
+        return _entity(row), None
+    return _entity(row), guests.entity(dict(zip(guest_rows.c.keys(), guest_values, strict=True)))
 
 
 async def update(conn: AsyncConnection, *, restaurant: Restaurant) -> None:

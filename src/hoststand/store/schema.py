@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,14 @@ metadata = sa.MetaData(
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    SQLite stores text: SQLAlchemy's DATETIME form of the naive UTC time, `2026-11-27
+    14:37:12.000000`, fixed so that comparisons are lexicographic and correct. There this type
+    writes and reads that text itself, in one step, instead of adjusting the datetime for
+    SQLAlchemy's DATETIME to format or parse it (~8k instructions a value less; a guest update
+    reads and writes a dozen).
+    """
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
@@ -34,13 +42,46 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
         value = value.astimezone(UTC)
-        # SQLite stores text; a fixed naive UTC form keeps comparisons lexicographic and correct.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """process_bind_param then SQLAlchemy's processing; on SQLite, the stored text at once."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """SQLAlchemy's processing then process_result_value; on SQLite, parsed at once."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_datetime
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+    # 2026-11-27 14:37:12.000000+00:00 without its offset: years have four digits.
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_datetime(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text with an offset of its own, never written by this type
+        return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def _uuid() -> sa.Uuid[uuid.UUID]:

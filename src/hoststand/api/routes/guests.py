@@ -36,10 +36,10 @@ async def create_guest(
     key: IdempotencyDep,
 ) -> Response:
     """Add a walk-in to the waitlist or book a reservation."""
-    guest = await guests.create(
+    created = await guests.create(
         ctx, principal=principal, restaurant_id=restaurant_id, command=body, idempotency_key=key
     )
-    return responses.entity(guest, status_code=201)
+    return responses.written(created, status_code=201)
 
 
 @router.get("", response_model=GuestPage)
@@ -97,7 +97,7 @@ async def update_guest(
     headers: WriteHeadersDep,
 ) -> Response:
     """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored."""
-    guest = await guests.update(
+    updated = await guests.update(
         ctx,
         principal=principal,
         restaurant_id=restaurant_id,
@@ -106,7 +106,7 @@ async def update_guest(
         expected_version=headers.expected_version,
         idempotency_key=headers.idempotency_key,
     )
-    return responses.entity(guest)
+    return responses.written(updated)
 
 
 @router.delete("/{guest_id}", status_code=204)
