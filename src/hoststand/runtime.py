@@ -60,24 +60,14 @@ class Runtime:
         await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:
-        failed = 0
+        outage = failures.Outage(log, "pruning", "attempts")
         while True:
             try:
                 events, keys = await reads.prune(self.ctx)
             except Exception as exc:
-                # At every attempt for the length of a database outage: a warning when it
-                # starts and one when it ends, as the log poll does; the traceback at debug.
-                failed += 1
-                said = failures.describe(exc)
-                if failed == 1:
-                    log.warning("pruning failed: database %s", said)
-                    log.debug("pruning failed", exc_info=True)
-                else:
-                    log.debug("pruning failed again: database %s", said)
+                outage.failed(exc)
             else:
-                if failed:
-                    log.warning("pruning works again after %d failed attempts", failed)
-                    failed = 0
+                outage.worked()
                 if events or keys:
                     log.info("pruned %d events and %d idempotency records", events, keys)
             await asyncio.sleep(self.ctx.settings.prune_interval_seconds)

@@ -575,7 +575,9 @@ class Hub:
         interval = settings.log_poll_interval_seconds
         loop = asyncio.get_running_loop()
         next_tick = next_sweep = loop.time()
-        failed = 0
+        # Twice a second for the length of a database outage: a line at every poll would bury
+        # every other line.
+        outage = failures.Outage(log, "polling the event log", "polls")
         while True:
             next_tick = max(next_tick + interval, loop.time())
             await asyncio.sleep(next_tick - loop.time())
@@ -583,20 +585,9 @@ class Hub:
             try:
                 await self.poll_once(full=full)
             except Exception as exc:
-                # Twice a second for the length of a database outage: the first failure is
-                # worth a warning in words (its traceback at debug), the others would bury
-                # every other line.
-                failed += 1
-                said = failures.describe(exc)
-                if failed == 1:
-                    log.warning("polling the event log failed: database %s", said)
-                    log.debug("polling the event log failed", exc_info=True)
-                else:
-                    log.debug("polling the event log failed again: database %s", said)
+                outage.failed(exc)
                 continue
-            if failed:
-                log.warning("polling the event log works again after %d failed polls", failed)
-                failed = 0
+            outage.worked()
             if full:
                 next_sweep = loop.time() + settings.log_sweep_interval_seconds
 

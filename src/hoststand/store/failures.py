@@ -8,6 +8,7 @@ messages are used only where they carry none of that (SQLite's never name the fi
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import sqlite3
 
@@ -39,6 +40,38 @@ SQLITE_CODES = {
     "SQLITE_READONLY": "failing: the SQLite file is read-only",
     "SQLITE_FULL": "failing: the disk is full",
 }
+
+
+class Outage:
+    """A database outage as a task that keeps retrying sees it: said once, not at every try.
+
+    The first failure is a warning in words (`describe`), its traceback at debug; the ones
+    after it are at debug; the first success after them says how many there were.
+    """
+
+    def __init__(self, log: logging.Logger, doing: str, tries: str) -> None:
+        self._log = log
+        self._doing = doing  # "pruning": "pruning failed: database ..."
+        self._tries = tries  # "attempts": "pruning works again after 3 failed attempts"
+        self._failed = 0
+
+    def failed(self, exc: BaseException) -> None:
+        """One more try failed with `exc`."""
+        self._failed += 1
+        said = describe(exc)
+        if self._failed == 1:
+            self._log.warning("%s failed: database %s", self._doing, said)
+            self._log.debug("%s failed", self._doing, exc_info=exc)
+        else:
+            self._log.debug("%s failed again: database %s", self._doing, said)
+
+    def worked(self) -> None:
+        """A try succeeded."""
+        if self._failed:
+            self._log.warning(
+                "%s works again after %d failed %s", self._doing, self._failed, self._tries
+            )
+            self._failed = 0
 
 
 def describe(exc: BaseException) -> str:
