@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sys
 import time
 import uuid
 from collections import deque
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
 
-from hoststand.domain.access import Principal
+from hoststand.domain.access import Permission, Principal
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.wire import DirectSocket
 
@@ -110,11 +111,13 @@ class Connection:
         "close_code",
         "device_id",
         "id",
+        "may_relay",
         "overflowed",
         "principal",
         "queue_limit",
         "receive",
         "restaurant_id",
+        "restaurant_text",
         "user_actions",
         "websocket",
     )
@@ -140,7 +143,11 @@ class Connection:
             direct.receive if direct is not None else websocket.receive
         )
         self.restaurant_id = restaurant_id
+        # The id as the server writes it, for every relayed message (str(UUID) costs ~1 us);
+        # interned, so that a restaurant's devices share one string.
+        self.restaurant_text = sys.intern(str(restaurant_id))
         self.principal = principal
+        self.may_relay = principal.may(Permission.USER_ACTION)  # a token's role never changes
         self.device_id = device_id
         self.queue_limit = queue_limit
         self.user_actions = user_action_limit

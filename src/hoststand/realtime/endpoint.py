@@ -16,7 +16,6 @@ from collections.abc import Awaitable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from hoststand.domain.access import Permission
 from hoststand.domain.errors import ErrorCode
 from hoststand.realtime import handshake, messages
 from hoststand.realtime.closecodes import CloseCode
@@ -207,13 +206,13 @@ def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
 
 
 def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
-    restaurant = str(conn.restaurant_id)  # as the server writes it, once per message
+    restaurant = conn.restaurant_text
     if action.restaurant_id is not None and not _names(action.restaurant_id, restaurant):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
         )
-    if not conn.principal.may(Permission.USER_ACTION):
+    if not conn.may_relay:
         raise ProtocolError(ErrorCode.FORBIDDEN, "a viewer token may not send user_action")
     if not conn.user_actions.take():
         raise ProtocolError(ErrorCode.RATE_LIMITED, "too many user_action messages; slow down")
