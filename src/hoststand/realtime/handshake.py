@@ -116,7 +116,7 @@ async def perform(
 
 async def _answer(websocket: WebSocket, ctx: ServiceContext, kind: str, message: str) -> None:
     await websocket.send_text(message)
-    ctx.metrics.messages_sent.labels(kind).inc()
+    ctx.metrics.messages_sent.add(kind)
 
 
 def _restaurant_id(websocket: WebSocket, connect: RestaurantConnect) -> str:

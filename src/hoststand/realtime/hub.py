@@ -99,7 +99,7 @@ class Hub:
         self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
         # An in-process broker has no other instance to tell: relays need no round trip.
         self._relay_locally = isinstance(ctx.broker, MemoryBroker)
-        self._sent: dict[str, Any] = {}  # messages_sent's child per type, looked up once
+        self._sent = ctx.metrics.messages_sent
         # Devices per token, kept as they come and go: the poller checks these for revocation
         # without walking every connection twice a second.
         self._tokens: Counter[uuid.UUID] = Counter()
@@ -140,10 +140,7 @@ class Hub:
 
     def count_sent(self, kind: str, count: int = 1) -> None:
         """Count messages of a type handed to devices (once per fan-out, not per device)."""
-        child = self._sent.get(kind)
-        if child is None:
-            child = self._sent[kind] = self.ctx.metrics.messages_sent.labels(kind)
-        child.inc(count)
+        self._sent.add(kind, count)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
