@@ -26,7 +26,6 @@ from hoststand.realtime.messages import (
     ClientMessage,
     Ping,
     ProtocolError,
-    RestaurantConnect,
     UserAction,
 )
 from hoststand.realtime.wire import DirectSocket
@@ -197,17 +196,20 @@ def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
 
 
 def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
-    if isinstance(message, Ping):
-        _answer(conn, hub, "pong", messages.pong())
-    elif isinstance(message, RestaurantConnect):
-        raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
-    elif isinstance(message, UserAction):
+    # A user_action first: the most frequent message, and the one validated into a dict (an
+    # isinstance of a pydantic model runs its metaclass's Python __instancecheck__).
+    if isinstance(message, dict):
         _relay_user_action(conn, hub, message)
+    elif isinstance(message, Ping):
+        _answer(conn, hub, "pong", messages.pong())
+    else:
+        raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
 
 
 def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
     restaurant = conn.restaurant_text
-    if action.restaurant_id is not None and not _names(action.restaurant_id, restaurant):
+    named = action.get("restaurant_id")
+    if named is not None and not _names(named, restaurant):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
