@@ -108,7 +108,9 @@ ClientMessage = RestaurantConnect | Ping | UserAction
 _VALIDATORS: dict[str, Callable[[Any], ClientMessage]] = {
     "restaurant_connect": RestaurantConnect.model_validate,
     "ping": Ping.model_validate,
-    "user_action": TypeAdapter(UserAction).validate_python,
+    # The adapter's core validator itself: TypeAdapter.validate_python's Python wrapper (its
+    # keyword arguments) costs half as much again as the validation of a user_action.
+    "user_action": TypeAdapter(UserAction).validator.validate_python,
 }
 
 

@@ -18,6 +18,9 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+# The header of every text frame under 126 bytes (most of what the hub sends), built once.
+_SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
+
 
 def text_frame(text: str) -> bytes:
     """A final, unmasked text frame carrying `text`: what a server sends, built once per message.
@@ -29,7 +32,7 @@ def text_frame(text: str) -> bytes:
     data = text.encode()
     size = len(data)
     if size < 126:
-        return bytes((0x81, size)) + data
+        return _SHORT_HEADERS[size] + data
     if size < 0x10000:
         return b"\x81\x7e" + size.to_bytes(2, "big") + data
     return b"\x81\x7f" + size.to_bytes(8, "big") + data
