@@ -54,22 +54,22 @@ class Ticks:
     per iteration: a burst bigger than that closes it with 4409, written synchronously or not.
     """
 
-    __slots__ = ("_scheduled", "now")
+    __slots__ = ("counting", "now")
 
     def __init__(self) -> None:
         self.now = 0
-        self._scheduled = False
+        self.counting = False  # whether `now` moves on once this iteration ends
 
     def current(self) -> int:
-        """The number of this iteration."""
-        if not self._scheduled:
-            self._scheduled = True
+        """The number of this iteration (`now` itself while `counting`, without this call)."""
+        if not self.counting:
+            self.counting = True
             asyncio.get_running_loop().call_soon(self._advance)
         return self.now
 
     def _advance(self) -> None:
         self.now += 1
-        self._scheduled = False
+        self.counting = False
 
 
 # What the scope keeps once the device is handshaken: what says which connection it is.
@@ -185,7 +185,8 @@ class Connection:
         """
         if self.close_code is not None:
             return
-        tick = self._ticks.current()
+        ticks = self._ticks
+        tick = ticks.now if ticks.counting else ticks.current()  # no call after the first
         if tick != self._tick:
             self._tick, self._written = tick, 0
         outbox = self._outbox

@@ -220,6 +220,22 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         self.frames = []
         handler(text)
 
+    def _take_text(self, payload: bytes) -> None:
+        """A whole text message the splitter unmasked: as `send_receive_event_to_app` takes
+        one, without first keeping it as the message's frames."""
+        handler = self.on_text
+        if handler is None or self.close_sent or not self.queue.empty():
+            self.curr_msg_data_type = "text"
+            self.frames = [payload]
+            self.send_receive_event_to_app()
+            return
+        try:
+            text = payload.decode()
+        except UnicodeDecodeError:
+            self._refuse_text_not_utf8()
+            return
+        handler(text)
+
     def _refuse_text_not_utf8(self) -> None:
         """Fail the connection with 1007, as RFC 6455 requires, and as Uvicorn does.
 
@@ -319,9 +335,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             if stop > end:
                 break
             if head1 == 0x81 and conn.current_size is None:  # FIN, TEXT, no fragment open
-                self.curr_msg_data_type = "text"
-                self.frames = [apply_mask(data[start:stop], data[start - 4 : start])]
-                self.send_receive_event_to_app()
+                self._take_text(apply_mask(data[start:stop], data[start - 4 : start]))
             else:
                 super().data_received(data[at:stop])
                 if conn.parser_exc is not None or conn.state is not State.OPEN:
