@@ -209,7 +209,7 @@ def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
 def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
     restaurant = conn.restaurant_text
     named = action.get("restaurant_id")
-    if named is not None and not _names(named, restaurant):
+    if named is not None and named != restaurant and not _names(named, restaurant):
         raise ProtocolError(
             ErrorCode.RESTAURANT_MISMATCH,
             "user_action names another restaurant than this connection",
@@ -223,8 +223,6 @@ def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:
 
 def _names(value: str, restaurant: str) -> bool:
     """Whether `value` is the restaurant's id `restaurant`, in any of UUID's spellings."""
-    if value == restaurant:  # as the server writes it: no need to parse
-        return True
     try:
         return uuid.UUID(value) == uuid.UUID(restaurant)
     except ValueError:

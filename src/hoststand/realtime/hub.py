@@ -472,7 +472,7 @@ class Hub:
             if conn.id != origin:
                 conn.deliver(text, frame)
                 sent += 1
-        self.count_sent(kind, sent)
+        self._sent.add(kind, sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
