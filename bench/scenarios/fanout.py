@@ -42,7 +42,7 @@ class Plan:
     window: float
 
 
-FULL = Plan(devices=5000, per_room=5, rounds=3, warmup=1.0, window=4.0)
+FULL = Plan(devices=5000, per_room=5, rounds=5, warmup=1.0, window=4.0)  # rounds moved by a third
 QUICK = Plan(devices=500, per_room=5, rounds=2, warmup=0.5, window=1.5)
 
 
