@@ -26,8 +26,13 @@ def test_a_database_outage_is_logged_once_not_at_every_poll(tmp_path: Path) -> N
             20,
             "several failed polls",
         )
-        database.parent.mkdir()
-        migrate.upgrade(sqlite_url(database))
+        # Migrated elsewhere, then put in place at once: a poll between a mkdir and the
+        # migration would open an empty file and fail otherwise (a table missing), which is
+        # another outage, logged as such.
+        staging = tmp_path / "staging" / database.name
+        staging.parent.mkdir()
+        migrate.upgrade(sqlite_url(staging))
+        staging.parent.rename(database.parent)
         wait_until(
             lambda: "polling the event log works again" in log_path.read_text(),
             20,
