@@ -1,6 +1,7 @@
 // Turning the server's refusals into sentences a host understands, and saying what to do next.
 
 import { ApiError, NetworkError } from "./api.js";
+import { guestChanges } from "./changes.js";
 import { clockTime, dayAndTime } from "./time.js";
 
 const TABLE_NOT_FREE = {
@@ -25,6 +26,8 @@ const GUEST_NOW = {
   no_show: (n) => `${n} was marked as a no-show by another host.`,
   arrived: (n) => `${n} has already arrived.`,
   notified: (n) => `${n} was already notified.`,
+  waiting: (n) => `${n} is already back on the waitlist.`,
+  booked: (n) => `${n} is already booked again.`,
 };
 
 const FIELD_HINTS = {
@@ -45,10 +48,11 @@ const FIELD_WORDS = {
 
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
- * page knew them): {text, refresh, signOut, override}. `refresh`: the page was behind, show
- * the true state; `override`: fields that would make the server accept it anyway.
+ * page knew them) and the move tried on the guest, if any: {text, refresh, signOut, override,
+ * again}. `refresh`: the page was behind, show the true state; `override`: fields that would
+ * make the server accept it anyway; `again`: the label of a button that tries the move again.
  */
-export function describeRefusal(error, { guest = null, table = null, timeZone = "UTC" } = {}) {
+export function describeRefusal(error, { guest = null, table = null, move = null, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
     return { text: "Can't reach hoststand right now. Check the connection and try again." };
   }
@@ -72,10 +76,7 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
     case "invalid_transition":
       return { text: transitionRefusal(error.details, guest, table), refresh: true };
     case "party_too_large":
-      return {
-        text: `A party of ${error.details?.party_size} does not fit table ${label} (${error.details?.capacity} seats).`,
-        override: { override_capacity: true },
-      };
+      return { ...tooLarge(error.details, guest, label), override: { override_capacity: true } };
     case "table_reserved_soon": {
       const reservation = error.details?.reservation;
       const when = reservation ? ` at ${clockTime(reservation.reserved_for, timeZone)}` : "";
@@ -87,6 +88,7 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
     case "table_already_held":
       return { text: heldRefusal(error.details, label, timeZone) };
     case "version_conflict": {
+      if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
       const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
@@ -100,6 +102,30 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
     default:
       return { text: error.message || "The server refused that.", refresh: error.status === 409 };
   }
+}
+
+/**
+ * A move refused because another host changed the guest first: what they changed and, when
+ * the move still makes sense, an offer to make it on the guest as they are now.
+ */
+function moveConflict(now, guest, move, timeZone) {
+  const say = GUEST_NOW[now.status];
+  if (say && (now.status === move.status || !move.possible(now.status))) {
+    return { text: say(guest.name), refresh: true };
+  }
+  const changes = guestChanges(guest, now, timeZone);
+  const what = changes.length ? ` (${changes.join(", ")})` : "";
+  return { text: `${move.not}: another host just changed ${guest.name}${what}.`, refresh: true, again: move.anyway };
+}
+
+/** A party that does not fit: it may have grown on another stand since this one drew it. */
+function tooLarge(details, guest, label) {
+  const size = details?.party_size;
+  const fit = `table ${label} (${details?.capacity} seats)`;
+  if (guest && size !== undefined && size !== guest.party_size) {
+    return { text: `Another host just made ${guest.name} a party of ${size}: they do not fit ${fit}.`, refresh: true };
+  }
+  return { text: `A party of ${size} does not fit ${fit}.` };
 }
 
 function removedOne(error, guest, label) {
