@@ -9,10 +9,21 @@ import { MOVES } from "./waitlist.js";
 
 // done: the confirmation; not: what a refusal says was not done; anyway: the button that tries again.
 const GUEST_MOVES = {
-  notify: { status: "notified", done: (name) => `${name} notified.`, not: "Not notified", anyway: "Notify anyway" },
-  arrive: { status: "arrived", done: (name) => `${name} marked arrived.`, not: "Not marked arrived", anyway: "Mark arrived anyway" },
-  cancel: { status: "cancelled", done: (name) => `${name} cancelled.`, undoable: true, not: "Not cancelled", anyway: "Cancel anyway" },
-  "no-show": { status: "no_show", done: (name) => `${name} marked as a no-show.`, undoable: true, not: "Not marked as a no-show", anyway: "Mark no-show anyway" },
+  notify: {
+    status: "notified", done: (name) => `${name} notified.`, not: "Not notified", anyway: "Notify anyway",
+  },
+  arrive: {
+    status: "arrived", done: (name) => `${name} marked arrived.`,
+    not: "Not marked arrived", anyway: "Mark arrived anyway",
+  },
+  cancel: {
+    status: "cancelled", done: (name) => `${name} cancelled.`, undoable: true,
+    not: "Not cancelled", anyway: "Cancel anyway",
+  },
+  "no-show": {
+    status: "no_show", done: (name) => `${name} marked as a no-show.`, undoable: true,
+    not: "Not marked as a no-show", anyway: "Mark no-show anyway",
+  },
 };
 const UNDO = { not: "Not brought back", anyway: "Bring back anyway" };
 const UNDOABLE = new Set(["cancelled", "no_show"]);

@@ -18,9 +18,9 @@ const STATUS_NOW = {
 const FIELD_NOW = [
   ["name", (guest) => `renamed “${guest.name}”`],
   ["party_size", (guest) => `party of ${guest.party_size}`],
-  ["reserved_for", (guest, timeZone) => (guest.reserved_for ? `now at ${clockTime(guest.reserved_for, timeZone)}` : "no time")],
+  ["reserved_for", (guest, timeZone) => `now at ${clockTime(guest.reserved_for, timeZone)}`],
   ["phone", () => "new phone"],
-  ["quoted_wait_minutes", (guest) => (guest.quoted_wait_minutes === null ? "no quote" : `quoted ${guest.quoted_wait_minutes} min`)],
+  ["quoted_wait_minutes", ({ quoted_wait_minutes: quote }) => (quote === null ? "no quote" : `quoted ${quote} min`)],
   ["held_table_id", () => "another table held"],
   ["tags", () => "new tags"],
   ["notes", () => "new notes"],
