@@ -285,3 +285,52 @@ async def test_a_viewer_is_offered_neither_booking_nor_editing(
     # Even the hidden opener, pressed by a script, opens nothing.
     await page.locator("#add-reservation").dispatch_event("click")
     await expect(page.locator("dialog[open]")).to_have_count(0)
+
+
+async def test_a_seated_partys_name_size_and_notes_are_fixed_from_its_table(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    nine, ten = await place.table("9", capacity=6), await place.table("10", capacity=4)
+    castillo = await place.guest("Castillo", party_size=3, quoted_wait_minutes=15)
+    dubois = await place.guest(
+        "Dubois",
+        party_size=2,
+        kind="reservation",
+        reserved_for=_stamp(_wall(zone, timedelta(minutes=10)), zone),
+        held_table_id=ten["id"],
+    )
+    for table, guest in ((nine, castillo), (ten, dubois)):
+        await place.api.ok(
+            "POST", f"{place.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+        )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    form = stand.editing
+
+    # A seated reservation's time and held table are history: only the party is edited.
+    await stand.table("10").get_by_role("button", name="Edit Dubois").click()
+    await expect(form.get_by_label("Name")).to_have_value("Dubois")
+    for gone in ("Date and time", "Stay (minutes)", "Hold table"):
+        await expect(form.get_by_label(gone)).to_be_hidden()
+    await expect(form.get_by_text("Times are the restaurant's")).to_be_hidden()
+    await form.get_by_role("button", name="Cancel").click()
+    await expect(stand.button("Edit Dubois")).to_be_focused()
+
+    await stand.table("9").get_by_role("button", name="Edit Castillo").click()
+    await expect(form.get_by_role("heading")).to_have_text("Edit Castillo")
+    await expect(form.get_by_label("Quote (minutes)")).to_be_hidden()
+    await form.get_by_label("Party size").fill("5")
+    await form.get_by_label("Notes").fill("Two more chairs")
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    await expect(stand.table("9")).to_contain_text("party of 5")
+    await expect(stand.button("Edit Castillo")).to_be_focused()
+    saved = (await _guests(place))["Castillo"]
+    assert (saved["party_size"], saved["notes"], saved["status"]) == (
+        5,
+        "Two more chairs",
+        "seated",
+    )
+    assert saved["quoted_wait_minutes"] == 15

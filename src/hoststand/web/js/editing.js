@@ -31,7 +31,7 @@ export class GuestEditor {
     this.#guestId = guestId;
     this.#base = guest;
     this.#theirs.clear();
-    this.fields.setKind(guest.kind);
+    this.fields.setKind(guest.kind, { seated: guest.status === "seated" });
     this.fields.offerTables(this.state.tablesInOrder());
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
     this.fields.clearNotes();

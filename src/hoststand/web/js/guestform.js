@@ -7,6 +7,8 @@ import { fromWallClock, wallClock } from "./time.js";
 
 const BOTH = ["walk_in", "reservation"];
 const RESERVATION = ["reservation"];
+// A party at its table: its time, stay, held table and quote are history, not for editing.
+const BEFORE_SEATING = { seated: false };
 
 const text = {
   shown: (value) => value ?? "",
@@ -32,15 +34,15 @@ const FIELDS = [
     control: ["input", { required: true, maxlength: 200, autocomplete: "off" }] },
   { name: "party_size", label: "Party size", kinds: BOTH, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 1, max: 500, required: true }] },
-  { name: "reserved_for", label: "Date and time", kinds: RESERVATION, ...moment,
+  { name: "reserved_for", label: "Date and time", kinds: RESERVATION, ...BEFORE_SEATING, ...moment,
     control: ["input", { type: "datetime-local", required: true }] },
-  { name: "duration_minutes", label: "Stay (minutes)", kinds: RESERVATION, ...number,
+  { name: "duration_minutes", label: "Stay (minutes)", kinds: RESERVATION, ...BEFORE_SEATING, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 5, max: 1440, placeholder: "by party size" }] },
   { name: "phone", label: "Phone", kinds: BOTH, ...text,
     control: ["input", { type: "tel", autocomplete: "off", placeholder: "+1 415 555 0123" }] },
-  { name: "held_table_id", label: "Hold table", words: "held table", kinds: RESERVATION, ...text,
+  { name: "held_table_id", label: "Hold table", words: "held table", kinds: RESERVATION, ...BEFORE_SEATING, ...text,
     control: ["select", {}] },
-  { name: "quoted_wait_minutes", label: "Quote (minutes)", kinds: ["walk_in"], ...number,
+  { name: "quoted_wait_minutes", label: "Quote (minutes)", kinds: ["walk_in"], ...BEFORE_SEATING, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 0, max: 1440 }] },
   { name: "tags", label: "Tags", kinds: BOTH, wide: true, ...tags,
     control: ["input", { autocomplete: "off", placeholder: "window, birthday" }] },
@@ -53,6 +55,7 @@ export class GuestForm {
   constructor(form, prefix) {
     this.form = form;
     this.kind = "reservation";
+    this.seated = false;
     const box = form.querySelector(".fields");
     box.replaceChildren(...FIELDS.map((field) => {
       const [tag, attributes] = field.control;
@@ -64,11 +67,12 @@ export class GuestForm {
     }));
   }
 
-  /** Show the fields a guest of `kind` has; the others are hidden and left out. */
-  setKind(kind) {
+  /** Show the fields a guest of `kind` has (fewer once seated); the others are hidden and left out. */
+  setKind(kind, { seated = false } = {}) {
     this.kind = kind;
+    this.seated = seated;
     for (const field of FIELDS) {
-      const shown = field.kinds.includes(kind);
+      const shown = this.#has(field);
       this.#box(field.name).hidden = !shown;
       this.control(field.name).disabled = !shown; // not validated, not read
     }
@@ -85,12 +89,12 @@ export class GuestForm {
     const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const hint = this.form.querySelector(".zone");
     hint.textContent = `Times are the restaurant's (${timeZone}).`;
-    hint.hidden = here === timeZone || this.kind !== "reservation";
+    hint.hidden = here === timeZone || !this.names().includes("reserved_for");
   }
 
   /** The names of the fields of the current kind. */
   names() {
-    return FIELDS.filter((field) => field.kinds.includes(this.kind)).map((field) => field.name);
+    return this.#fields().map((field) => field.name);
   }
 
   /** What each field of the current kind holds now: {name: text}. */
@@ -156,7 +160,11 @@ export class GuestForm {
   }
 
   #fields() {
-    return FIELDS.filter((field) => field.kinds.includes(this.kind));
+    return FIELDS.filter((field) => this.#has(field));
+  }
+
+  #has(field) {
+    return field.kinds.includes(this.kind) && !(this.seated && field.seated === false);
   }
 
   #box(name) {
