@@ -334,3 +334,37 @@ async def test_a_seated_partys_name_size_and_notes_are_fixed_from_its_table(
         "seated",
     )
     assert saved["quoted_wait_minutes"] == 15
+
+
+async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_chosen(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    eight = await place.table("8", capacity=6)
+    nine = await place.table("9", capacity=4)
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    held = form.get_by_label("Hold table")
+    when = _wall(zone, timedelta(hours=2))
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Date and time").fill(when)
+    await held.select_option(label="8 · 6 seats")
+
+    await place.api.ok("DELETE", f"{place.path}/tables/{eight['id']}", 204)  # the owner, elsewhere
+    await expect(stand.table("8")).to_have_count(0)
+    await expect(held.locator("option:checked")).to_have_text("8 · removed")
+    await expect(held).to_have_accessible_description(
+        "Table 8 was removed. Choose another table, or No table."
+    )
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(form.get_by_role("alert")).to_have_text("Table 8 was removed by another host.")
+
+    await held.select_option(label="9 · 4 seats")
+    await expect(held).to_have_accessible_description("")
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.table("9")).to_contain_text(f"Held for Dubois at {when[11:]}")
+    assert (await _guests(place))["Dubois"]["held_table_id"] == nine["id"]

@@ -58,7 +58,7 @@ export class Actions {
   /** Book a reservation; true when it was booked. say(refusal, error): why not, in the form. */
   addReservation(fields, say) {
     const key = this.#keyFor("reservation", fields);
-    const table = fields.held_table_id ? this.state.tables.get(fields.held_table_id) : null;
+    const table = fields.held_table_id ? this.state.knownTable(fields.held_table_id) : null;
     const request = () => this.api.createGuest(fields, key);
     return this.#perform(["add-reservation"], request, { table, say }, (guest) => {
       this.#keys.delete("reservation");
@@ -77,7 +77,7 @@ export class Actions {
     const purpose = `edit:${guestId}`;
     const key = this.#keyFor(purpose, [fields, version]);
     const held = fields.held_table_id ?? guest.held_table_id;
-    const table = held ? this.state.tables.get(held) : null;
+    const table = held ? this.state.knownTable(held) : null;
     const request = () => this.api.updateGuest(guestId, fields, { version, idempotencyKey: key });
     return this.#perform([purpose, guestKey(guestId)], request, { guest, table, say }, (updated) => {
       this.#keys.delete(purpose);

@@ -32,7 +32,7 @@ export class GuestEditor {
     this.#base = guest;
     this.#theirs.clear();
     this.fields.setKind(guest.kind, { seated: guest.status === "seated" });
-    this.fields.offerTables(this.state.tablesInOrder());
+    this.#offerTables();
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
     this.fields.clearNotes();
     this.fields.sayZone(this.state.timeZone);
@@ -51,12 +51,17 @@ export class GuestEditor {
       this.save.setAttribute("aria-disabled", "true");
       return;
     }
+    this.#offerTables();
     if (guest.version <= this.#base.version) return;
     const before = this.#theirs.size;
     this.#catchUp(guest);
     if (this.#theirs.size > before) {
       this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
     }
+  }
+
+  #offerTables() {
+    this.fields.offerTables(this.state.tablesInOrder(), (id) => this.state.knownTable(id));
   }
 
   /**

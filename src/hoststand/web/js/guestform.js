@@ -51,6 +51,8 @@ const FIELDS = [
 ];
 
 export class GuestForm {
+  #removedNote = false; // the held table's note says the chosen table was removed
+  #offered = null; // the tables the held table's list was drawn from
   /** Build the fields into the form's .fields box; `prefix` keeps their ids apart from others'. */
   constructor(form, prefix) {
     this.form = form;
@@ -65,6 +67,8 @@ export class GuestForm {
         h(tag, { id, name: field.name, "aria-describedby": `${id}-note`, ...attributes }),
         h("p", { id: `${id}-note`, class: "field-note", hidden: true }));
     }));
+    const held = this.control("held_table_id");
+    held.addEventListener("change", () => this.#choose(held.value));
   }
 
   /** Show the fields a guest of `kind` has (fewer once seated); the others are hidden and left out. */
@@ -78,10 +82,40 @@ export class GuestForm {
     }
   }
 
-  /** The tables a reservation may hold (before `fill`, which adds one no longer listed). */
-  offerTables(tables) {
-    this.control("held_table_id").replaceChildren(h("option", { value: "" }, "No table"),
+  /**
+   * The tables a reservation may hold, keeping the one chosen. A chosen table that was removed
+   * stays chosen, named as removed, with a note: the host picks another, knowingly.
+   * knownTable(id): the table, or the one last seen under that id (for its label).
+   */
+  offerTables(tables, knownTable = () => null) {
+    const select = this.control("held_table_id");
+    const chosen = select.value;
+    this.knownTable = knownTable;
+    // Redrawn only when the tables changed: a redraw closes the list under the host's finger.
+    const offered = JSON.stringify(tables.map((table) => [table.id, table.label, table.capacity]));
+    if (offered === this.#offered) return;
+    this.#offered = offered;
+    select.replaceChildren(h("option", { value: "" }, "No table"),
       ...tables.map((table) => h("option", { value: table.id }, `${table.label} · ${table.capacity} seats`)));
+    this.#choose(chosen);
+  }
+
+  /** Choose a held table (or "" for none), listing it as removed when it is not offered. */
+  #choose(id) {
+    const select = this.control("held_table_id");
+    const offered = !id || select.querySelector(`option[value="${CSS.escape(id)}"]`);
+    if (!offered) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
+    select.value = id;
+    const label = this.knownTable?.(id)?.label;
+    const gone = offered ? "" : `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.`;
+    // Only a note of ours is taken away: another host's change may be said there too.
+    if (gone || this.#removedNote) this.note("held_table_id", gone);
+    this.#removedNote = Boolean(gone);
+  }
+
+  #removedWords(id) {
+    const label = this.knownTable?.(id)?.label;
+    return label ? `${label} · removed` : "A removed table";
   }
 
   /** Times are typed on the restaurant's clocks: say so when this device's are in another zone. */
@@ -116,11 +150,8 @@ export class GuestForm {
   /** Put texts in fields: {name: text}. */
   fill(values) {
     for (const [name, value] of Object.entries(values)) {
-      const control = this.control(name);
-      if (control.tagName === "SELECT" && value && !control.querySelector(`option[value="${CSS.escape(value)}"]`)) {
-        control.append(h("option", { value }, "A removed table"));
-      }
-      control.value = value;
+      if (name === "held_table_id") this.#choose(value);
+      else this.control(name).value = value;
     }
   }
 
@@ -134,8 +165,8 @@ export class GuestForm {
   describe(name, value) {
     if (!value) return "nothing";
     if (name === "held_table_id") {
-      const option = this.control(name).querySelector(`option[value="${CSS.escape(value)}"]`);
-      return option ? `table ${option.textContent.split(" · ")[0]}` : "a removed table";
+      const label = this.knownTable?.(value)?.label;
+      return label ? `table ${label}` : "a removed table";
     }
     if (name === "reserved_for") return value.replace("T", " ");
     return `“${value}”`;
@@ -157,6 +188,7 @@ export class GuestForm {
   /** Take every note away. */
   clearNotes() {
     for (const field of FIELDS) this.note(field.name, "");
+    this.#removedNote = false;
   }
 
   #fields() {

@@ -21,12 +21,17 @@ export class HostState {
     this.restaurant = null;
     this.tables = new Map();
     this.guests = new Map();
+    this.removedTables = new Map(); // id -> the table as last seen: a form may still name it
     this.seq = null; // the last event applied; null until the first snapshot
   }
 
   /** Replace everything with a snapshot {seq, restaurant, tables, guests}. */
   adopt(snapshot) {
     this.restaurant = snapshot.restaurant;
+    const kept = new Set(snapshot.tables.map((table) => table.id));
+    for (const table of this.tables.values()) {
+      if (!kept.has(table.id)) this.removedTables.set(table.id, table);
+    }
     this.tables = new Map(snapshot.tables.map((table) => [table.id, table]));
     this.guests = new Map(snapshot.guests.map((guest) => [guest.id, guest]));
     this.seq = snapshot.seq;
@@ -44,7 +49,7 @@ export class HostState {
     if (target) {
       const [collection, idField] = target;
       if (event.data) this.put(collection, event.data);
-      else this[collection].delete(event[idField]);
+      else this.#remove(collection, event[idField]);
     } else if (event.scope === "restaurant" && event.data) {
       this.restaurant = event.data;
     }
@@ -58,6 +63,16 @@ export class HostState {
   put(collection, entity) {
     const known = this[collection].get(entity.id);
     if (!known || entity.version >= known.version) this[collection].set(entity.id, entity);
+  }
+
+  #remove(collection, id) {
+    if (collection === "tables" && this.tables.has(id)) this.removedTables.set(id, this.tables.get(id));
+    this[collection].delete(id);
+  }
+
+  /** A table by id, as it is, or as it was last seen if it has been removed since; else null. */
+  knownTable(id) {
+    return this.tables.get(id) ?? this.removedTables.get(id) ?? null;
   }
 
   get timeZone() {
