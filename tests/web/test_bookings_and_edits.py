@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import expect
+from playwright.async_api import Request, expect
 
 from tests.conftest import Api, Restaurant
 from tests.servers import ThreadServer
@@ -368,3 +368,33 @@ async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_ch
     await expect(form).to_be_hidden()
     await expect(stand.table("9")).to_contain_text(f"Held for Dubois at {when[11:]}")
     assert (await _guests(place))["Dubois"]["held_table_id"] == nine["id"]
+
+
+async def test_one_save_is_enough_when_another_hosts_change_collides_with_nothing_typed(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    page = stand.page
+    await stand.button("Edit Ames").click()
+    form = stand.editing
+
+    gate.closed = True  # the page does not hear of it: its form is on version 1
+    await _another_host_edits(bistro, ames, {"status": "notified", "notes": "High chair"})
+    await form.get_by_label("Party size").fill("5")
+    sent: list[tuple[str | None, Any]] = []
+
+    def record(request: Request) -> None:
+        if request.method == "PATCH":
+            sent.append((request.headers.get("if-match"), request.post_data_json))
+
+    page.on("request", record)
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 5")
+    saved = (await _guests(bistro))["Ames"]
+    assert (saved["party_size"], saved["notes"], saved["status"]) == (5, "High chair", "notified")
+    assert sent == [('"1"', {"party_size": 5}), ('"2"', {"party_size": 5})]
+    gate.open()
