@@ -16,6 +16,14 @@ function byTime(field) {
   return (a, b) => a[field].localeCompare(b[field]);
 }
 
+/** The snapshot's entities by id, each replaced by the one held if that one is newer. */
+function newest(held, entities) {
+  return new Map(entities.map((entity) => {
+    const known = held.get(entity.id);
+    return [entity.id, known && known.version > entity.version ? known : entity];
+  }));
+}
+
 export class HostState {
   constructor() {
     this.restaurant = null;
@@ -25,15 +33,19 @@ export class HostState {
     this.seq = null; // the last event applied; null until the first snapshot
   }
 
-  /** Replace everything with a snapshot {seq, restaurant, tables, guests}. */
+  /**
+   * Replace everything with a snapshot {seq, restaurant, tables, guests}, except the tables and
+   * guests we hold at a newer version: the answer to our own write can be newer than a
+   * snapshot read meanwhile (a refresh after a refusal), and must not be taken back.
+   */
   adopt(snapshot) {
     this.restaurant = snapshot.restaurant;
     const kept = new Set(snapshot.tables.map((table) => table.id));
     for (const table of this.tables.values()) {
       if (!kept.has(table.id)) this.removedTables.set(table.id, table);
     }
-    this.tables = new Map(snapshot.tables.map((table) => [table.id, table]));
-    this.guests = new Map(snapshot.guests.map((guest) => [guest.id, guest]));
+    this.tables = newest(this.tables, snapshot.tables);
+    this.guests = newest(this.guests, snapshot.guests);
     this.seq = snapshot.seq;
   }
 
