@@ -30,6 +30,18 @@ def _stamp(wall: str, zone: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zone_hint(zone: str, device: str = "Pacific/Honolulu") -> str:
+    """The forms' hint for a restaurant in an Etc/GMT zone, read on a device in another."""
+    now = datetime.now(UTC)
+    hours = int(now.astimezone(ZoneInfo(zone)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
+    ahead = hours - int(now.astimezone(ZoneInfo(device)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
+    name = f"UTC{hours:+d}" if hours else "UTC"
+    gap = (
+        f"{abs(ahead)} hour{'' if abs(ahead) == 1 else 's'} {'ahead of' if ahead > 0 else 'behind'}"
+    )
+    return f"Times are the restaurant's: {name}" + (f", {gap} this device." if ahead else ".")
+
+
 async def _guests(restaurant: Restaurant) -> dict[str, dict[str, Any]]:
     snapshot = await restaurant.snapshot()
     return {guest["name"]: guest for guest in snapshot["guests"]}
@@ -46,7 +58,7 @@ async def test_a_reservation_booked_at_one_stand_shows_on_the_other_at_once(
     when = _wall(zone, timedelta(hours=2))
 
     await front.button("Add a reservation…").click()
-    await expect(front.booking.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await expect(front.booking.get_by_text(_zone_hint(zone))).to_be_visible()
     await front.booking.get_by_role("button", name="Close").click()
     await front.book(
         "Dubois", 4, when, table="8 · 6 seats", phone="+1 415 555 0123", notes="Window please"
@@ -251,7 +263,7 @@ async def test_a_reservation_moved_and_refused_keeps_its_old_time(
     stand = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
     await stand.button("Edit Haddad").click()
     form = stand.editing
-    await expect(form.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await expect(form.get_by_text(_zone_hint(zone))).to_be_visible()
     await expect(form.get_by_label("Date and time")).to_have_value(second)
     await expect(form.get_by_label("Hold table")).to_have_value(table["id"])
     await expect(form.get_by_label("Quote (minutes)")).to_be_hidden()  # a walk-in's
@@ -398,3 +410,28 @@ async def test_one_save_is_enough_when_another_hosts_change_collides_with_nothin
     assert (saved["party_size"], saved["notes"], saved["status"]) == (5, "High chair", "notified")
     assert sent == [('"1"', {"party_size": 5}), ('"2"', {"party_size": 5})]
     gate.open()
+
+
+async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    place = await web_api.restaurant("Chez Nous", timezone="Europe/Paris")
+    away = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    home = await open_stand(
+        web_server.base_url, place.tokens["host"], **CLOCKS, timezone_id="Europe/Berlin"
+    )
+    now = datetime.now(UTC)
+    offsets = [
+        now.astimezone(ZoneInfo(z)).utcoffset() for z in ("Europe/Paris", "Pacific/Honolulu")
+    ]
+    hours = int((offsets[0] - offsets[1]).total_seconds()) // 3600  # type: ignore[operator]
+
+    await away.button("Add a reservation…").click()
+    await expect(away.booking.locator(".hint")).to_have_text(
+        f"Times are the restaurant's: Paris time (Central European Time), {hours} hours ahead"
+        " of this device."
+    )
+    await home.button("Add a reservation…").click()
+    await expect(home.booking.locator(".hint")).to_have_text(
+        "Times are the restaurant's: Paris time (Central European Time)."
+    )

@@ -13,7 +13,8 @@ from tests.web.conftest import Gate, OpenStand
 
 async def _guest(restaurant: Restaurant, name: str) -> dict[str, Any]:
     snapshot = await restaurant.snapshot()
-    (guest,) = [guest for guest in snapshot["guests"] if guest["name"] == name]
+    guests: list[dict[str, Any]] = [guest for guest in snapshot["guests"] if guest["name"] == name]
+    (guest,) = guests
     return guest
 
 

@@ -3,7 +3,7 @@
 // Each field is compared as the text its control shows; times are on the restaurant's clocks.
 
 import { h } from "./dom.js";
-import { fromWallClock, wallClock } from "./time.js";
+import { clockGap, fromWallClock, wallClock, zoneName } from "./time.js";
 
 const BOTH = ["walk_in", "reservation"];
 const RESERVATION = ["reservation"];
@@ -122,7 +122,8 @@ export class GuestForm {
   sayZone(timeZone) {
     const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const hint = this.form.querySelector(".zone");
-    hint.textContent = `Times are the restaurant's (${timeZone}).`;
+    const gap = clockGap(timeZone);
+    hint.textContent = `Times are the restaurant's: ${zoneName(timeZone)}${gap ? `, ${gap}` : ""}.`;
     hint.hidden = here === timeZone || !this.names().includes("reserved_for");
   }
 
