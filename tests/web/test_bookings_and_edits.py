@@ -326,7 +326,7 @@ async def test_a_seated_partys_name_size_and_notes_are_fixed_from_its_table(
     for gone in ("Date and time", "Stay (minutes)", "Hold table"):
         await expect(form.get_by_label(gone)).to_be_hidden()
     await expect(form.get_by_text("Times are the restaurant's")).to_be_hidden()
-    await form.get_by_role("button", name="Cancel").click()
+    await form.get_by_role("button", name="Close").click()
     await expect(stand.button("Edit Dubois")).to_be_focused()
 
     await stand.table("9").get_by_role("button", name="Edit Castillo").click()
