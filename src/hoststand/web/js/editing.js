@@ -111,8 +111,10 @@ export class GuestEditor {
     try {
       // Another host's change that none of the host's own collides with needs no second Save:
       // the form took it in, and the host's changes go again on the version it came with.
-      for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt += 1) {
-        if (!(await this.#attempt(guestId))) break;
+      let again = true;
+      for (let attempt = 1; again && attempt <= SAVE_ATTEMPTS; attempt += 1) again = await this.#attempt(guestId);
+      if (again) {
+        this.error.textContent = `Not saved: another host keeps changing ${this.#base.name}. Save again to keep your changes.`;
       }
     } finally {
       this.save.textContent = idle;
@@ -150,7 +152,7 @@ export class GuestEditor {
     this.state.put("guests", error.details);
     const clashes = error.details.version > this.#base.version ? this.#catchUp(error.details) : [];
     if (clashes.length === 0) {
-      this.error.textContent = `Not saved: another host changed ${this.#base.name} meanwhile. Save again to keep your changes.`;
+      this.error.textContent = `Another host just changed ${this.#base.name}; saving your changes on top…`;
       return true;
     }
     this.error.textContent = `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`;
