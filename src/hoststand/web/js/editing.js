@@ -1,7 +1,8 @@
 // Editing a guest's details (a typo, a bigger party, a later time). Only what the host changed
 // is sent, with the version the form was filled from (If-Match): when another host changed the
-// guest meanwhile, the host sees what they changed, field by field, and nothing is overwritten
-// unless the host saves again knowing it. The stand behind stays live; no redraw touches the form.
+// guest meanwhile, the form takes their values into the fields the host left alone and saves
+// again; a field both changed is marked and waits for the host to save again knowing it. The
+// stand behind stays live; no redraw touches the form.
 
 import { GuestForm } from "./guestform.js";
 
