@@ -376,6 +376,7 @@ async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_ch
 
     await held.select_option(label="9 · 4 seats")
     await expect(held).to_have_accessible_description("")
+    await expect(held.locator("option")).to_have_text(["No table", "9 · 4 seats"])
     await form.get_by_role("button", name="Add reservation").click()
     await expect(form).to_be_hidden()
     await expect(stand.table("9")).to_contain_text(f"Held for Dubois at {when[11:]}")

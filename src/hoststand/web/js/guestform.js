@@ -103,14 +103,18 @@ export class GuestForm {
   /** Choose a held table (or "" for none), listing it as removed when it is not offered. */
   #choose(id) {
     const select = this.control("held_table_id");
-    const offered = !id || select.querySelector(`option[value="${CSS.escape(id)}"]`);
-    if (!offered) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
+    for (const option of select.querySelectorAll("option[data-removed]")) {
+      if (option.value !== id) option.remove(); // listed only while chosen
+    }
+    const listed = id ? select.querySelector(`option[value="${CSS.escape(id)}"]`) : null;
+    const removed = Boolean(id) && (!listed || listed.hasAttribute("data-removed"));
+    if (removed && !listed) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
     select.value = id;
     const label = this.knownTable?.(id)?.label;
-    const gone = offered ? "" : `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.`;
+    const gone = removed ? `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.` : "";
     // Only a note of ours is taken away: another host's change may be said there too.
     if (gone || this.#removedNote) this.note("held_table_id", gone);
-    this.#removedNote = Boolean(gone);
+    this.#removedNote = removed;
   }
 
   #removedWords(id) {
