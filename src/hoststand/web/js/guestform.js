@@ -58,6 +58,7 @@ export class GuestForm {
     this.form = form;
     this.kind = "reservation";
     this.seated = false;
+    this.knownTable = () => null; // see offerTables
     const box = form.querySelector(".fields");
     box.replaceChildren(...FIELDS.map((field) => {
       const [tag, attributes] = field.control;
@@ -110,7 +111,7 @@ export class GuestForm {
     const removed = Boolean(id) && (!listed || listed.hasAttribute("data-removed"));
     if (removed && !listed) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
     select.value = id;
-    const label = this.knownTable?.(id)?.label;
+    const label = this.knownTable(id)?.label;
     const gone = removed ? `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.` : "";
     // Only a note of ours is taken away: another host's change may be said there too.
     if (gone || this.#removedNote) this.note("held_table_id", gone);
@@ -118,7 +119,7 @@ export class GuestForm {
   }
 
   #removedWords(id) {
-    const label = this.knownTable?.(id)?.label;
+    const label = this.knownTable(id)?.label;
     return label ? `${label} · removed` : "A removed table";
   }
 
@@ -170,7 +171,7 @@ export class GuestForm {
   describe(name, value) {
     if (!value) return "nothing";
     if (name === "held_table_id") {
-      const label = this.knownTable?.(value)?.label;
+      const label = this.knownTable(value)?.label;
       return label ? `table ${label}` : "a removed table";
     }
     if (name === "reserved_for") return value.replace("T", " ");
