@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import expect
+from playwright.async_api import Request, expect
 
 from tests.conftest import Api, Restaurant
 from tests.servers import ThreadServer
@@ -30,6 +30,18 @@ def _stamp(wall: str, zone: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zone_hint(zone: str, device: str = "Pacific/Honolulu") -> str:
+    """The forms' hint for a restaurant in an Etc/GMT zone, read on a device in another."""
+    now = datetime.now(UTC)
+    hours = int(now.astimezone(ZoneInfo(zone)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
+    ahead = hours - int(now.astimezone(ZoneInfo(device)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
+    name = f"UTC{hours:+d}" if hours else "UTC"
+    gap = (
+        f"{abs(ahead)} hour{'' if abs(ahead) == 1 else 's'} {'ahead of' if ahead > 0 else 'behind'}"
+    )
+    return f"Times are the restaurant's: {name}" + (f", {gap} this device." if ahead else ".")
+
+
 async def _guests(restaurant: Restaurant) -> dict[str, dict[str, Any]]:
     snapshot = await restaurant.snapshot()
     return {guest["name"]: guest for guest in snapshot["guests"]}
@@ -46,7 +58,7 @@ async def test_a_reservation_booked_at_one_stand_shows_on_the_other_at_once(
     when = _wall(zone, timedelta(hours=2))
 
     await front.button("Add a reservation…").click()
-    await expect(front.booking.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await expect(front.booking.get_by_text(_zone_hint(zone))).to_be_visible()
     await front.booking.get_by_role("button", name="Close").click()
     await front.book(
         "Dubois", 4, when, table="8 · 6 seats", phone="+1 415 555 0123", notes="Window please"
@@ -251,7 +263,7 @@ async def test_a_reservation_moved_and_refused_keeps_its_old_time(
     stand = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
     await stand.button("Edit Haddad").click()
     form = stand.editing
-    await expect(form.get_by_text(f"Times are the restaurant's ({zone}).")).to_be_visible()
+    await expect(form.get_by_text(_zone_hint(zone))).to_be_visible()
     await expect(form.get_by_label("Date and time")).to_have_value(second)
     await expect(form.get_by_label("Hold table")).to_have_value(table["id"])
     await expect(form.get_by_label("Quote (minutes)")).to_be_hidden()  # a walk-in's
@@ -285,3 +297,142 @@ async def test_a_viewer_is_offered_neither_booking_nor_editing(
     # Even the hidden opener, pressed by a script, opens nothing.
     await page.locator("#add-reservation").dispatch_event("click")
     await expect(page.locator("dialog[open]")).to_have_count(0)
+
+
+async def test_a_seated_partys_name_size_and_notes_are_fixed_from_its_table(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    nine, ten = await place.table("9", capacity=6), await place.table("10", capacity=4)
+    castillo = await place.guest("Castillo", party_size=3, quoted_wait_minutes=15)
+    dubois = await place.guest(
+        "Dubois",
+        party_size=2,
+        kind="reservation",
+        reserved_for=_stamp(_wall(zone, timedelta(minutes=10)), zone),
+        held_table_id=ten["id"],
+    )
+    for table, guest in ((nine, castillo), (ten, dubois)):
+        await place.api.ok(
+            "POST", f"{place.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+        )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    form = stand.editing
+
+    # A seated reservation's time and held table are history: only the party is edited.
+    await stand.table("10").get_by_role("button", name="Edit Dubois").click()
+    await expect(form.get_by_label("Name")).to_have_value("Dubois")
+    for gone in ("Date and time", "Stay (minutes)", "Hold table"):
+        await expect(form.get_by_label(gone)).to_be_hidden()
+    await expect(form.get_by_text("Times are the restaurant's")).to_be_hidden()
+    await form.get_by_role("button", name="Close").click()
+    await expect(stand.button("Edit Dubois")).to_be_focused()
+
+    await stand.table("9").get_by_role("button", name="Edit Castillo").click()
+    await expect(form.get_by_role("heading")).to_have_text("Edit Castillo")
+    await expect(form.get_by_label("Quote (minutes)")).to_be_hidden()
+    await form.get_by_label("Party size").fill("5")
+    await form.get_by_label("Notes").fill("Two more chairs")
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    await expect(stand.table("9")).to_contain_text("party of 5")
+    await expect(stand.button("Edit Castillo")).to_be_focused()
+    saved = (await _guests(place))["Castillo"]
+    assert (saved["party_size"], saved["notes"], saved["status"]) == (
+        5,
+        "Two more chairs",
+        "seated",
+    )
+    assert saved["quoted_wait_minutes"] == 15
+
+
+async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_chosen(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    eight = await place.table("8", capacity=6)
+    nine = await place.table("9", capacity=4)
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    held = form.get_by_label("Hold table")
+    when = _wall(zone, timedelta(hours=2))
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Date and time").fill(when)
+    await held.select_option(label="8 · 6 seats")
+
+    await place.api.ok("DELETE", f"{place.path}/tables/{eight['id']}", 204)  # the owner, elsewhere
+    await expect(stand.table("8")).to_have_count(0)
+    await expect(held.locator("option:checked")).to_have_text("8 · removed")
+    await expect(held).to_have_accessible_description(
+        "Table 8 was removed. Choose another table, or No table."
+    )
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(form.get_by_role("alert")).to_have_text("Table 8 was removed by another host.")
+
+    await held.select_option(label="9 · 4 seats")
+    await expect(held).to_have_accessible_description("")
+    await expect(held.locator("option")).to_have_text(["No table", "9 · 4 seats"])
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.table("9")).to_contain_text(f"Held for Dubois at {when[11:]}")
+    assert (await _guests(place))["Dubois"]["held_table_id"] == nine["id"]
+
+
+async def test_one_save_is_enough_when_another_hosts_change_collides_with_nothing_typed(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    page = stand.page
+    await stand.button("Edit Ames").click()
+    form = stand.editing
+
+    gate.closed = True  # the page does not hear of it: its form is on version 1
+    await _another_host_edits(bistro, ames, {"status": "notified", "notes": "High chair"})
+    await form.get_by_label("Party size").fill("5")
+    sent: list[tuple[str | None, Any]] = []
+
+    def record(request: Request) -> None:
+        if request.method == "PATCH":
+            sent.append((request.headers.get("if-match"), request.post_data_json))
+
+    page.on("request", record)
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 5")
+    saved = (await _guests(bistro))["Ames"]
+    assert (saved["party_size"], saved["notes"], saved["status"]) == (5, "High chair", "notified")
+    assert sent == [('"1"', {"party_size": 5}), ('"2"', {"party_size": 5})]
+    gate.open()
+
+
+async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    place = await web_api.restaurant("Chez Nous", timezone="Europe/Paris")
+    away = await open_stand(web_server.base_url, place.tokens["host"], **ELSEWHERE)
+    home = await open_stand(
+        web_server.base_url, place.tokens["host"], **CLOCKS, timezone_id="Europe/Berlin"
+    )
+    now = datetime.now(UTC)
+    offsets = [
+        now.astimezone(ZoneInfo(z)).utcoffset() for z in ("Europe/Paris", "Pacific/Honolulu")
+    ]
+    hours = int((offsets[0] - offsets[1]).total_seconds()) // 3600  # type: ignore[operator]
+
+    await away.button("Add a reservation…").click()
+    await expect(away.booking.locator(".hint")).to_have_text(
+        f"Times are the restaurant's: Paris time (Central European Time), {hours} hours ahead"
+        " of this device."
+    )
+    await home.button("Add a reservation…").click()
+    await expect(home.booking.locator(".hint")).to_have_text(
+        "Times are the restaurant's: Paris time (Central European Time)."
+    )

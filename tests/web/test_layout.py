@@ -211,3 +211,31 @@ async def test_the_booking_and_edit_forms_fit_the_window_with_long_words(
     save = stand.editing.get_by_role("button", name="Save changes")
     await save.scroll_into_view_if_needed()
     assert await _in_view(save)
+
+
+# Each form field's text and its example (placeholder): colour and weight.
+FIELD_LOOKS = """(form) => [...form.querySelectorAll("input[placeholder]:not([type=hidden])")]
+    .filter((input) => input.checkVisibility())
+    .map((input) => {
+        const typed = getComputedStyle(input), example = getComputedStyle(input, "::placeholder");
+        return [input.name, typed.color, typed.fontWeight, example.color, example.fontWeight];
+    })"""
+
+
+async def test_an_example_in_a_field_never_looks_like_a_guests_details(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Okafor", party_size=4)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await stand.button("Edit Okafor").click()
+    form = stand.editing
+
+    looks = await form.locator("form").evaluate(FIELD_LOOKS)
+    assert {name for name, *_ in looks} == {"phone", "tags"}
+    for name, typed, weight, example, example_weight in looks:
+        assert typed != example, f"{name}: its example is drawn like a value"
+        assert weight == example_weight == "400", f"{name}: {weight}/{example_weight}"
+    # "Cancel" on a host stand cancels a party: the form's way out says what it does.
+    await expect(form.get_by_role("button", name="Cancel")).to_have_count(0)
+    await form.get_by_role("button", name="Close").click()
+    await expect(form).to_be_hidden()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
-from playwright.async_api import WebSocketRoute, expect
+from playwright.async_api import Page, Route, WebSocketRoute, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
@@ -94,3 +95,68 @@ async def test_reconnect_delays_double_with_jitter_up_to_a_cap(
     assert low == [250, 500, 1000, 2000, 4000, 5000, 5000]
     assert high == [500, 1000, 2000, 4000, 8000, 10000, 10000]
     assert after_reset == [250]
+
+
+class LateSnapshot(Gate):
+    """Holds the page's socket (a Gate) and, once armed, reads its next snapshot at once but
+    delivers it late, when let go; the page's second write waits until that snapshot is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+        self.writes = 0
+        self.read = asyncio.Event()
+        self.deliver = asyncio.Event()
+
+    async def install(self, page: Page) -> None:
+        """Route the socket, the snapshots and the writes."""
+        await super().install(page)
+
+        async def snapshot(route: Route) -> None:
+            if not self.armed:
+                await route.continue_()
+                return
+            self.armed = False
+            response = await route.fetch()
+            self.read.set()
+            await self.deliver.wait()
+            await route.fulfill(response=response)
+
+        async def write(route: Route) -> None:
+            if route.request.method == "PATCH":
+                self.writes += 1
+                if self.writes > 1:
+                    await self.read.wait()  # the second lands after the snapshot was read
+            await route.continue_()
+
+        await page.route("**/snapshot", snapshot)
+        await page.route("**/guests/*", write)
+
+
+async def test_a_snapshot_read_before_the_pages_own_write_does_not_take_the_write_back(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    late = LateSnapshot()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=late)
+    page = stand.page
+    await stand.button("Edit Ames").click()
+    form = stand.editing
+
+    late.closed = True
+    change = {"notes": "High chair"}
+    await bistro.client("host").ok("PATCH", f"{bistro.path}/guests/{ames['id']}", json=change)
+    await form.get_by_label("Party size").fill("5")
+    late.armed = True  # the 412 asks for a snapshot; the resent edit is answered before it lands
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 5")
+    async with page.expect_response("**/snapshot"):
+        late.deliver.set()
+    await page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 5")
+    await expect(stand.waitlist_entry("Ames")).to_contain_text("High chair")
+    late.open()

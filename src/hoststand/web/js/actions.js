@@ -5,13 +5,28 @@
 import { guestKey } from "./controls.js";
 import { describeRefusal } from "./refusals.js";
 import { dayAndTime } from "./time.js";
+import { MOVES } from "./waitlist.js";
 
+// done: the confirmation; not: what a refusal says was not done; anyway: the button that tries again.
 const GUEST_MOVES = {
-  notify: { status: "notified", done: (name) => `${name} notified.` },
-  arrive: { status: "arrived", done: (name) => `${name} marked arrived.` },
-  cancel: { status: "cancelled", done: (name) => `${name} cancelled.`, undoable: true },
-  "no-show": { status: "no_show", done: (name) => `${name} marked as a no-show.`, undoable: true },
+  notify: {
+    status: "notified", done: (name) => `${name} notified.`, not: "Not notified", anyway: "Notify anyway",
+  },
+  arrive: {
+    status: "arrived", done: (name) => `${name} marked arrived.`,
+    not: "Not marked arrived", anyway: "Mark arrived anyway",
+  },
+  cancel: {
+    status: "cancelled", done: (name) => `${name} cancelled.`, undoable: true,
+    not: "Not cancelled", anyway: "Cancel anyway",
+  },
+  "no-show": {
+    status: "no_show", done: (name) => `${name} marked as a no-show.`, undoable: true,
+    not: "Not marked as a no-show", anyway: "Mark no-show anyway",
+  },
 };
+const UNDO = { not: "Not brought back", anyway: "Bring back anyway" };
+const UNDOABLE = new Set(["cancelled", "no_show"]);
 
 /** A fresh Idempotency-Key (crypto.randomUUID needs a secure context, a LAN address is not). */
 function newKey() {
@@ -43,7 +58,7 @@ export class Actions {
   /** Book a reservation; true when it was booked. say(refusal, error): why not, in the form. */
   addReservation(fields, say) {
     const key = this.#keyFor("reservation", fields);
-    const table = fields.held_table_id ? this.state.tables.get(fields.held_table_id) : null;
+    const table = fields.held_table_id ? this.state.knownTable(fields.held_table_id) : null;
     const request = () => this.api.createGuest(fields, key);
     return this.#perform(["add-reservation"], request, { table, say }, (guest) => {
       this.#keys.delete("reservation");
@@ -62,7 +77,7 @@ export class Actions {
     const purpose = `edit:${guestId}`;
     const key = this.#keyFor(purpose, [fields, version]);
     const held = fields.held_table_id ?? guest.held_table_id;
-    const table = held ? this.state.tables.get(held) : null;
+    const table = held ? this.state.knownTable(held) : null;
     const request = () => this.api.updateGuest(guestId, fields, { version, idempotencyKey: key });
     return this.#perform([purpose, guestKey(guestId)], request, { guest, table, say }, (updated) => {
       this.#keys.delete(purpose);
@@ -71,13 +86,21 @@ export class Actions {
     });
   }
 
-  /** notify, arrive, cancel or no-show a guest. */
+  /**
+   * notify, arrive, cancel or no-show a guest, only if the guest is still as the host saw them
+   * (If-Match): else the refusal says what another host changed, and offers to try again.
+   */
   moveGuest(action, guestId) {
     const move = GUEST_MOVES[action];
     const guest = this.state.guests.get(guestId);
     if (!move || !guest) return Promise.resolve(false);
-    const request = () => this.api.updateGuest(guestId, { status: move.status });
-    return this.#perform([`${action}:${guestId}`, guestKey(guestId)], request, { guest }, (updated) => {
+    const request = () => this.api.updateGuest(guestId, { status: move.status }, { version: guest.version });
+    const context = {
+      guest,
+      move: { ...move, possible: (status) => (MOVES[status] ?? []).includes(action) },
+      retry: () => this.moveGuest(action, guestId),
+    };
+    return this.#perform([`${action}:${guestId}`, guestKey(guestId)], request, context, (updated) => {
       this.state.put("guests", updated);
       const undo = move.undoable ? { label: "Undo", run: () => this.#restore(updated) } : null;
       this.notices.info(move.done(updated.name), undo);
@@ -123,11 +146,16 @@ export class Actions {
     });
   }
 
-  /** Undo a cancellation or no-show: back on the waitlist, or booked again. */
+  /** Undo a cancellation or no-show (unless another host changed the guest since): back in line. */
   #restore(guest) {
     const status = guest.kind === "walk_in" ? "waiting" : "booked";
-    const request = () => this.api.updateGuest(guest.id, { status });
-    return this.#perform([`undo:${guest.id}`, guestKey(guest.id)], request, { guest }, (restored) => {
+    const request = () => this.api.updateGuest(guest.id, { status }, { version: guest.version });
+    const context = {
+      guest,
+      move: { ...UNDO, status, possible: (now) => UNDOABLE.has(now) },
+      retry: () => this.#restore(this.state.guests.get(guest.id) ?? guest),
+    };
+    return this.#perform([`undo:${guest.id}`, guestKey(guest.id)], request, context, (restored) => {
       this.state.put("guests", restored);
       this.notices.info(`${restored.name} is back.`);
     });
@@ -168,15 +196,32 @@ export class Actions {
       this.onSignOut(refusal.text);
       return;
     }
+    this.#takeCurrent(error, context);
     if (context.say) {
       context.say(refusal, error);
       if (refusal.refresh) this.sync.refresh();
       return;
     }
-    const anyway = refusal.override && context.retry
-      ? { label: "Seat anyway", run: () => context.retry(refusal.override) }
-      : null;
-    this.notices.refusal(refusal.text, anyway);
+    this.notices.refusal(refusal.text, this.#anyway(refusal, context));
     if (refusal.refresh) this.sync.refresh();
+  }
+
+  /** The button of a refusal that tries again: "Seat anyway", or a move on the guest as it is now. */
+  #anyway(refusal, context) {
+    if (!context.retry) return null;
+    if (refusal.override) return { label: "Seat anyway", run: () => context.retry(refusal.override) };
+    if (refusal.again) return { label: refusal.again, run: () => context.retry() };
+    return null;
+  }
+
+  /**
+   * A 412 carries the guest or table as it is now: show it at once (the refresh that follows
+   * may be slower than the host's next tap, which must be judged on this version).
+   */
+  #takeCurrent(error, context) {
+    const current = error.code === "version_conflict" ? error.details : null;
+    if (!current?.id) return;
+    if (context.guest?.id === current.id) this.state.put("guests", current);
+    else if (context.table?.id === current.id) this.state.put("tables", current);
   }
 }

@@ -66,6 +66,7 @@ function start(session) {
     const chosen = ui.seating && state.guests.get(ui.seating);
     if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
     forms.editor?.update();
+    forms.booking?.update();
     renderer.schedule();
   };
   const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });

@@ -27,14 +27,21 @@ export class Booking {
 
   /** Open the form, as it was left; an empty time starts at the next full hour. */
   open() {
-    const held = this.fields.control("held_table_id").value;
-    this.fields.offerTables(this.state.tablesInOrder());
-    this.fields.fill({ held_table_id: this.state.tables.has(held) ? held : "" });
+    this.#offerTables();
     const when = this.fields.control("reserved_for");
     if (!when.value) when.value = `${wallClock(Date.now() + HOUR, this.state.timeZone).slice(0, 14)}00`;
     this.fields.sayZone(this.state.timeZone);
     this.error.textContent = ""; // a refusal of before may no longer hold
     this.dialog.showModal();
+  }
+
+  /** The stand's state changed (an event, a refresh): offer the tables as they are now. */
+  update() {
+    if (this.dialog.open) this.#offerTables();
+  }
+
+  #offerTables() {
+    this.fields.offerTables(this.state.tablesInOrder(), (id) => this.state.knownTable(id));
   }
 
   /** Close it, keeping what was typed. */

@@ -1,9 +1,12 @@
 // Editing a guest's details (a typo, a bigger party, a later time). Only what the host changed
 // is sent, with the version the form was filled from (If-Match): when another host changed the
-// guest meanwhile, the host sees what they changed, field by field, and nothing is overwritten
-// unless the host saves again knowing it. The stand behind stays live; no redraw touches the form.
+// guest meanwhile, the form takes their values into the fields the host left alone and saves
+// again; a field both changed is marked and waits for the host to save again knowing it. The
+// stand behind stays live; no redraw touches the form.
 
 import { GuestForm } from "./guestform.js";
+
+const SAVE_ATTEMPTS = 3; // a guest changing under every save is shown to the host, not chased
 
 export class GuestEditor {
   #guestId = null;
@@ -31,8 +34,8 @@ export class GuestEditor {
     this.#guestId = guestId;
     this.#base = guest;
     this.#theirs.clear();
-    this.fields.setKind(guest.kind);
-    this.fields.offerTables(this.state.tablesInOrder());
+    this.fields.setKind(guest.kind, { seated: guest.status === "seated" });
+    this.#offerTables();
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
     this.fields.clearNotes();
     this.fields.sayZone(this.state.timeZone);
@@ -51,6 +54,7 @@ export class GuestEditor {
       this.save.setAttribute("aria-disabled", "true");
       return;
     }
+    this.#offerTables();
     if (guest.version <= this.#base.version) return;
     const before = this.#theirs.size;
     this.#catchUp(guest);
@@ -59,15 +63,21 @@ export class GuestEditor {
     }
   }
 
+  #offerTables() {
+    this.fields.offerTables(this.state.tablesInOrder(), (id) => this.state.knownTable(id));
+  }
+
   /**
    * Rebase the form on `fresh`: a field another host changed takes their value unless the
-   * host changed it too, in which case the host's stays and the note says what it would replace.
+   * host changed it too, in which case the host's stays and the note says what it would
+   * replace. The names of those clashing fields.
    */
   #catchUp(fresh) {
     const timeZone = this.state.timeZone;
     const before = this.fields.valuesOf(this.#base, timeZone);
     const now = this.fields.valuesOf(fresh, timeZone);
     const mine = this.fields.values();
+    const clashes = [];
     for (const name of this.fields.names()) {
       if (now[name] === before[name] || mine[name] === now[name]) continue;
       this.#theirs.add(name);
@@ -75,11 +85,13 @@ export class GuestEditor {
         this.fields.fill({ [name]: now[name] });
         this.fields.note(name, `Changed by another host (it was ${this.fields.describe(name, before[name])}).`);
       } else {
+        clashes.push(name);
         this.fields.note(name, `Another host changed this to ${this.fields.describe(name, now[name])}; saving replaces it with yours.`);
       }
     }
     this.#base = fresh;
     this.title.textContent = `Edit ${fresh.name}`;
+    return clashes;
   }
 
   /** "Ames's party size and notes": what other hosts changed. */
@@ -93,23 +105,17 @@ export class GuestEditor {
     event.preventDefault();
     if (this.save.getAttribute("aria-disabled") === "true") return; // one save at a time
     const guestId = this.#guestId;
-    const base = this.#base;
-    const mine = this.fields.values();
-    const before = this.fields.valuesOf(base, this.state.timeZone);
-    const changed = Object.fromEntries(Object.entries(mine).filter(([name, value]) => value !== before[name]));
-    if (Object.keys(changed).length === 0) {
-      this.dialog.close();
-      return;
-    }
     this.error.textContent = "";
     const idle = this.save.textContent;
     this.save.textContent = "Saving…";
     this.save.setAttribute("aria-disabled", "true");
     try {
-      const fields = this.fields.body(changed, this.state.timeZone);
-      const say = (refusal, error) => this.#refused(refusal, error);
-      if (await this.actions.editGuest(guestId, fields, base.version, say) && this.#guestId === guestId) {
-        this.dialog.close();
+      // Another host's change that none of the host's own collides with needs no second Save:
+      // the form took it in, and the host's changes go again on the version it came with.
+      let again = true;
+      for (let attempt = 1; again && attempt <= SAVE_ATTEMPTS; attempt += 1) again = await this.#attempt(guestId);
+      if (again) {
+        this.error.textContent = `Not saved: another host keeps changing ${this.#base.name}. Save again to keep your changes.`;
       }
     } finally {
       this.save.textContent = idle;
@@ -117,16 +123,41 @@ export class GuestEditor {
     }
   }
 
+  /** Send what the host changed on the version the form has; true to send it again (rebased). */
+  async #attempt(guestId) {
+    const base = this.#base;
+    const mine = this.fields.values();
+    const before = this.fields.valuesOf(base, this.state.timeZone);
+    const changed = Object.fromEntries(Object.entries(mine).filter(([name, value]) => value !== before[name]));
+    if (Object.keys(changed).length === 0) {
+      this.dialog.close();
+      return false;
+    }
+    let again = false;
+    const fields = this.fields.body(changed, this.state.timeZone);
+    const say = (refusal, error) => {
+      again = this.#refused(refusal, error);
+    };
+    if (await this.actions.editGuest(guestId, fields, base.version, say) && this.#guestId === guestId) {
+      this.dialog.close();
+    }
+    return again && this.#guestId === guestId;
+  }
+
+  /** Say why the save failed; true when it was only a version the form has now caught up with. */
   #refused(refusal, error) {
     if (error.code !== "version_conflict" || error.details?.id !== this.#guestId) {
       this.error.textContent = refusal.text;
-      return;
+      return false;
     }
     this.state.put("guests", error.details);
-    if (error.details.version > this.#base.version) this.#catchUp(error.details);
-    this.error.textContent = this.#theirs.size
-      ? `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`
-      : `Not saved: another host changed ${this.#base.name} meanwhile. Save again to keep your changes.`;
+    const clashes = error.details.version > this.#base.version ? this.#catchUp(error.details) : [];
+    if (clashes.length === 0) {
+      this.error.textContent = `Another host just changed ${this.#base.name}; saving your changes on top…`;
+      return true;
+    }
+    this.error.textContent = `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`;
+    return false;
   }
 
   #closed() {

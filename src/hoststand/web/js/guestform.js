@@ -3,10 +3,12 @@
 // Each field is compared as the text its control shows; times are on the restaurant's clocks.
 
 import { h } from "./dom.js";
-import { fromWallClock, wallClock } from "./time.js";
+import { clockGap, fromWallClock, wallClock, zoneName } from "./time.js";
 
 const BOTH = ["walk_in", "reservation"];
 const RESERVATION = ["reservation"];
+// A party at its table: its time, stay, held table and quote are history, not for editing.
+const BEFORE_SEATING = { seated: false };
 
 const text = {
   shown: (value) => value ?? "",
@@ -32,15 +34,15 @@ const FIELDS = [
     control: ["input", { required: true, maxlength: 200, autocomplete: "off" }] },
   { name: "party_size", label: "Party size", kinds: BOTH, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 1, max: 500, required: true }] },
-  { name: "reserved_for", label: "Date and time", kinds: RESERVATION, ...moment,
+  { name: "reserved_for", label: "Date and time", kinds: RESERVATION, ...BEFORE_SEATING, ...moment,
     control: ["input", { type: "datetime-local", required: true }] },
-  { name: "duration_minutes", label: "Stay (minutes)", kinds: RESERVATION, ...number,
+  { name: "duration_minutes", label: "Stay (minutes)", kinds: RESERVATION, ...BEFORE_SEATING, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 5, max: 1440, placeholder: "by party size" }] },
   { name: "phone", label: "Phone", kinds: BOTH, ...text,
     control: ["input", { type: "tel", autocomplete: "off", placeholder: "+1 415 555 0123" }] },
-  { name: "held_table_id", label: "Hold table", words: "held table", kinds: RESERVATION, ...text,
+  { name: "held_table_id", label: "Hold table", words: "held table", kinds: RESERVATION, ...BEFORE_SEATING, ...text,
     control: ["select", {}] },
-  { name: "quoted_wait_minutes", label: "Quote (minutes)", kinds: ["walk_in"], ...number,
+  { name: "quoted_wait_minutes", label: "Quote (minutes)", kinds: ["walk_in"], ...BEFORE_SEATING, ...number,
     control: ["input", { type: "number", inputmode: "numeric", min: 0, max: 1440 }] },
   { name: "tags", label: "Tags", kinds: BOTH, wide: true, ...tags,
     control: ["input", { autocomplete: "off", placeholder: "window, birthday" }] },
@@ -49,10 +51,14 @@ const FIELDS = [
 ];
 
 export class GuestForm {
+  #removedNote = false; // the held table's note says the chosen table was removed
+  #offered = null; // the tables the held table's list was drawn from
   /** Build the fields into the form's .fields box; `prefix` keeps their ids apart from others'. */
   constructor(form, prefix) {
     this.form = form;
     this.kind = "reservation";
+    this.seated = false;
+    this.knownTable = () => null; // see offerTables
     const box = form.querySelector(".fields");
     box.replaceChildren(...FIELDS.map((field) => {
       const [tag, attributes] = field.control;
@@ -62,35 +68,73 @@ export class GuestForm {
         h(tag, { id, name: field.name, "aria-describedby": `${id}-note`, ...attributes }),
         h("p", { id: `${id}-note`, class: "field-note", hidden: true }));
     }));
+    const held = this.control("held_table_id");
+    held.addEventListener("change", () => this.#choose(held.value));
   }
 
-  /** Show the fields a guest of `kind` has; the others are hidden and left out. */
-  setKind(kind) {
+  /** Show the fields a guest of `kind` has (fewer once seated); the others are hidden and left out. */
+  setKind(kind, { seated = false } = {}) {
     this.kind = kind;
+    this.seated = seated;
     for (const field of FIELDS) {
-      const shown = field.kinds.includes(kind);
+      const shown = this.#has(field);
       this.#box(field.name).hidden = !shown;
       this.control(field.name).disabled = !shown; // not validated, not read
     }
   }
 
-  /** The tables a reservation may hold (before `fill`, which adds one no longer listed). */
-  offerTables(tables) {
-    this.control("held_table_id").replaceChildren(h("option", { value: "" }, "No table"),
+  /**
+   * The tables a reservation may hold, keeping the one chosen. A chosen table that was removed
+   * stays chosen, named as removed, with a note: the host picks another, knowingly.
+   * knownTable(id): the table, or the one last seen under that id (for its label).
+   */
+  offerTables(tables, knownTable = () => null) {
+    const select = this.control("held_table_id");
+    const chosen = select.value;
+    this.knownTable = knownTable;
+    // Redrawn only when the tables changed: a redraw closes the list under the host's finger.
+    const offered = JSON.stringify(tables.map((table) => [table.id, table.label, table.capacity]));
+    if (offered === this.#offered) return;
+    this.#offered = offered;
+    select.replaceChildren(h("option", { value: "" }, "No table"),
       ...tables.map((table) => h("option", { value: table.id }, `${table.label} · ${table.capacity} seats`)));
+    this.#choose(chosen);
+  }
+
+  /** Choose a held table (or "" for none), listing it as removed when it is not offered. */
+  #choose(id) {
+    const select = this.control("held_table_id");
+    for (const option of select.querySelectorAll("option[data-removed]")) {
+      if (option.value !== id) option.remove(); // listed only while chosen
+    }
+    const listed = id ? select.querySelector(`option[value="${CSS.escape(id)}"]`) : null;
+    const removed = Boolean(id) && (!listed || listed.hasAttribute("data-removed"));
+    if (removed && !listed) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
+    select.value = id;
+    const label = this.knownTable(id)?.label;
+    const gone = removed ? `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.` : "";
+    // Only a note of ours is taken away: another host's change may be said there too.
+    if (gone || this.#removedNote) this.note("held_table_id", gone);
+    this.#removedNote = removed;
+  }
+
+  #removedWords(id) {
+    const label = this.knownTable(id)?.label;
+    return label ? `${label} · removed` : "A removed table";
   }
 
   /** Times are typed on the restaurant's clocks: say so when this device's are in another zone. */
   sayZone(timeZone) {
     const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const hint = this.form.querySelector(".zone");
-    hint.textContent = `Times are the restaurant's (${timeZone}).`;
-    hint.hidden = here === timeZone || this.kind !== "reservation";
+    const gap = clockGap(timeZone);
+    hint.textContent = `Times are the restaurant's: ${zoneName(timeZone)}${gap ? `, ${gap}` : ""}.`;
+    hint.hidden = here === timeZone || !this.names().includes("reserved_for");
   }
 
   /** The names of the fields of the current kind. */
   names() {
-    return FIELDS.filter((field) => field.kinds.includes(this.kind)).map((field) => field.name);
+    return this.#fields().map((field) => field.name);
   }
 
   /** What each field of the current kind holds now: {name: text}. */
@@ -112,11 +156,8 @@ export class GuestForm {
   /** Put texts in fields: {name: text}. */
   fill(values) {
     for (const [name, value] of Object.entries(values)) {
-      const control = this.control(name);
-      if (control.tagName === "SELECT" && value && !control.querySelector(`option[value="${CSS.escape(value)}"]`)) {
-        control.append(h("option", { value }, "A removed table"));
-      }
-      control.value = value;
+      if (name === "held_table_id") this.#choose(value);
+      else this.control(name).value = value;
     }
   }
 
@@ -130,8 +171,8 @@ export class GuestForm {
   describe(name, value) {
     if (!value) return "nothing";
     if (name === "held_table_id") {
-      const option = this.control(name).querySelector(`option[value="${CSS.escape(value)}"]`);
-      return option ? `table ${option.textContent.split(" · ")[0]}` : "a removed table";
+      const label = this.knownTable(value)?.label;
+      return label ? `table ${label}` : "a removed table";
     }
     if (name === "reserved_for") return value.replace("T", " ");
     return `“${value}”`;
@@ -153,10 +194,15 @@ export class GuestForm {
   /** Take every note away. */
   clearNotes() {
     for (const field of FIELDS) this.note(field.name, "");
+    this.#removedNote = false;
   }
 
   #fields() {
-    return FIELDS.filter((field) => field.kinds.includes(this.kind));
+    return FIELDS.filter((field) => this.#has(field));
+  }
+
+  #has(field) {
+    return field.kinds.includes(this.kind) && !(this.seated && field.seated === false);
   }
 
   #box(name) {

@@ -1,21 +1,22 @@
 // Turning the server's refusals into sentences a host understands, and saying what to do next.
 
 import { ApiError, NetworkError } from "./api.js";
+import { guestChanges } from "./changes.js";
 import { clockTime, dayAndTime } from "./time.js";
 
 const TABLE_NOT_FREE = {
-  occupied: (t) => `Table ${t} was just seated by another host.`,
-  dirty: (t) => `Table ${t} needs cleaning before it can be seated.`,
-  reserved: (t) => `Table ${t} is being held for a reservation.`,
-  out_of_service: (t) => `Table ${t} is out of service.`,
+  occupied: (t) => `${t} was just seated by another host.`,
+  dirty: (t) => `${t} needs cleaning before it can be seated.`,
+  reserved: (t) => `${t} is being held for a reservation.`,
+  out_of_service: (t) => `${t} is out of service.`,
 };
 
 const TABLE_NOW = {
-  occupied: (t) => `Table ${t} was just seated by another host.`,
-  dirty: (t) => `Table ${t} was just released by another host.`,
-  available: (t) => `Table ${t} was just marked clean by another host.`,
-  reserved: (t) => `Table ${t} was just reserved by another host.`,
-  out_of_service: (t) => `Table ${t} was just taken out of service.`,
+  occupied: (t) => `${t} was just seated by another host.`,
+  dirty: (t) => `${t} was just released by another host.`,
+  available: (t) => `${t} was just marked clean by another host.`,
+  reserved: (t) => `${t} was just reserved by another host.`,
+  out_of_service: (t) => `${t} was just taken out of service.`,
 };
 
 const GUEST_NOW = {
@@ -25,6 +26,8 @@ const GUEST_NOW = {
   no_show: (n) => `${n} was marked as a no-show by another host.`,
   arrived: (n) => `${n} has already arrived.`,
   notified: (n) => `${n} was already notified.`,
+  waiting: (n) => `${n} is already back on the waitlist.`,
+  booked: (n) => `${n} is already booked again.`,
 };
 
 const FIELD_HINTS = {
@@ -45,15 +48,16 @@ const FIELD_WORDS = {
 
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
- * page knew them): {text, refresh, signOut, override}. `refresh`: the page was behind, show
- * the true state; `override`: fields that would make the server accept it anyway.
+ * page knew them) and the move tried on the guest, if any: {text, refresh, signOut, override,
+ * again}. `refresh`: the page was behind, show the true state; `override`: fields that would
+ * make the server accept it anyway; `again`: the label of a button that tries the move again.
  */
-export function describeRefusal(error, { guest = null, table = null, timeZone = "UTC" } = {}) {
+export function describeRefusal(error, { guest = null, table = null, move = null, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
     return { text: "Can't reach hoststand right now. Check the connection and try again." };
   }
   if (!(error instanceof ApiError)) return { text: `Something went wrong: ${error.message}` };
-  const label = table?.label ?? error.details?.label ?? "?";
+  const named = tableName(table?.label ?? error.details?.label);
   switch (error.code) {
     case "unauthorized":
       return { text: "Your sign-in is no longer valid. Please sign in again.", signOut: true };
@@ -61,38 +65,36 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
       return { text: "This token can only look at the host stand; it cannot change anything." };
     case "table_not_available": {
       const say = TABLE_NOT_FREE[error.details?.status];
-      return { text: say ? say(label) : `Table ${label} is not free any more.`, refresh: true };
+      return { text: say ? say(named) : `${named} is not free any more.`, refresh: true };
     }
     case "table_not_occupied":
-      return { text: `Table ${label} was already cleared by another host.`, refresh: true };
+      return { text: `${named} was already cleared by another host.`, refresh: true };
     case "table_occupied":
-      return { text: `Guests are seated at table ${label}; release it first.`, refresh: true };
+      return { text: `Guests are seated at ${lower(named)}; release it first.`, refresh: true };
     case "guest_seated": // the guest, not the table chosen for them, is already seated
       return { text: GUEST_NOW.seated(guest?.name ?? error.details?.name ?? "The guest"), refresh: true };
     case "invalid_transition":
       return { text: transitionRefusal(error.details, guest, table), refresh: true };
     case "party_too_large":
-      return {
-        text: `A party of ${error.details?.party_size} does not fit table ${label} (${error.details?.capacity} seats).`,
-        override: { override_capacity: true },
-      };
+      return { ...tooLarge(error.details, guest, named), override: { override_capacity: true } };
     case "table_reserved_soon": {
       const reservation = error.details?.reservation;
       const when = reservation ? ` at ${clockTime(reservation.reserved_for, timeZone)}` : "";
       return {
-        text: `Table ${label} is held for ${reservation?.name ?? "a reservation"}${when}.`,
+        text: `${named} is held for ${reservation?.name ?? "a reservation"}${when}.`,
         override: { override: true },
       };
     }
     case "table_already_held":
-      return { text: heldRefusal(error.details, label, timeZone) };
+      return { text: heldRefusal(error.details, named, timeZone) };
     case "version_conflict": {
+      if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
-      const text = say ? say(label) : "Another host just changed this. The screen now shows the latest; try again if needed.";
+      const text = say ? say(named) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
     }
     case "not_found": // details.kind says which is gone: a seating names a table and a guest
-      return { text: `${removedOne(error, guest, label)} was removed by another host.`, refresh: true };
+      return { text: `${removedOne(error, guest, named)} was removed by another host.`, refresh: true };
     case "validation_error":
       return { text: validationRefusal(error.details) };
     case "rate_limited":
@@ -102,9 +104,43 @@ export function describeRefusal(error, { guest = null, table = null, timeZone = 
   }
 }
 
-function removedOne(error, guest, label) {
+/**
+ * A move refused because another host changed the guest first: what they changed and, when
+ * the move still makes sense, an offer to make it on the guest as they are now.
+ */
+function moveConflict(now, guest, move, timeZone) {
+  const say = GUEST_NOW[now.status];
+  if (say && (now.status === move.status || !move.possible(now.status))) {
+    return { text: say(guest.name), refresh: true };
+  }
+  const changes = guestChanges(guest, now, timeZone);
+  const what = changes.length ? ` (${changes.join(", ")})` : "";
+  return { text: `${move.not}: another host just changed ${guest.name}${what}.`, refresh: true, again: move.anyway };
+}
+
+/** "Table 8" at the start of a sentence; a table the page does not know (any more): "The table". */
+function tableName(label) {
+  return label ? `Table ${label}` : "The table";
+}
+
+/** The same, inside a sentence: "table 8". */
+function lower(named) {
+  return named.charAt(0).toLowerCase() + named.slice(1);
+}
+
+/** A party that does not fit: it may have grown on another stand since this one drew it. */
+function tooLarge(details, guest, named) {
+  const size = details?.party_size;
+  const fit = `${lower(named)} (${details?.capacity} seats)`;
+  if (guest && size !== undefined && size !== guest.party_size) {
+    return { text: `Another host just made ${guest.name} a party of ${size}: they do not fit ${fit}.`, refresh: true };
+  }
+  return { text: `A party of ${size} does not fit ${fit}.` };
+}
+
+function removedOne(error, guest, named) {
   const kind = error.details?.kind;
-  if (kind === "table" || (kind !== "guest" && !guest)) return `Table ${label}`;
+  if (kind === "table" || (kind !== "guest" && !guest)) return named;
   return guest?.name ?? "The guest";
 }
 
@@ -114,14 +150,14 @@ function transitionRefusal(details, guest, table) {
     if (say) return say(guest.name);
     return `${guest.name} cannot be moved from ${details?.from ?? "?"} to ${details?.to ?? "?"}.`;
   }
-  return `Table ${table?.label ?? "?"} changed meanwhile (it is now ${details?.from?.replace("_", " ") ?? "different"}).`;
+  return `${tableName(table?.label)} changed meanwhile (it is now ${details?.from?.replace("_", " ") ?? "different"}).`;
 }
 
-function heldRefusal(details, label, timeZone) {
+function heldRefusal(details, named, timeZone) {
   const [first, ...others] = details?.held_by ?? [];
-  if (!first) return `Table ${label} is already held by another reservation at that time.`;
+  if (!first) return `${named} is already held by another reservation at that time.`;
   const more = others.length ? ` and ${others.length} more` : "";
-  return `Table ${label} is already held for ${first.name} ${dayAndTime(first.reserved_for, timeZone)}`
+  return `${named} is already held for ${first.name} ${dayAndTime(first.reserved_for, timeZone)}`
     + ` (until ${clockTime(first.reserved_until, timeZone)})${more}. Choose another time or table, or a shorter stay.`;
 }
 

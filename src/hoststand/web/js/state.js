@@ -16,19 +16,36 @@ function byTime(field) {
   return (a, b) => a[field].localeCompare(b[field]);
 }
 
+/** The snapshot's entities by id, each replaced by the one held if that one is newer. */
+function newest(held, entities) {
+  return new Map(entities.map((entity) => {
+    const known = held.get(entity.id);
+    return [entity.id, known && known.version > entity.version ? known : entity];
+  }));
+}
+
 export class HostState {
   constructor() {
     this.restaurant = null;
     this.tables = new Map();
     this.guests = new Map();
+    this.removedTables = new Map(); // id -> the table as last seen: a form may still name it
     this.seq = null; // the last event applied; null until the first snapshot
   }
 
-  /** Replace everything with a snapshot {seq, restaurant, tables, guests}. */
+  /**
+   * Replace everything with a snapshot {seq, restaurant, tables, guests}, except the tables and
+   * guests we hold at a newer version: the answer to our own write can be newer than a
+   * snapshot read meanwhile (a refresh after a refusal), and must not be taken back.
+   */
   adopt(snapshot) {
     this.restaurant = snapshot.restaurant;
-    this.tables = new Map(snapshot.tables.map((table) => [table.id, table]));
-    this.guests = new Map(snapshot.guests.map((guest) => [guest.id, guest]));
+    const kept = new Set(snapshot.tables.map((table) => table.id));
+    for (const table of this.tables.values()) {
+      if (!kept.has(table.id)) this.removedTables.set(table.id, table);
+    }
+    this.tables = newest(this.tables, snapshot.tables);
+    this.guests = newest(this.guests, snapshot.guests);
     this.seq = snapshot.seq;
   }
 
@@ -44,7 +61,7 @@ export class HostState {
     if (target) {
       const [collection, idField] = target;
       if (event.data) this.put(collection, event.data);
-      else this[collection].delete(event[idField]);
+      else this.#remove(collection, event[idField]);
     } else if (event.scope === "restaurant" && event.data) {
       this.restaurant = event.data;
     }
@@ -58,6 +75,16 @@ export class HostState {
   put(collection, entity) {
     const known = this[collection].get(entity.id);
     if (!known || entity.version >= known.version) this[collection].set(entity.id, entity);
+  }
+
+  #remove(collection, id) {
+    if (collection === "tables" && this.tables.has(id)) this.removedTables.set(id, this.tables.get(id));
+    this[collection].delete(id);
+  }
+
+  /** A table by id, as it is, or as it was last seen if it has been removed since; else null. */
+  knownTable(id) {
+    return this.tables.get(id) ?? this.removedTables.get(id) ?? null;
   }
 
   get timeZone() {

@@ -99,3 +99,37 @@ export function fromWallClock(value, timeZone) {
   const moment = shown.length ? Math.min(...shown) : before;
   return new Date(moment).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
+
+const zoneNames = new Map();
+
+/** "UTC+2", "UTC-3:30", "UTC": an offset from UTC (ms) as people write it. */
+function utcOffset(ms) {
+  const minutes = Math.round(ms / MINUTE);
+  if (minutes === 0) return "UTC";
+  const hours = Math.floor(Math.abs(minutes) / 60);
+  const rest = Math.abs(minutes) % 60;
+  return `UTC${minutes > 0 ? "+" : "-"}${hours}${rest ? `:${String(rest).padStart(2, "0")}` : ""}`;
+}
+
+/**
+ * A zone as a host reads it, not its IANA id: "Paris time (Central European Time)", "UTC+2"
+ * (an "Etc/GMT-2" id reads backwards: POSIX signs).
+ */
+export function zoneName(timeZone, now = Date.now()) {
+  const format = cached(zoneNames, timeZone, { locale: "en", format: { timeZoneName: "longGeneric" } });
+  const generic = format.formatToParts(now).find((part) => part.type === "timeZoneName")?.value ?? "";
+  const named = generic && !/^(GMT|UTC)\b/.test(generic) ? generic : utcOffset(zoneOffset(now, timeZone));
+  const place = /^(?!Etc\/)[A-Za-z]+\/(?:[^/]+\/)?([^/]+)$/.exec(timeZone)?.[1].replaceAll("_", " ");
+  return place ? `${place} time (${named})` : named;
+}
+
+/** "11 hours ahead of this device", "" when its clocks show the restaurant's time. */
+export function clockGap(timeZone, now = Date.now()) {
+  const here = -new Date(now).getTimezoneOffset() * MINUTE;
+  const minutes = Math.round((zoneOffset(now, timeZone) - here) / MINUTE);
+  if (minutes === 0) return "";
+  const hours = Math.floor(Math.abs(minutes) / 60);
+  const rest = Math.abs(minutes) % 60;
+  const gap = [hours && `${hours} hour${hours === 1 ? "" : "s"}`, rest && `${rest} minutes`].filter(Boolean).join(" ");
+  return `${gap} ${minutes > 0 ? "ahead of" : "behind"} this device`;
+}

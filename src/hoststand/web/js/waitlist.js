@@ -7,7 +7,8 @@ import { actionButton, guestBusy } from "./controls.js";
 import { h } from "./dom.js";
 import { clockTime } from "./time.js";
 
-const MOVES = {
+/** The moves a guest of each status is offered. */
+export const MOVES = {
   waiting: ["seat", "notify", "arrive", "cancel", "no-show"],
   booked: ["seat", "notify", "arrive", "cancel", "no-show"],
   notified: ["seat", "arrive", "cancel", "no-show"],
