@@ -21,7 +21,7 @@ import uvicorn
 
 from hoststand.app import create_app
 from hoststand.config import Settings
-from hoststand.realtime import protocol
+from hoststand.realtime import protocol, upgrade
 from hoststand.runtime import Runtime
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
@@ -84,7 +84,7 @@ class ThreadServer:
         config = uvicorn.Config(
             create_app(s),
             loop="uvloop",
-            http="httptools",
+            http=upgrade.SERVED_BY,  # httptools, keeping what follows an upgrade request
             ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
             ws_max_size=s.ws_max_message_bytes,
             ws_ping_interval=s.ws_ping_interval_seconds,

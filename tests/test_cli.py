@@ -14,10 +14,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.uri import parse_uri
 
+from hoststand.realtime.client import ws_url
 from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
@@ -178,6 +183,41 @@ def test_demo_is_idempotent_and_prints_working_tokens(
     finally:
         server.stop()
     assert first.token in first.stdout.split("Snapshot")[1]  # the curl line is ready to paste
+
+
+def _first_answer_to_an_eager_device(base_url: str, restaurant_id: str, token: str) -> str:
+    """The type of the first message a device gets that sends its restaurant_connect in the
+    same send() as its upgrade request, without waiting for the 101."""
+    url = ws_url(base_url, restaurant_id, None, "header")
+    client = ClientProtocol(parse_uri(url))
+    request = client.connect()
+    request.headers["Authorization"] = f"Bearer {token}"
+    client.send_request(request)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant_id})
+    frame = Frame(Opcode.TEXT, hello).serialize(mask=True)
+    with socket.create_connection(("127.0.0.1", int(base_url.rsplit(":", 1)[1])), 10) as sock:
+        sock.sendall(b"".join(client.data_to_send()) + frame)
+        while True:
+            data = sock.recv(65536)
+            assert data, "the server closed the connection"
+            client.receive_data(data)
+            for event in client.events_received():
+                if isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                    return f"closed: {Close.parse(event.data)}"
+                if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                    return str(orjson.loads(event.data)["type"])
+
+
+def test_serve_answers_a_device_that_does_not_wait_for_the_upgrade(
+    tmp_path: Path, demo_env: dict[str, str]
+) -> None:
+    demo = _demo(tmp_path, demo_env)
+    server = ProcessServer(env=demo_env, log_path=tmp_path / "serve.log").start()
+    try:
+        answer = _first_answer_to_an_eager_device(server.base_url, demo.restaurant_id, demo.token)
+    finally:
+        server.stop()
+    assert answer == "connection_established"
 
 
 def test_demo_prints_a_tail_command_that_runs_where_it_was_run(

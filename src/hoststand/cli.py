@@ -119,7 +119,7 @@ def serve(
     """Run the server (applies pending migrations first unless --no-migrate)."""
     from hoststand import logs
     from hoststand.app import create_app
-    from hoststand.realtime import protocol
+    from hoststand.realtime import protocol, upgrade
 
     settings = _settings(host=host, port=port)
     secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
@@ -136,7 +136,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=upgrade.SERVED_BY,  # httptools, keeping what follows an upgrade request
         ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval_seconds,

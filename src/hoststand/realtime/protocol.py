@@ -252,8 +252,8 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         It is when it has been given the upgrade request and nothing after it: a device sends
         its first frame once it has the server's answer, which is sent once the app accepts
         (then `handshake_complete`). Bytes that came after the request and before that (a
-        device that did not wait) were parsed by websockets, perhaps half a frame of them:
-        it keeps the stream then.
+        device that did not wait, even in the request's own segment: see `realtime.upgrade`)
+        were parsed by websockets, perhaps half a frame of them: it keeps the stream then.
         """
         if self.handshake_complete:
             if self._edge is None:  # the request, and nothing after it, went to websockets
