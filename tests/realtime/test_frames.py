@@ -20,6 +20,7 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
+from websockets.utils import apply_mask
 
 from hoststand.realtime.client import ws_url
 from tests.conftest import Restaurant
@@ -221,4 +222,39 @@ async def test_frames_sent_with_the_upgrade_request_in_one_segment_are_kept(
     with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
         sock.sendall(request + first)  # one send() of a few hundred bytes: one segment
         answered = await _texts(sock, client, 2, after_101=rest)
+    assert [m["type"] for m in answered] == ["connection_established", "pong"]
+
+
+def _masked_by(mask: bytes, data: bytes) -> bytes:
+    """A final, masked text frame (under 126 bytes) with the mask given."""
+    assert len(mask) == 4
+    assert len(data) < 126
+    return bytes([0x81, 0x80 | len(data)]) + mask + apply_mask(data, mask)
+
+
+# A frame header a splitter would take whole: final text, masked, 5 bytes long.
+LOOKS_LIKE_A_HEADER = b"\x81\x85"
+
+
+@pytest.mark.parametrize("cut", [2, 6], ids=["in-its-mask", "in-its-payload"])
+async def test_a_frame_websockets_began_before_the_101_is_not_split_after_it(
+    restaurant: Restaurant, cut: int
+) -> None:
+    """Bytes after the request and before the answer went to websockets, which may be inside
+    a frame with nothing left in its buffer (here: it took the first frame's header, or its
+    header and mask). The protocol must leave the stream to websockets from then on
+    (`DeviceProtocol._decide_split`); a splitter starting after the 101 would start inside that
+    frame. The mask is chosen so that what comes after the cut reads like a frame's header."""
+    client, request = _upgrade_request(restaurant)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    if cut == 2:  # the rest starts with the mask
+        mask = LOOKS_LIKE_A_HEADER + b"\x00\x00"
+    else:  # the rest starts with the masked payload
+        mask = bytes(h ^ b for h, b in zip(LOOKS_LIKE_A_HEADER, hello[:2], strict=True)) + bytes(2)
+    frames = _masked_by(mask, hello) + _masked(Opcode.TEXT, PING)
+    assert frames[cut : cut + 2] == LOOKS_LIKE_A_HEADER
+    parts = urlsplit(restaurant.api.base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request + frames[:cut])
+        answered = await _texts(sock, client, 2, after_101=frames[cut:])
     assert [m["type"] for m in answered] == ["connection_established", "pong"]
