@@ -136,11 +136,13 @@ class ProcessServer:
         """Where it listens."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, migrate: bool = False) -> ProcessServer:
-        """Start and wait until /healthz answers."""
+    def start(self, *, migrate: bool = False, demo: bool = False) -> ProcessServer:
+        """Start and wait until /healthz answers (`demo`: as `make run`, `serve --demo`)."""
         env = {**os.environ, **self.env, "HOSTSTAND_PORT": str(self.port)}
         args = [sys.executable, "-m", "hoststand.cli", "serve"]
-        if not migrate:
+        if demo:
+            args.append("--demo")
+        elif not migrate:
             args.append("--no-migrate")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -10,6 +10,7 @@ import re
 import secrets
 import socket
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from tests.commands import clean_env, hoststand, sqlite_url
 from tests.conftest import POSTGRES_URL, REDIS_URL, Backend, _create_schema, service_missing
 from tests.servers import ProcessServer, free_port
 
+REPO = Path(__file__).parent.parent
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
 
 
@@ -289,6 +291,24 @@ def test_serve_on_a_port_in_use_says_which_and_what_to_change(tmp_path: Path, na
         "or stop the process that listens there"
     ]
     assert not database.exists()  # refused before migrating or starting anything
+
+
+def test_make_run_on_a_port_in_use_writes_nothing(tmp_path: Path) -> None:
+    """A second `make run` while the first still serves: no demo, no token, no database."""
+    database = tmp_path / "never.db"
+    bin_dir = Path(sys.executable).parent  # the tests' virtualenv, wherever it is
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(database), HOSTSTAND_PORT=str(port))
+        # -o: the install step is not remade (it is the test run's own virtualenv).
+        make = ["make", "-C", str(REPO), "-o", ".venv/.installed", f"BIN={bin_dir}", "run"]
+        done = subprocess.run(make, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0, done.stdout
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert "host token" not in done.stdout
+    assert not database.exists()  # refused before migrating or creating anything
 
 
 def test_serve_on_an_address_of_no_interface_here_says_to_change_the_host(tmp_path: Path) -> None:

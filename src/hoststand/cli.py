@@ -115,8 +115,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind [HOSTSTAND_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [HOSTSTAND_PORT or PORT]")] = None,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first")] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Create the demo restaurant and print a host token first")
+    ] = False,
 ) -> None:
-    """Run the server (applies pending migrations first unless --no-migrate)."""
+    """Run the server (applies pending migrations first unless --no-migrate).
+
+    With --demo (`make run`) it also creates the demo restaurant and prints a host token, once
+    it holds its address and before it serves.
+    """
     from hoststand import logs
     from hoststand.app import create_app
     from hoststand.realtime import protocol, upgrade
@@ -129,8 +136,11 @@ def serve(
         host_setting="--host" if host is not None else variable_name("host"),
         port_setting="--port" if port is not None else variable_name("port"),
     )
-    if migrate:
+    # Only once the address is ours: a second `make run` on a busy port writes no token.
+    if migrate or demo:
         _migrate(settings)
+    if demo:
+        _print_demo(settings)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -197,6 +207,11 @@ def demo() -> None:
     """Create the demo restaurant (once) and print a fresh host token and how to use it."""
     settings = _settings()
     _migrate(settings)
+    _print_demo(settings)
+
+
+def _print_demo(settings: Settings) -> None:
+    """Create the demo restaurant if it is not there, issue a host token, say how to use it."""
     result = _run(settings, lambda ctx: demo_service.ensure_demo(ctx, principal=CLI))
     rid, secret = result.restaurant.id, result.host_token.secret
     base = f"http://{_display_host(settings.host)}:{settings.port}"
