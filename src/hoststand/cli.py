@@ -53,15 +53,30 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _database_failed(doing: str, exc: Exception, hint: str = "") -> typer.Exit:
-    # The first line says what went wrong; the rest is SQLAlchemy's boilerplate.
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _database_failed(doing: str, exc: Exception) -> typer.Exit:
     typer.secho(
-        f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: {reason}{hint}",
+        f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: {_what_failed(exc)}",
         fg=typer.colors.RED,
         err=True,
     )
     return typer.Exit(1)
+
+
+def _what_failed(exc: Exception) -> str:
+    """What went wrong, in the words /readyz and the server's logs use (store.failures).
+
+    Not the driver's message: it may name the URL's host, port, user or database, and a
+    driver's message could carry the URL itself, password and all.
+    """
+    from hoststand.store import failures, migrate
+
+    if isinstance(exc, migrate.MissingDirectory):
+        return str(exc)  # hoststand's own words, naming a directory of this machine
+    said = f"database {failures.describe(exc)}"
+    # A database that answers but refuses a statement (a column missing, say) may be behind.
+    if isinstance(exc, ProgrammingError) and failures.MIGRATE not in said:
+        said += f" (is it migrated? {failures.MIGRATE})"
+    return said
 
 
 def _migrate(settings: Settings) -> None:
@@ -100,14 +115,7 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
         typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except (OSError, DBAPIError) as exc:
-        raise _database_failed("use", exc, _missing_tables_hint(exc)) from None
-
-
-def _missing_tables_hint(exc: Exception) -> str:
-    # Only a database that answers without our tables needs migrating; for one that cannot be
-    # reached (refused, no such file or database) the hint would send the operator astray.
-    missing = isinstance(exc, ProgrammingError) or "no such table" in str(exc)
-    return " (is it migrated? run `hoststand migrate`)" if missing else ""
+        raise _database_failed("use", exc) from None
 
 
 @app.command()
