@@ -179,6 +179,7 @@ async def _texts(
                 data = await reader.read(65536)
                 assert data, f"the server closed the connection after {received}"
                 client.receive_data(data)
+                assert client.handshake_exc is None, f"not an HTTP answer: {data!r}"
                 for event in client.events_received():
                     if isinstance(event, Response):
                         assert event.status_code == 101, event
@@ -237,14 +238,15 @@ LOOKS_LIKE_A_HEADER = b"\x81\x85"
 
 
 @pytest.mark.parametrize("cut", [2, 6], ids=["in-its-mask", "in-its-payload"])
-async def test_a_frame_websockets_began_before_the_101_is_not_split_after_it(
+async def test_a_frame_begun_before_the_101_is_taken_from_its_start_after_it(
     restaurant: Restaurant, cut: int
 ) -> None:
-    """Bytes after the request and before the answer went to websockets, which may be inside
-    a frame with nothing left in its buffer (here: it took the first frame's header, or its
-    header and mask). The protocol must leave the stream to websockets from then on
-    (`DeviceProtocol._decide_split`); a splitter starting after the 101 would start inside that
-    frame. The mask is chosen so that what comes after the cut reads like a frame's header."""
+    """Bytes after the request and before the answer: the protocol splits frames only from
+    where websockets' parser stands at the start of one (`DeviceProtocol._decide_split`). Had
+    websockets taken this frame's header (or its header and mask) before the 101, with
+    nothing left in its buffer, a splitter starting after the 101 would start inside it; they
+    are held until the 101 is out (`_held_for_the_answer`), then split from the frame's start.
+    The mask is chosen so that what comes after the cut reads like a frame's header."""
     client, request = _upgrade_request(restaurant)
     hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
     if cut == 2:  # the rest starts with the mask
@@ -257,4 +259,19 @@ async def test_a_frame_websockets_began_before_the_101_is_not_split_after_it(
     with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
         sock.sendall(request + frames[:cut])
         answered = await _texts(sock, client, 2, after_101=frames[cut:])
+    assert [m["type"] for m in answered] == ["connection_established", "pong"]
+
+
+async def test_a_ping_sent_with_the_upgrade_request_is_answered_after_the_101(
+    restaurant: Restaurant,
+) -> None:
+    """A WebSocket ping before the 101 is answered after it: a pong ahead of the 101 would
+    break the client's reading of the answer (it expects HTTP first)."""
+    client, request = _upgrade_request(restaurant)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    early = _masked(Opcode.PING, b"early") + _masked(Opcode.TEXT, hello)
+    parts = urlsplit(restaurant.api.base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request + early)
+        answered = await _texts(sock, client, 2, after_101=_masked(Opcode.TEXT, PING))
     assert [m["type"] for m in answered] == ["connection_established", "pong"]
