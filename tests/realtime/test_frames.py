@@ -92,8 +92,8 @@ async def test_a_frame_begun_before_the_server_s_answer_is_taken_whole(
 
     Here the start arrives once the upgrade is done (the app accepts at once), and the frame's
     rest after the answer: the protocol's splitter keeps the start until the rest comes. Had
-    it reached websockets before the upgrade was done, websockets would keep the stream
-    (`DeviceProtocol._decide_split`): the tests below send it in the request's segment."""
+    it come before the upgrade was done, the protocol would hold it until the 101 is out
+    (`DeviceProtocol._held_for_the_answer`): the tests below send it in the request's segment."""
     url = ws_url(restaurant.api.base_url, restaurant.id, None, "header")
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
