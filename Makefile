@@ -20,8 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
-	$(BIN)/hoststand demo
-	$(BIN)/hoststand serve
+	$(BIN)/hoststand serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ import uvicorn
 
 from hoststand.app import create_app
 from hoststand.config import Settings
-from hoststand.realtime import protocol
+from hoststand.realtime import protocol, upgrade
 from hoststand.runtime import Runtime
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
@@ -84,7 +84,7 @@ class ThreadServer:
         config = uvicorn.Config(
             create_app(s),
             loop="uvloop",
-            http="httptools",
+            http=upgrade.SERVED_BY,  # httptools, keeping what follows an upgrade request
             ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
             ws_max_size=s.ws_max_message_bytes,
             ws_ping_interval=s.ws_ping_interval_seconds,
@@ -136,11 +136,13 @@ class ProcessServer:
         """Where it listens."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, migrate: bool = False) -> ProcessServer:
-        """Start and wait until /healthz answers."""
+    def start(self, *, migrate: bool = False, demo: bool = False) -> ProcessServer:
+        """Start and wait until /healthz answers (`demo`: as `make run`, `serve --demo`)."""
         env = {**os.environ, **self.env, "HOSTSTAND_PORT": str(self.port)}
         args = [sys.executable, "-m", "hoststand.cli", "serve"]
-        if not migrate:
+        if demo:
+            args.append("--demo")
+        elif not migrate:
             args.append("--no-migrate")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -10,20 +10,27 @@ import re
 import secrets
 import socket
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.uri import parse_uri
 
+from hoststand.realtime.client import ws_url
 from hoststand.services.demo import DEMO_RESTAURANT_ID
 from hoststand.store import migrate
 from tests.commands import clean_env, hoststand, sqlite_url
 from tests.conftest import POSTGRES_URL, REDIS_URL, Backend, _create_schema, service_missing
 from tests.servers import ProcessServer, free_port
 
+REPO = Path(__file__).parent.parent
 SCHEMA_TABLES = {"restaurants", "tables", "guests", "events", "api_tokens", "idempotency_keys"}
 
 
@@ -180,6 +187,41 @@ def test_demo_is_idempotent_and_prints_working_tokens(
     assert first.token in first.stdout.split("Snapshot")[1]  # the curl line is ready to paste
 
 
+def _first_answer_to_an_eager_device(base_url: str, restaurant_id: str, token: str) -> str:
+    """The type of the first message a device gets that sends its restaurant_connect in the
+    same send() as its upgrade request, without waiting for the 101."""
+    url = ws_url(base_url, restaurant_id, None, "header")
+    client = ClientProtocol(parse_uri(url))
+    request = client.connect()
+    request.headers["Authorization"] = f"Bearer {token}"
+    client.send_request(request)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant_id})
+    frame = Frame(Opcode.TEXT, hello).serialize(mask=True)
+    with socket.create_connection(("127.0.0.1", int(base_url.rsplit(":", 1)[1])), 10) as sock:
+        sock.sendall(b"".join(client.data_to_send()) + frame)
+        while True:
+            data = sock.recv(65536)
+            assert data, "the server closed the connection"
+            client.receive_data(data)
+            for event in client.events_received():
+                if isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                    return f"closed: {Close.parse(event.data)}"
+                if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                    return str(orjson.loads(event.data)["type"])
+
+
+def test_serve_answers_a_device_that_does_not_wait_for_the_upgrade(
+    tmp_path: Path, demo_env: dict[str, str]
+) -> None:
+    demo = _demo(tmp_path, demo_env)
+    server = ProcessServer(env=demo_env, log_path=tmp_path / "serve.log").start()
+    try:
+        answer = _first_answer_to_an_eager_device(server.base_url, demo.restaurant_id, demo.token)
+    finally:
+        server.stop()
+    assert answer == "connection_established"
+
+
 def test_demo_prints_a_tail_command_that_runs_where_it_was_run(
     tmp_path: Path, demo_env: dict[str, str]
 ) -> None:
@@ -249,6 +291,24 @@ def test_serve_on_a_port_in_use_says_which_and_what_to_change(tmp_path: Path, na
         "or stop the process that listens there"
     ]
     assert not database.exists()  # refused before migrating or starting anything
+
+
+def test_make_run_on_a_port_in_use_writes_nothing(tmp_path: Path) -> None:
+    """A second `make run` while the first still serves: no demo, no token, no database."""
+    database = tmp_path / "never.db"
+    bin_dir = Path(sys.executable).parent  # the tests' virtualenv, wherever it is
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(database), HOSTSTAND_PORT=str(port))
+        # -o: the install step is not remade (it is the test run's own virtualenv).
+        make = ["make", "-C", str(REPO), "-o", ".venv/.installed", f"BIN={bin_dir}", "run"]
+        done = subprocess.run(make, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0, done.stdout
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert "host token" not in done.stdout
+    assert not database.exists()  # refused before migrating or creating anything
 
 
 def test_serve_on_an_address_of_no_interface_here_says_to_change_the_host(tmp_path: Path) -> None:

@@ -81,6 +81,11 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
             {"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?ssl_mode=require"},
             "HOSTSTAND_DATABASE_URL",
         ),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgresql+asyncpg://u:sekret@h:99999/db"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
+        ({"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h:0/db"}, "HOSTSTAND_DATABASE_URL"),
         ({"HOSTSTAND_BROKER_URL": "kafka://k:9092"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),
@@ -116,6 +121,10 @@ def test_a_bad_value_is_refused_naming_its_variable(
         ({"PORT": "99999"}, "PORT"),
         ({"HOSTSTAND_LOG_FORMAT": "xml"}, "HOSTSTAND_LOG_FORMAT"),
         ({"HOSTSTAND_DATABASE_URL": "mysql://u:sekret@h/db"}, "HOSTSTAND_DATABASE_URL"),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgresql+asyncpg://u:sekret@h:99999/db"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
     ],
 )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import clean_env, hoststand, sqlite_url
+from tests.commands import clean_env, sqlite_url
 from tests.servers import ProcessServer
 
 README = Path(__file__).parent.parent / "README.md"
@@ -95,13 +95,12 @@ def _wait_for(path: Path, pattern: re.Pattern[str], timeout: float) -> str:
 
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[tuple[ProcessServer, str]]:
-    """`make run` on a fresh database: `hoststand demo`, then `hoststand serve`."""
+    """`make run` on a fresh database: `hoststand serve --demo`."""
     env = clean_env(HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "hoststand.db"))
-    done = hoststand("demo", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
-    token = re.search(r"host token\s+: (hs_\S+)", done.stdout)
-    assert token, done.stdout
-    server = ProcessServer(env=env, log_path=tmp_path / "serve.log").start()
+    log = tmp_path / "serve.log"
+    server = ProcessServer(env=env, log_path=log).start(demo=True)
+    token = re.search(r"host token\s+: (hs_\S+)", log.read_text())
+    assert token, log.read_text()
     yield server, token.group(1)
     server.stop()
 

@@ -53,15 +53,30 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _database_failed(doing: str, exc: Exception, hint: str = "") -> typer.Exit:
-    # The first line says what went wrong; the rest is SQLAlchemy's boilerplate.
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _database_failed(doing: str, exc: Exception) -> typer.Exit:
     typer.secho(
-        f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: {reason}{hint}",
+        f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: {_what_failed(exc)}",
         fg=typer.colors.RED,
         err=True,
     )
     return typer.Exit(1)
+
+
+def _what_failed(exc: Exception) -> str:
+    """What went wrong, in the words /readyz and the server's logs use (store.failures).
+
+    Not the driver's message: it may name the URL's host, port, user or database, and a
+    driver's message could carry the URL itself, password and all.
+    """
+    from hoststand.store import failures, migrate
+
+    if isinstance(exc, migrate.MissingDirectory):
+        return str(exc)  # hoststand's own words, naming a directory of this machine
+    said = f"database {failures.describe(exc)}"
+    # A database that answers but refuses a statement (a column missing, say) may be behind.
+    if isinstance(exc, ProgrammingError) and failures.MIGRATE not in said:
+        said += f" (is it migrated? {failures.MIGRATE})"
+    return said
 
 
 def _migrate(settings: Settings) -> None:
@@ -100,14 +115,7 @@ def _run(settings: Settings, work: Callable[[ServiceContext], Awaitable[T]]) -> 
         typer.secho(f"hoststand: invalid input: {problems}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     except (OSError, DBAPIError) as exc:
-        raise _database_failed("use", exc, _missing_tables_hint(exc)) from None
-
-
-def _missing_tables_hint(exc: Exception) -> str:
-    # Only a database that answers without our tables needs migrating; for one that cannot be
-    # reached (refused, no such file or database) the hint would send the operator astray.
-    missing = isinstance(exc, ProgrammingError) or "no such table" in str(exc)
-    return " (is it migrated? run `hoststand migrate`)" if missing else ""
+        raise _database_failed("use", exc) from None
 
 
 @app.command()
@@ -115,11 +123,18 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind [HOSTSTAND_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [HOSTSTAND_PORT or PORT]")] = None,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first")] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Create the demo restaurant and print a host token first")
+    ] = False,
 ) -> None:
-    """Run the server (applies pending migrations first unless --no-migrate)."""
+    """Run the server (applies pending migrations first unless --no-migrate).
+
+    With --demo (`make run`) it also creates the demo restaurant and prints a host token, once
+    it holds its address and before it serves.
+    """
     from hoststand import logs
     from hoststand.app import create_app
-    from hoststand.realtime import protocol
+    from hoststand.realtime import protocol, upgrade
 
     settings = _settings(host=host, port=port)
     secret = settings.admin_token.get_secret_value() if settings.admin_token else ""
@@ -129,14 +144,17 @@ def serve(
         host_setting="--host" if host is not None else variable_name("host"),
         port_setting="--port" if port is not None else variable_name("port"),
     )
-    if migrate:
+    # Only once the address is ours: a second `make run` on a busy port writes no token.
+    if migrate or demo:
         _migrate(settings)
+    if demo:
+        _print_demo(settings)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=upgrade.SERVED_BY,  # httptools, keeping what follows an upgrade request
         ws=protocol.SERVED_BY,  # websockets-sansio, leaner per idle device
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval_seconds,
@@ -197,6 +215,11 @@ def demo() -> None:
     """Create the demo restaurant (once) and print a fresh host token and how to use it."""
     settings = _settings()
     _migrate(settings)
+    _print_demo(settings)
+
+
+def _print_demo(settings: Settings) -> None:
+    """Create the demo restaurant if it is not there, issue a host token, say how to use it."""
     result = _run(settings, lambda ctx: demo_service.ensure_demo(ctx, principal=CLI))
     rid, secret = result.restaurant.id, result.host_token.secret
     base = f"http://{_display_host(settings.host)}:{settings.port}"

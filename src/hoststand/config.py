@@ -140,6 +140,9 @@ class Settings(BaseSettings):
             url = make_url(f"{driver}://{rest}")
         except ArgumentError:
             raise ValueError(f"not a valid database URL: {DATABASE_URL_HINT}") from None
+        if url.port is not None and not 0 < url.port < 65536:
+            # Else a traceback at the first connection; port 0 reached the default port instead.
+            raise ValueError(f"the port is not a number from 1 to 65535: {DATABASE_URL_HINT}")
         if driver == "postgresql+asyncpg" and url.query:
             return _asyncpg_url(url)
         return f"{driver}://{rest}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ from hoststand.store import migrate
 from tests.auth.processes import backend_env, child_env, cli, cli_ok
 from tests.auth.refusals import assert_error
 from tests.auth.sockets import connect_message, first_message
+from tests.auth.test_secrets_stay_secret import leaks
 from tests.conftest import ADMIN_TOKEN, Api, Backend
-from tests.servers import ThreadServer
+from tests.servers import ThreadServer, free_port
 
 UNKNOWN = "00000000-0000-4000-8000-00000000c11a"
 
@@ -154,3 +156,54 @@ async def test_demo_prints_a_host_token_and_the_url_to_connect_with(
             assert_error(await host.request("GET", f"restaurants/{rid}/tokens"), 403, "forbidden")
         finally:
             await host.close()
+
+
+# Every command that opens the database; `serve` migrates at start.
+DATABASE_COMMANDS = [
+    ("migrate",),
+    ("demo",),
+    ("restaurant", "create", "Nowhere"),
+    ("token", "create", "--restaurant", UNKNOWN, "--name", "ipad"),
+    ("token", "list", "--restaurant", UNKNOWN),
+    ("token", "revoke", UNKNOWN),
+    ("serve",),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "said", "commands"),
+    [
+        pytest.param(
+            "127.0.0.1:{port}", "connection refused", DATABASE_COMMANDS, id="nothing-listens"
+        ),
+        # The two ways in (migrating, and using it), not every command again.
+        pytest.param(
+            "db.invalid:{port}",
+            "the host name does not resolve",
+            [("migrate",), ("token", "list", "--restaurant", UNKNOWN)],
+            id="no-such-host",
+        ),
+    ],
+)
+def test_commands_on_an_unreachable_database_say_why_without_its_url(
+    where: str, said: str, commands: list[tuple[str, ...]]
+) -> None:
+    """The URL's password, and its host, port, user and database too, appear nowhere: in
+    words, as /readyz says it (store.failures)."""
+    password = secrets.token_urlsafe(24)
+    port = str(free_port())
+    host = where.format(port=port)
+    url = f"postgresql+asyncpg://hsuser:{password}@{host}/hsdatabase"
+    env = child_env(HOSTSTAND_DATABASE_URL=url, HOSTSTAND_PORT=str(free_port()))
+    for args in commands:
+        done = cli(*args, env=env)
+        output = done.stdout + done.stderr
+        assert done.returncode == 1, (args, output)
+        doing = "migrate" if args[0] in {"migrate", "demo", "serve"} else "use"
+        assert done.stderr.splitlines() == [
+            f"hoststand: cannot {doing} the database of HOSTSTAND_DATABASE_URL: "
+            f"database unreachable: {said}"
+        ], args
+        assert not leaks(password, output), args
+        for part in (host.split(":")[0], port, "hsuser", "hsdatabase"):
+            assert part not in output, (args, part)

@@ -10,6 +10,7 @@ of a frame behind it in one segment.
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
+from websockets.utils import apply_mask
 
 from hoststand.realtime.client import ws_url
 from tests.conftest import Restaurant
@@ -90,9 +92,8 @@ async def test_a_frame_begun_before_the_server_s_answer_is_taken_whole(
 
     Here the start arrives once the upgrade is done (the app accepts at once), and the frame's
     rest after the answer: the protocol's splitter keeps the start until the rest comes. Had
-    it reached websockets before the upgrade was done, websockets would keep the stream
-    (`DeviceProtocol._decide_split`); Uvicorn leaves no room to stage that here: it drops
-    bytes that share the request's segment, and the app accepts as soon as it is called."""
+    it come before the upgrade was done, the protocol would hold it until the 101 is out
+    (`DeviceProtocol._held_for_the_answer`): the tests below send it in the request's segment."""
     url = ws_url(restaurant.api.base_url, restaurant.id, None, "header")
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
@@ -154,3 +155,123 @@ async def test_a_broken_frame_on_a_live_socket_fails_it_as_websockets_does(
     device = await connect(restaurant)
     device.ws.transport.write(frame)
     assert (await device.closed()).code == code
+
+
+def _upgrade_request(restaurant: Restaurant) -> tuple[ClientProtocol, bytes]:
+    """A client protocol for the restaurant's feed (host token in a header) and its request."""
+    url = ws_url(restaurant.api.base_url, restaurant.id, None, "header")
+    client = ClientProtocol(parse_uri(url))
+    request = client.connect()
+    request.headers["Authorization"] = f"Bearer {restaurant.tokens['host']}"
+    client.send_request(request)
+    return client, b"".join(client.data_to_send())
+
+
+async def _texts(
+    sock: socket.socket, client: ClientProtocol, count: int, *, after_101: bytes = b""
+) -> list[dict[str, Any]]:
+    """The next `count` text messages the server sends; `after_101` is sent on its 101."""
+    reader, writer = await asyncio.open_connection(sock=sock)
+    received: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            while len(received) < count:
+                data = await reader.read(65536)
+                assert data, f"the server closed the connection after {received}"
+                client.receive_data(data)
+                assert client.handshake_exc is None, f"not an HTTP answer: {data!r}"
+                for event in client.events_received():
+                    if isinstance(event, Response):
+                        assert event.status_code == 101, event
+                        writer.write(after_101)
+                    elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                        received.append(orjson.loads(event.data))
+                    elif isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                        raise AssertionError(f"closed: {event} after {received}")
+    finally:
+        writer.close()
+    return received
+
+
+# Where the device's first frames are cut: what shares the request's segment, the rest follows
+# the 101. At 2 and 6 websockets has taken the first frame's header (and mask) with nothing left
+# in its buffer: only it knows it is inside a frame.
+CUTS = [
+    pytest.param(None, id="all-of-them"),
+    pytest.param(1, id="one-byte"),
+    pytest.param(2, id="the-header"),
+    pytest.param(6, id="the-header-and-mask"),
+    pytest.param(7, id="one-byte-more"),
+]
+
+
+@pytest.mark.parametrize("cut", CUTS)
+async def test_frames_sent_with_the_upgrade_request_in_one_segment_are_kept(
+    restaurant: Restaurant, cut: int | None
+) -> None:
+    """A device that sends restaurant_connect without waiting for the 101 (RFC 6455 says to
+    wait; some clients do not), in the very write of its upgrade request: Uvicorn's HTTP
+    protocol hands the WebSocket protocol the request alone, so hoststand's passes on the rest
+    (realtime.upgrade). With `cut`, only that much of the frames shares the segment and the
+    rest comes after the 101: websockets, which parsed the start, must go on parsing them
+    (`DeviceProtocol._decide_split` keeps the stream with it)."""
+    client, request = _upgrade_request(restaurant)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    frames = _masked(Opcode.TEXT, hello) + _masked(Opcode.TEXT, PING)
+    first, rest = (frames, b"") if cut is None else (frames[:cut], frames[cut:])
+    parts = urlsplit(restaurant.api.base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request + first)  # one send() of a few hundred bytes: one segment
+        answered = await _texts(sock, client, 2, after_101=rest)
+    assert [m["type"] for m in answered] == ["connection_established", "pong"]
+
+
+def _masked_by(mask: bytes, data: bytes) -> bytes:
+    """A final, masked text frame (under 126 bytes) with the mask given."""
+    assert len(mask) == 4
+    assert len(data) < 126
+    return bytes([0x81, 0x80 | len(data)]) + mask + apply_mask(data, mask)
+
+
+# A frame header a splitter would take whole: final text, masked, 5 bytes long.
+LOOKS_LIKE_A_HEADER = b"\x81\x85"
+
+
+@pytest.mark.parametrize("cut", [2, 6], ids=["in-its-mask", "in-its-payload"])
+async def test_a_frame_begun_before_the_101_is_taken_from_its_start_after_it(
+    restaurant: Restaurant, cut: int
+) -> None:
+    """Bytes after the request and before the answer: the protocol splits frames only from
+    where websockets' parser stands at the start of one (`DeviceProtocol._decide_split`). Had
+    websockets taken this frame's header (or its header and mask) before the 101, with
+    nothing left in its buffer, a splitter starting after the 101 would start inside it; they
+    are held until the 101 is out (`_held_for_the_answer`), then split from the frame's start.
+    The mask is chosen so that what comes after the cut reads like a frame's header."""
+    client, request = _upgrade_request(restaurant)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    if cut == 2:  # the rest starts with the mask
+        mask = LOOKS_LIKE_A_HEADER + b"\x00\x00"
+    else:  # the rest starts with the masked payload
+        mask = bytes(h ^ b for h, b in zip(LOOKS_LIKE_A_HEADER, hello[:2], strict=True)) + bytes(2)
+    frames = _masked_by(mask, hello) + _masked(Opcode.TEXT, PING)
+    assert frames[cut : cut + 2] == LOOKS_LIKE_A_HEADER
+    parts = urlsplit(restaurant.api.base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request + frames[:cut])
+        answered = await _texts(sock, client, 2, after_101=frames[cut:])
+    assert [m["type"] for m in answered] == ["connection_established", "pong"]
+
+
+async def test_a_ping_sent_with_the_upgrade_request_is_answered_after_the_101(
+    restaurant: Restaurant,
+) -> None:
+    """A WebSocket ping before the 101 is answered after it: a pong ahead of the 101 would
+    break the client's reading of the answer (it expects HTTP first)."""
+    client, request = _upgrade_request(restaurant)
+    hello = orjson.dumps({"type": "restaurant_connect", "restaurant_id": restaurant.id})
+    early = _masked(Opcode.PING, b"early") + _masked(Opcode.TEXT, hello)
+    parts = urlsplit(restaurant.api.base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request + early)
+        answered = await _texts(sock, client, 2, after_101=_masked(Opcode.TEXT, PING))
+    assert [m["type"] for m in answered] == ["connection_established", "pong"]

@@ -73,7 +73,11 @@ class Room:
         self.connections: set[Connection] = set()
         self.pending: dict[int, Envelope] = {}
         self.filling = False
-        self.behind = -1  # the log's seq the poller saw while a fill was running
+        # The log's seq the poller saw while a fill was running: the fill goes on to it. Only a
+        # fill reads it, and it needs no reset: a fill that ends leaves seq at or past it, and
+        # each later fill is started for a seq past that. A fill that failed leaves the next
+        # one to go on to it: committed events the poller may not name again before a sweep.
+        self.behind = -1
         self.joining = 0  # devices between entering the room and being in it
         self.linger: asyncio.TimerHandle | None = None  # closes the room once it has no device
         self.ready = asyncio.Event()

@@ -139,6 +139,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
     # about 1.6 KB per connection; as slots, 8 bytes each. One a later Uvicorn adds goes to
     # the instance dict, as before.
     __slots__ = (
+        "_early",
         "_edge",
         "_partial",
         "_split",
@@ -193,6 +194,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         self._split: bool | None = None
         self._edge: bytes | None = b""
         self._partial: bytes | None = None  # the start of a frame whose rest has not come yet
+        self._early: bytes | None = None  # what came after the request, before the 101 went out
 
     def send_receive_event_to_app(self) -> None:
         """Hand a complete message to `on_text` at once, if set and nothing is queued before it.
@@ -256,20 +258,45 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             self._split_frames(data)
             return
         if self._split is None:
+            if self._held_for_the_answer(data):
+                return
             self._decide_split(data)
             if self._split:
                 self._split_frames(data)
                 return
         super().data_received(data)
 
+    def _held_for_the_answer(self, data: bytes) -> bool:
+        """Keep what comes after the request until the 101 is out (see `start_keepalive`).
+
+        A device should wait for the server's answer before it sends a frame; one that does
+        not (even in the request's own segment: see `realtime.upgrade`) must not be answered
+        before it: websockets would write the pong to an early ping ahead of the 101, which
+        the device then cannot read. Held, those bytes reach websockets' parser only once it
+        is past the answer, at the start of a frame. Reading pauses meanwhile, so that a
+        device cannot pile up more than one read here.
+        """
+        if self.handshake_complete or self._edge is not None:
+            return False  # the answer is out, or the request is still coming
+        self._early = data if self._early is None else self._early + data
+        self.transport.pause_reading()
+        return True
+
+    def start_keepalive(self) -> None:
+        """Uvicorn's, which it calls once it has written the 101: then what came early is taken."""
+        super().start_keepalive()
+        early, self._early = self._early, None
+        if early is not None:
+            self.transport.resume_reading()
+            self.data_received(early)
+
     def _decide_split(self, data: bytes) -> None:
         """Split frames from now on only if websockets' parser is at the start of a frame.
 
         It is when it has been given the upgrade request and nothing after it: a device sends
         its first frame once it has the server's answer, which is sent once the app accepts
-        (then `handshake_complete`). Bytes that came after the request and before that (a
-        device that did not wait) were parsed by websockets, perhaps half a frame of them:
-        it keeps the stream then.
+        (then `handshake_complete`); what a device sent before that was held until then
+        (`_held_for_the_answer`).
         """
         if self.handshake_complete:
             if self._edge is None:  # the request, and nothing after it, went to websockets
@@ -279,9 +306,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
                 self._split = False
             self._edge = None
             return
-        if self._edge is None:  # more after the request, before the answer
-            self._split = False
-            return
+        assert self._edge is not None  # what follows the request is held (_held_for_the_answer)
         seen = self._edge + data
         end = seen.find(b"\r\n\r\n")  # the first blank line ends the request's head
         if end < 0:

@@ -31,8 +31,12 @@ def upgrade(url: str, *, schema: str | None = None) -> None:
     command.upgrade(alembic_config(url, schema=schema), "head")
 
 
+class MissingDirectory(FileNotFoundError):
+    """The directory of the SQLite file does not exist (the message names it)."""
+
+
 def check_sqlite_directory(url: str) -> None:
-    """Raise FileNotFoundError, naming it, when the directory of a SQLite file is missing.
+    """Raise MissingDirectory, naming it, when the directory of a SQLite file is missing.
 
     Said plainly up front by the commands; a failed aiosqlite connect also races its worker
     thread against the closing event loop and prints a stray traceback (aiosqlite 0.22).
@@ -42,7 +46,7 @@ def check_sqlite_directory(url: str) -> None:
         return
     directory = Path(parsed.database).parent
     if not directory.is_dir():
-        raise FileNotFoundError(f"the directory {directory} of the SQLite file does not exist")
+        raise MissingDirectory(f"the directory {directory} of the SQLite file does not exist")
 
 
 def head_revision() -> str | None:
