@@ -72,9 +72,17 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
             break
         _, rate, seconds = command
         latencies.clear()
+        cpu = time.process_time()
         errors = await _write_at(pools, tenants, rate, seconds, sent)
         await asyncio.sleep(0.5)  # let the last events arrive before reporting
-        ctl.send({"latencies": list(latencies), "errors": errors, "writes": int(rate * seconds)})
+        ctl.send(
+            {
+                "latencies": list(latencies),
+                "errors": errors,
+                "writes": int(rate * seconds),
+                "cpu_seconds": time.process_time() - cpu,
+            }
+        )
     for pool in pools:
         await pool.close()
     for ws in sockets:
@@ -164,6 +172,8 @@ def measure(
                 "errors": sum(r["errors"] for r in replies),
                 "missing": expected - len(latencies),
                 "server_cpu_util": round(cpu / seconds, 2),
+                # The load generator's processes (writers and devices) share the machine.
+                "generator_cpu_util": round(sum(r["cpu_seconds"] for r in replies) / seconds, 2),
             }
             results.append(step)
             if step["p99_ms"] >= P99_LIMIT_MS or step["errors"] or step["missing"]:

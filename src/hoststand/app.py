@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from hoststand import __version__
 from hoststand.api import errors
-from hoststand.api.deps import AUTHENTICATED
+from hoststand.api.deps import API_PREFIX, require_bearer
 from hoststand.api.responses import JSON
 from hoststand.api.routes import guests, health, me, restaurants, sync, tables, tokens
 from hoststand.config import Settings, load_settings
@@ -25,7 +25,6 @@ from hoststand.runtime import Runtime
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
-API_PREFIX = "/api/"
 
 DESCRIPTION = """
 The real-time backend of restaurant host stands: waitlist, reservations and the floor of tables,
@@ -64,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Their paths never overlap, so the order changes which routes are tried, not which one
     # answers; the OpenAPI page keeps its own order (App.openapi).
     for module in (guests, tables, sync, restaurants, tokens, me):
-        app.include_router(module.router, prefix="/api/v1", dependencies=[AUTHENTICATED])
+        app.include_router(module.router, prefix="/api/v1")
+    # Each API route checks the token by its first dependency (CallerDep or WriterDep), which
+    # also hands it the caller: one dependency where a router-wide check and the route's own
+    # would be two or three to solve on every request. A route that forgets it is refused here.
+    require_bearer(app.routes)
     app.include_router(health.router)
     # Listed in the route table, as every endpoint is; App serves it first (see there).
     app.add_api_websocket_route("/realtime", realtime)

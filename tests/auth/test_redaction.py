@@ -6,8 +6,10 @@ import io
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hoststand.logs import RedactSecrets, redact
+from hoststand.logs import _RULES, RedactSecrets, redact
 
 TOKEN = "hs_3Jq9xv0ZlYwCkH2bTn8RmPqS1dEfGhIjKlMnOpQrStU"
 ADMIN = "an-admin-token-without-any-prefix-0123456789"
@@ -46,6 +48,43 @@ ADMIN = "an-admin-token-without-any-prefix-0123456789"
 )
 def test_each_shape_of_a_token_is_redacted(line: str, expected: str) -> None:
     assert redact(line, (ADMIN,)) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # Letters that IGNORECASE takes for ASCII ones, and str.lower() does not: the Kelvin
+        # sign for k, a dotless i and a dotted capital I for i.
+        ("GET /x?to\u212aen=s3cr3t HTTP/1.1", "GET /x?to\u212aen=[redacted] HTTP/1.1"),
+        ("author\u0131zation: s3cr3t", "author\u0131zation: [redacted]"),
+        ("AUTHOR\u0130ZATION: s3cr3t", "AUTHOR\u0130ZATION: [redacted]"),
+        ('{"to\u212aen": "s3cr3t"}', '{"to\u212aen": "[redacted]"}'),
+    ],
+)
+def test_a_token_is_redacted_whatever_letters_spell_its_name(line: str, expected: str) -> None:
+    assert redact(line) == expected
+
+
+# Pieces of lines: what the rules look for, in several cases and spellings, and what surrounds it.
+PIECES = [
+    *("hs_", "HS_", "token", "ToKeN", "to\u212aen=", '"TOKEN": "', "bearer ", "BeArEr\t"),
+    *("authorization:", "AUTHORIZATION: ", "author\u0131zation: ", "AUTHOR\u0130ZATION:"),
+    *("=", ":", " ", '"', "'", "&", "/", "?", "\n", "\u00e9", "abcXYZ019_-", "s3cr3t"),
+    *("< ", "> ", "TEXT ", "BINARY ", "CONT ", " [12 bytes]"),
+]
+
+
+def _every_rule(text: str) -> str:
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@settings(max_examples=500)
+@given(line=st.lists(st.sampled_from(PIECES), max_size=8).map("".join) | st.text(max_size=40))
+def test_redact_skips_only_lines_that_no_rule_would_change(line: str) -> None:
+    # redact() runs the rules only on a line that holds one of the words they look for.
+    assert redact(line) == _every_rule(line)
 
 
 def test_the_filter_redacts_arguments_tracebacks_and_stacks() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from hoststand.api.deps import CurrentPrincipal
+from hoststand.api.deps import CallerDep
 from hoststand.domain.access import Permission
 from tests.auth.routes import Endpoint, endpoints
 from tests.auth.tenants import make_tenant
@@ -89,8 +89,8 @@ async def test_a_route_that_ignores_the_restaurant_fails_the_walk(
 ) -> None:
     path = unique("/api/v1/restaurants/{restaurant_id}/careless")
 
-    async def careless(restaurant_id: uuid.UUID, principal: CurrentPrincipal) -> dict[str, str]:
-        return {"restaurant_id": str(restaurant_id), "caller": principal.name}
+    async def careless(restaurant_id: uuid.UUID, caller: CallerDep) -> dict[str, str]:
+        return {"restaurant_id": str(restaurant_id), "caller": caller.principal.name}
 
     add_route(private_server, path, careless, "GET")
     with pytest.raises(AssertionError, match="answered 200"):
@@ -102,8 +102,8 @@ async def test_a_write_open_to_viewers_fails_the_walk(
 ) -> None:
     path = unique("/api/v1/restaurants/{restaurant_id}/notes")
 
-    async def note(restaurant_id: uuid.UUID, principal: CurrentPrincipal) -> dict[str, str]:
-        principal.require(restaurant_id, Permission.READ)
+    async def note(restaurant_id: uuid.UUID, caller: CallerDep) -> dict[str, str]:
+        caller.principal.require(restaurant_id, Permission.READ)
         return {"restaurant_id": str(restaurant_id)}
 
     add_route(private_server, path, note, "POST")

@@ -7,12 +7,15 @@ per dependency per request.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import iter_route_contexts
 from fastapi.security import HTTPBearer
+from starlette.routing import BaseRoute
 
 from hoststand.domain.access import Principal
 from hoststand.domain.cursor import Cursor
@@ -26,57 +29,7 @@ from hoststand.services.transaction import IdempotencyKey
 IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?(?:"(\d{1,12})"|(\d{1,12})))$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN)
 MAX_IDEMPOTENCY_KEY = 200
-
-
-class BearerAuthentication(HTTPBearer):
-    """The bearer scheme of the OpenAPI page and the check of its token, as one dependency.
-
-    One rather than HTTPBearer and a dependency naming it: FastAPI solves each dependency of
-    a request (~15 us of CPU each), and every API request goes through this one.
-    """
-
-    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        """The principal of the request's token; Unauthorized or RateLimited otherwise."""
-        credentials = await super().__call__(request)
-        runtime: Runtime = request.app.state.runtime
-        secret = credentials.credentials if credentials else None
-        client = request.client.host if request.client else "unknown"
-        principal = await runtime.authenticator.authenticate(secret, client=client)
-        request.state.principal = principal
-        return principal
-
-
-# auto_error=False: a missing or non-Bearer header reaches the authenticator, which answers
-# 401 with WWW-Authenticate (or lets open mode in) instead of FastAPI's bare 403.
-# scheme_name: the name the OpenAPI page has always given it (HTTPBearer's class name).
-_bearer = BearerAuthentication(
-    auto_error=False,
-    bearerFormat="hs_...",
-    description="A token of the restaurant (hs_...) or the operator's admin token.",
-    scheme_name="HTTPBearer",
-)
-
-
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-# _services and _principal read the runtime themselves rather than through Depends(_runtime):
-# FastAPI solves a sub-dependency again for every dependency that names it, cached or not,
-# and a guest update named it three times.
-async def _services(request: Request) -> ServiceContext:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.ctx
-
-
-async def _principal(request: Request) -> Principal:
-    # What AUTHENTICATED, a dependency of the router and so solved before the route's own,
-    # found; naming _bearer here would solve it over again.
-    principal: Principal | None = getattr(request.state, "principal", None)
-    if principal is None:  # a route outside the routers that have AUTHENTICATED
-        principal = await _bearer(request)
-    return principal
+API_PREFIX = "/api/"
 
 
 def _sent_as(**string_schema: Any) -> Callable[[dict[str, Any]], None]:
@@ -110,15 +63,79 @@ IdempotencyKeyHeader = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
-class WriteHeaders:
-    """A change's If-Match and Idempotency-Key, read by one dependency.
+class Caller:
+    """Who sends the request (its token's principal) and the services it may call."""
 
-    One rather than ExpectedVersion and IdempotencyDep side by side: FastAPI solves each
-    dependency of a request (~15 us of CPU each), and the routes that take both are the writes.
-    """
+    ctx: ServiceContext
+    principal: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Writer(Caller):
+    """A caller's change, with its If-Match and Idempotency-Key."""
 
     expected_version: int | None
     idempotency_key: IdempotencyKey | None
+
+
+class Bearer(HTTPBearer):
+    """The bearer scheme of the OpenAPI page and the check of its token: what a route needs.
+
+    One dependency gives a route its caller: FastAPI solves each dependency of a request, ~15
+    us of CPU each (docs/BENCHMARKS.md), and every API request goes through this one. An API
+    route whose first dependency is not a Bearer stops the app from being built
+    (`require_bearer`), so that none can forget the token check.
+    """
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        """The caller of the request's token; Unauthorized or RateLimited otherwise."""
+        return await self._caller(request)
+
+    async def _caller(self, request: Request) -> Caller:
+        credentials = await super().__call__(request)
+        runtime: Runtime = request.app.state.runtime
+        secret = credentials.credentials if credentials else None
+        client = request.client.host if request.client else "unknown"
+        principal = await runtime.authenticator.authenticate(secret, client=client)
+        return Caller(runtime.ctx, principal)
+
+
+class WriteBearer(Bearer):
+    """Bearer, and the If-Match and Idempotency-Key of a change, as one dependency."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Writer:
+        """The caller (checked first), then the change's headers: 422 if malformed."""
+        caller = await self._caller(request)
+        return Writer(
+            caller.ctx,
+            caller.principal,
+            _version_of(if_match),
+            await _key_of(request, idempotency_key),
+        )
+
+
+def require_bearer(routes: Sequence[BaseRoute]) -> None:
+    """Refuse an API route whose first dependency is not a Bearer: it would skip the token.
+
+    First, as the router-wide check it replaces was: the token is checked before any other
+    dependency reads the request (a bad cursor or If-Match answers 401, not 422, without one).
+    """
+    for context in iter_route_contexts(routes):
+        path = str(getattr(context, "path", ""))
+        dependant: Dependant | None = getattr(context, "dependant", None)
+        if path.startswith(API_PREFIX) and not _checks_the_token_first(dependant):
+            raise RuntimeError(f"{path}: its first dependency must be CallerDep or WriterDep")
+
+
+def _checks_the_token_first(dependant: Dependant | None) -> bool:
+    if dependant is None or not dependant.dependencies:
+        return False
+    return isinstance(dependant.dependencies[0].call, Bearer)
 
 
 def _version_of(if_match: str | None) -> int | None:
@@ -160,27 +177,33 @@ async def _idempotency_key(
     return await _key_of(request, idempotency_key)
 
 
-async def _write_headers(
-    request: Request, if_match: IfMatch = None, idempotency_key: IdempotencyKeyHeader = None
-) -> WriteHeaders:
-    return WriteHeaders(_version_of(if_match), await _key_of(request, idempotency_key))
-
-
 async def _cursor(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> Cursor | None:
     return None if cursor is None else Cursor.decode(cursor)
 
 
+async def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+# auto_error=False: a missing or non-Bearer header reaches the authenticator, which answers
+# 401 with WWW-Authenticate (or lets open mode in) instead of FastAPI's bare 403.
+# scheme_name: the name the OpenAPI page has always given it (HTTPBearer's class name); both
+# instances document the same scheme.
+_SCHEME: dict[str, Any] = {
+    "auto_error": False,
+    "bearerFormat": "hs_...",
+    "description": "A token of the restaurant (hs_...) or the operator's admin token.",
+    "scheme_name": "HTTPBearer",
+}
+# The first dependency of every API route: the token is checked before anything else.
+CallerDep = Annotated[Caller, Depends(Bearer(**_SCHEME))]
+# CallerDep with If-Match and Idempotency-Key, for the changes that take both.
+WriterDep = Annotated[Writer, Depends(WriteBearer(**_SCHEME))]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-ServicesDep = Annotated[ServiceContext, Depends(_services)]
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
-# On the /api/v1 router itself, so that a route added later is authenticated by construction;
-# CurrentPrincipal hands its principal to the route.
-AUTHENTICATED = Depends(_bearer)
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
-# Both of the above, in that order, for the routes that take both.
-WriteHeadersDep = Annotated[WriteHeaders, Depends(_write_headers)]
 CursorDep = Annotated[Cursor | None, Depends(_cursor)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query, Response
 
 from hoststand.api import responses
 from hoststand.api.deps import (
-    CurrentPrincipal,
+    CallerDep,
     CursorDep,
     ExpectedVersion,
     IdempotencyDep,
     Limit,
-    ServicesDep,
-    WriteHeadersDep,
+    WriterDep,
 )
 from hoststand.api.models import ERRORS, GuestOut, GuestPage
 from hoststand.domain.clock import EARLIEST, LATEST
@@ -31,13 +30,16 @@ router = APIRouter(prefix="/restaurants/{restaurant_id}/guests", tags=["guests"]
 async def create_guest(
     restaurant_id: uuid.UUID,
     body: GuestCreate,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     key: IdempotencyDep,
 ) -> Response:
     """Add a walk-in to the waitlist or book a reservation."""
     created = await guests.create(
-        ctx, principal=principal, restaurant_id=restaurant_id, command=body, idempotency_key=key
+        caller.ctx,
+        principal=caller.principal,
+        restaurant_id=restaurant_id,
+        command=body,
+        idempotency_key=key,
     )
     return responses.written(created, status_code=201)
 
@@ -45,8 +47,7 @@ async def create_guest(
 @router.get("", response_model=GuestPage)
 async def list_guests(
     restaurant_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     cursor: CursorDep,
     limit: Limit = 100,
     status: Annotated[
@@ -64,8 +65,8 @@ async def list_guests(
 ) -> Response:
     """Guests in the order they joined, by status, kind and day."""
     items = await guests.page(
-        ctx,
-        principal=principal,
+        caller.ctx,
+        principal=caller.principal,
         restaurant_id=restaurant_id,
         limit=limit + 1,
         cursor=cursor,
@@ -77,12 +78,10 @@ async def list_guests(
 
 
 @router.get("/{guest_id}", response_model=GuestOut)
-async def get_guest(
-    restaurant_id: uuid.UUID, guest_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
-) -> Response:
+async def get_guest(restaurant_id: uuid.UUID, guest_id: uuid.UUID, caller: CallerDep) -> Response:
     """One guest."""
     guest = await guests.get(
-        ctx, principal=principal, restaurant_id=restaurant_id, guest_id=guest_id
+        caller.ctx, principal=caller.principal, restaurant_id=restaurant_id, guest_id=guest_id
     )
     return responses.entity(guest)
 
@@ -92,19 +91,17 @@ async def update_guest(
     restaurant_id: uuid.UUID,
     guest_id: uuid.UUID,
     body: GuestUpdate,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
-    headers: WriteHeadersDep,
+    writer: WriterDep,
 ) -> Response:
     """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored."""
     updated = await guests.update(
-        ctx,
-        principal=principal,
+        writer.ctx,
+        principal=writer.principal,
         restaurant_id=restaurant_id,
         guest_id=guest_id,
         command=body,
-        expected_version=headers.expected_version,
-        idempotency_key=headers.idempotency_key,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
     )
     return responses.written(updated)
 
@@ -113,14 +110,13 @@ async def update_guest(
 async def delete_guest(
     restaurant_id: uuid.UUID,
     guest_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     expected: ExpectedVersion,
 ) -> Response:
     """Remove a guest entered by mistake; refused while seated."""
     await guests.delete(
-        ctx,
-        principal=principal,
+        caller.ctx,
+        principal=caller.principal,
         restaurant_id=restaurant_id,
         guest_id=guest_id,
         expected_version=expected,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from hoststand.api import responses
-from hoststand.api.deps import CurrentPrincipal, ServicesDep
+from hoststand.api.deps import CallerDep
 from hoststand.api.models import ERRORS, ErrorOut, EventsOut, SnapshotOut
 from hoststand.services import reads
 
@@ -17,11 +17,11 @@ router = APIRouter(prefix="/restaurants/{restaurant_id}", tags=["sync"], respons
 
 
 @router.get("/snapshot", response_model=SnapshotOut)
-async def get_snapshot(
-    restaurant_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
-) -> Response:
+async def get_snapshot(restaurant_id: uuid.UUID, caller: CallerDep) -> Response:
     """Restaurant, tables and guests as of `seq`; then connect with last_seq=seq."""
-    snapshot = await reads.snapshot(ctx, principal=principal, restaurant_id=restaurant_id)
+    snapshot = await reads.snapshot(
+        caller.ctx, principal=caller.principal, restaurant_id=restaurant_id
+    )
     return responses.JSON(snapshot.view())
 
 
@@ -32,14 +32,17 @@ async def get_snapshot(
 )
 async def list_events(
     restaurant_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     after: Annotated[int, Query(ge=0, description="The last seq you have")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response:
     """Events with seq > after, as on the socket; 410 resync_required if some were pruned."""
     page = await reads.events_after(
-        ctx, principal=principal, restaurant_id=restaurant_id, after=after, limit=limit
+        caller.ctx,
+        principal=caller.principal,
+        restaurant_id=restaurant_id,
+        after=after,
+        limit=limit,
     )
     body = (
         b'{"events":['

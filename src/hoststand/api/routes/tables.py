@@ -8,13 +8,12 @@ from fastapi import APIRouter, Response
 
 from hoststand.api import responses
 from hoststand.api.deps import (
-    CurrentPrincipal,
+    CallerDep,
     CursorDep,
     ExpectedVersion,
     IdempotencyDep,
     Limit,
-    ServicesDep,
-    WriteHeadersDep,
+    WriterDep,
 )
 from hoststand.api.models import ERRORS, SeatingOut, TableOut, TablePage
 from hoststand.domain.entities import Guest, Table
@@ -29,13 +28,16 @@ router = APIRouter(prefix="/restaurants/{restaurant_id}/tables", tags=["tables"]
 async def create_table(
     restaurant_id: uuid.UUID,
     body: TableCreate,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     key: IdempotencyDep,
 ) -> Response:
     """Add a table to the floor (owners)."""
     table = await floor.create(
-        ctx, principal=principal, restaurant_id=restaurant_id, command=body, idempotency_key=key
+        caller.ctx,
+        principal=caller.principal,
+        restaurant_id=restaurant_id,
+        command=body,
+        idempotency_key=key,
     )
     return responses.entity(table, status_code=201)
 
@@ -43,16 +45,15 @@ async def create_table(
 @router.get("", response_model=TablePage)
 async def list_tables(
     restaurant_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     cursor: CursorDep,
     limit: Limit = 100,
     status: TableStatus | None = None,
 ) -> Response:
     """The floor's tables, optionally by status."""
     items = await floor.page(
-        ctx,
-        principal=principal,
+        caller.ctx,
+        principal=caller.principal,
         restaurant_id=restaurant_id,
         limit=limit + 1,
         cursor=cursor,
@@ -62,12 +63,10 @@ async def list_tables(
 
 
 @router.get("/{table_id}", response_model=TableOut)
-async def get_table(
-    restaurant_id: uuid.UUID, table_id: uuid.UUID, ctx: ServicesDep, principal: CurrentPrincipal
-) -> Response:
+async def get_table(restaurant_id: uuid.UUID, table_id: uuid.UUID, caller: CallerDep) -> Response:
     """One table."""
     table = await floor.get(
-        ctx, principal=principal, restaurant_id=restaurant_id, table_id=table_id
+        caller.ctx, principal=caller.principal, restaurant_id=restaurant_id, table_id=table_id
     )
     return responses.entity(table)
 
@@ -77,19 +76,17 @@ async def update_table(
     restaurant_id: uuid.UUID,
     table_id: uuid.UUID,
     body: TableUpdate,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
-    headers: WriteHeadersDep,
+    writer: WriterDep,
 ) -> Response:
     """Change a table: layout (owners) or status only (hosts: clean, out of service, ...)."""
     table = await floor.update(
-        ctx,
-        principal=principal,
+        writer.ctx,
+        principal=writer.principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
         command=body,
-        expected_version=headers.expected_version,
-        idempotency_key=headers.idempotency_key,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
     )
     return responses.entity(table)
 
@@ -98,14 +95,13 @@ async def update_table(
 async def delete_table(
     restaurant_id: uuid.UUID,
     table_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     expected: ExpectedVersion,
 ) -> Response:
     """Remove a table (owners); refused while it is occupied."""
     await floor.delete(
-        ctx,
-        principal=principal,
+        caller.ctx,
+        principal=caller.principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
         expected_version=expected,
@@ -123,19 +119,17 @@ async def assign_table(
     restaurant_id: uuid.UUID,
     table_id: uuid.UUID,
     body: Assign,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
-    headers: WriteHeadersDep,
+    writer: WriterDep,
 ) -> Response:
     """Seat a guest here: guest seated, table occupied, both linked, in one transaction."""
     table, guest = await seating.assign(
-        ctx,
-        principal=principal,
+        writer.ctx,
+        principal=writer.principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
         command=body,
-        expected_version=headers.expected_version,
-        idempotency_key=headers.idempotency_key,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
     )
     return _seating(table, guest)
 
@@ -144,17 +138,15 @@ async def assign_table(
 async def release_table(
     restaurant_id: uuid.UUID,
     table_id: uuid.UUID,
-    ctx: ServicesDep,
-    principal: CurrentPrincipal,
-    headers: WriteHeadersDep,
+    writer: WriterDep,
 ) -> Response:
     """The party leaves: guest completed, table dirty."""
     table, guest = await seating.release(
-        ctx,
-        principal=principal,
+        writer.ctx,
+        principal=writer.principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
-        expected_version=headers.expected_version,
-        idempotency_key=headers.idempotency_key,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
     )
     return _seating(table, guest)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from hoststand.api import responses
-from hoststand.api.deps import CurrentPrincipal, IdempotencyDep, RuntimeDep
+from hoststand.api.deps import CallerDep, IdempotencyDep, RuntimeDep
 from hoststand.api.models import ERRORS, IssuedTokenOut, TokenList
 from hoststand.services import tokens
 from hoststand.services.commands import TokenCreate
@@ -19,14 +19,13 @@ router = APIRouter(prefix="/restaurants/{restaurant_id}/tokens", tags=["tokens"]
 async def create_token(
     restaurant_id: uuid.UUID,
     body: TokenCreate,
-    runtime: RuntimeDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     key: IdempotencyDep,
 ) -> Response:
     """Issue a token (owners). The secret is in `token`, shown this once."""
     issued = await tokens.create(
-        runtime.ctx,
-        principal=principal,
+        caller.ctx,
+        principal=caller.principal,
         restaurant_id=restaurant_id,
         command=body,
         idempotency_key=key,
@@ -35,21 +34,19 @@ async def create_token(
 
 
 @router.get("", response_model=TokenList)
-async def list_tokens(
-    restaurant_id: uuid.UUID, runtime: RuntimeDep, principal: CurrentPrincipal
-) -> Response:
+async def list_tokens(restaurant_id: uuid.UUID, caller: CallerDep) -> Response:
     """The restaurant's tokens, without their secrets (owners)."""
-    items = await tokens.page(runtime.ctx, principal=principal, restaurant_id=restaurant_id)
+    items = await tokens.page(caller.ctx, principal=caller.principal, restaurant_id=restaurant_id)
     return responses.JSON({"items": [t.view() for t in items]})
 
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(
-    restaurant_id: uuid.UUID, token_id: uuid.UUID, runtime: RuntimeDep, principal: CurrentPrincipal
+    restaurant_id: uuid.UUID, token_id: uuid.UUID, caller: CallerDep, runtime: RuntimeDep
 ) -> Response:
     """Revoke a token: refused from now on, its open sockets closed with 4401."""
     await tokens.revoke(
-        runtime.ctx, principal=principal, restaurant_id=restaurant_id, token_id=token_id
+        caller.ctx, principal=caller.principal, restaurant_id=restaurant_id, token_id=token_id
     )
     runtime.authenticator.forget(token_id)
     return Response(status_code=204)
