@@ -18,7 +18,8 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
-# The header of every text frame under 126 bytes (most of what the hub sends), built once.
+# The header of every text frame under 126 bytes (pongs, errors, short relays), built once;
+# events and most relayed user_actions are longer and take the 16-bit length below.
 _SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
 
 
