@@ -436,3 +436,49 @@ async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
     await expect(home.booking.locator(".hint")).to_have_text(
         "Times are the restaurant's: Paris time (Central European Time)."
     )
+
+
+async def test_an_edited_party_size_brings_its_turn_time_unless_the_stay_was_chosen(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    when = _stamp(_wall(zone, timedelta(hours=3)), zone)
+    await place.guest("Dubois", party_size=2, kind="reservation", reserved_for=when)
+    await place.guest(
+        "Haddad", party_size=2, kind="reservation", reserved_for=when, duration_minutes=150
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.editing
+    stay = form.get_by_label("Stay (minutes)")
+
+    # Booked by party size (75 minutes for two): six people stay as six booked would, 105.
+    await stand.button("Edit Dubois").click()
+    await expect(stay).to_have_value("75")
+    await form.get_by_label("Party size").fill("6")
+    await expect(stay).to_have_value("105")
+    await expect(stay).to_have_accessible_description(
+        "Follows the party size: the turn time of a party of 6 (it was 75 minutes)."
+    )
+    async with stand.page.expect_request(lambda request: request.method == "PATCH") as sent:
+        await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    assert (await sent.value).post_data_json == {"party_size": 6, "duration_minutes": 105}
+    dubois = (await _guests(place))["Dubois"]
+    assert (dubois["party_size"], dubois["duration_minutes"]) == (6, 105)
+
+    # A stay chosen by hand is the host's: it stays, and the form says what the turn time is.
+    await stand.button("Edit Haddad").click()
+    await form.get_by_label("Party size").fill("6")
+    await expect(stay).to_have_value("150")
+    await expect(stay).to_have_accessible_description(
+        "Kept as it was chosen; by the turn times a party of 6 stays 105 minutes."
+    )
+    # And so is one the host types in this form, whatever the party size does next.
+    await stay.fill("60")
+    await form.get_by_label("Party size").fill("4")
+    await expect(stay).to_have_value("60")
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    haddad = (await _guests(place))["Haddad"]
+    assert (haddad["party_size"], haddad["duration_minutes"]) == (4, 60)

@@ -2,9 +2,11 @@
 // is sent, with the version the form was filled from (If-Match): when another host changed the
 // guest meanwhile, the form takes their values into the fields the host left alone and saves
 // again; a field both changed is marked and waits for the host to save again knowing it. The
-// stand behind stays live; no redraw touches the form.
+// stand behind stays live; no redraw touches the form. A reservation's stay that came from the
+// turn times follows a new party size, as it would have had the party been booked that size.
 
 import { GuestForm } from "./guestform.js";
+import { stayFor } from "./turntimes.js";
 
 const SAVE_ATTEMPTS = 3; // a guest changing under every save is shown to the host, not chased
 
@@ -12,6 +14,8 @@ export class GuestEditor {
   #guestId = null;
   #base = null; // the guest as the form was filled from: the host's edits are what differs from it
   #theirs = new Set(); // the fields another host changed since the form was opened
+  #stayFollows = false; // the stay is the turn time of the party size, and moves with it
+  #stayTouched = false; // the host typed a stay in this form: it is theirs, left alone
 
   /** dialog: the <dialog> of the edit form. */
   constructor({ dialog, state, actions, signal }) {
@@ -25,6 +29,11 @@ export class GuestEditor {
     this.form.querySelector("[data-close]").addEventListener("click", () => this.dialog.close(), { signal });
     dialog.addEventListener("close", () => this.#closed(), { signal });
     signal.addEventListener("abort", () => this.dialog.close());
+    this.fields.control("party_size").addEventListener("input", () => this.#followStay(), { signal });
+    this.fields.control("duration_minutes").addEventListener("input", () => {
+      this.#stayTouched = true;
+      this.#stayFollows = false;
+    }, { signal });
   }
 
   /** Open the form for a guest, filled with what the stand knows of them. */
@@ -39,6 +48,9 @@ export class GuestEditor {
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
     this.fields.clearNotes();
     this.fields.sayZone(this.state.timeZone);
+    this.#stayTouched = false;
+    // A stay other than the turn time was chosen by someone (at booking, or an edit): it stays.
+    this.#stayFollows = guest.duration_minutes === stayFor(this.state.restaurant, guest.party_size);
     this.title.textContent = `Edit ${guest.name}`;
     this.error.textContent = "";
     this.save.removeAttribute("aria-disabled");
@@ -61,6 +73,23 @@ export class GuestEditor {
     if (this.#theirs.size > before) {
       this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
     }
+  }
+
+  /** The host changed the party size: a stay that follows it becomes the new size's turn time. */
+  #followStay() {
+    if (!this.fields.names().includes("duration_minutes") || this.#stayTouched) return;
+    const size = Number(this.fields.values().party_size);
+    const turn = stayFor(this.state.restaurant, size);
+    if (turn === null) return; // not a party size (yet): the stay waits for one
+    const was = this.fields.valuesOf(this.#base, this.state.timeZone).duration_minutes;
+    if (!this.#stayFollows) {
+      const differs = String(turn) !== this.fields.values().duration_minutes;
+      this.fields.note("duration_minutes", differs ? `Kept as it was chosen; by the turn times a party of ${size} stays ${turn} minutes.` : "");
+      return;
+    }
+    this.fields.fill({ duration_minutes: String(turn) });
+    const moved = String(turn) !== was;
+    this.fields.note("duration_minutes", moved ? `Follows the party size: the turn time of a party of ${size} (it was ${was} minutes).` : "");
   }
 
   #offerTables() {
