@@ -4,7 +4,12 @@
 // again; a field both changed is marked and waits for the host to save again knowing it. The
 // stand behind stays live; no redraw touches the form. A reservation's stay that came from the
 // turn times follows a new party size, as it would have had the party been booked that size.
+// Closing the form (Close, Escape) with changes not saved asks first: an edit is made on one
+// version of one guest, so a draft kept for later would be replayed on a guest that may have
+// moved on (seated, changed by another host); the booking form, which has no such base, keeps
+// its draft instead.
 
+import { InlineConfirm } from "./confirm.js";
 import { GuestForm } from "./guestform.js";
 import { stayFor } from "./turntimes.js";
 
@@ -26,7 +31,15 @@ export class GuestEditor {
     this.error = this.form.querySelector(".form-error");
     this.save = this.form.querySelector('button[type="submit"]');
     this.form.addEventListener("submit", (event) => this.#submit(event), { signal });
-    this.form.querySelector("[data-close]").addEventListener("click", () => this.dialog.close(), { signal });
+    this.confirm = new InlineConfirm(this.form.querySelector(".form-actions"), signal);
+    this.form.querySelector("[data-close]").addEventListener("click", () => this.#leave(), { signal });
+    // Escape is caught before it becomes the dialog's cancel: Chromium lets a page refuse a
+    // cancel only once per user gesture, and a second Escape would close it unasked.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      event.preventDefault();
+      this.#leave();
+    }, { signal });
     dialog.addEventListener("close", () => this.#closed(), { signal });
     signal.addEventListener("abort", () => this.dialog.close());
     this.fields.control("party_size").addEventListener("input", () => this.#followStay(), { signal });
@@ -73,6 +86,26 @@ export class GuestEditor {
     if (this.#theirs.size > before) {
       this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
     }
+  }
+
+  /** Close, or, with changes not saved, ask first whether to discard them. */
+  async #leave() {
+    if (this.confirm.asking) return;
+    const guest = this.#guestId === null ? null : this.state.guests.get(this.#guestId);
+    // A guest removed meanwhile leaves nothing to save, hence nothing to lose.
+    if (guest && Object.keys(this.#changed()).length > 0) {
+      const discard = await this.confirm.ask(`Discard your changes to ${this.#base.name}?`, {
+        yes: "Discard changes", no: "Keep editing",
+      });
+      if (!discard) return;
+    }
+    this.dialog.close();
+  }
+
+  /** What the host changed in the form: {name: text}. */
+  #changed() {
+    const before = this.fields.valuesOf(this.#base, this.state.timeZone);
+    return Object.fromEntries(Object.entries(this.fields.values()).filter(([name, value]) => value !== before[name]));
   }
 
   /** The host changed the party size: a stay that follows it becomes the new size's turn time. */
@@ -155,9 +188,7 @@ export class GuestEditor {
   /** Send what the host changed on the version the form has; true to send it again (rebased). */
   async #attempt(guestId) {
     const base = this.#base;
-    const mine = this.fields.values();
-    const before = this.fields.valuesOf(base, this.state.timeZone);
-    const changed = Object.fromEntries(Object.entries(mine).filter(([name, value]) => value !== before[name]));
+    const changed = this.#changed();
     if (Object.keys(changed).length === 0) {
       this.dialog.close();
       return false;
@@ -190,6 +221,7 @@ export class GuestEditor {
   }
 
   #closed() {
+    this.confirm.dismiss();
     const guestId = this.#guestId;
     this.#guestId = null;
     this.#base = null;
