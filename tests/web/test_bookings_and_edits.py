@@ -532,3 +532,51 @@ async def test_closing_an_edit_with_unsaved_changes_asks_before_discarding_them(
     assert (await _guests(bistro))["Ames"]["notes"] is None
     await stand.button("Edit Ames").click()
     await expect(notes).to_have_value("")  # discarded, as asked
+
+
+async def test_the_hold_list_offers_only_tables_that_can_take_the_party(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    await place.table("2", capacity=2)
+    four = await place.table("4", capacity=4)
+    six = await place.table("6", capacity=6)
+    seven = await place.table("7", capacity=8)
+    await place.api.ok(
+        "PATCH", f"{place.path}/tables/{seven['id']}", json={"status": "out_of_service"}
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    held = form.get_by_label("Hold table")
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2)))
+
+    await expect(held.locator("option")).to_have_text(
+        ["No table", "2 · 2 seats · too small", "4 · 4 seats", "6 · 6 seats", "7 · out of service"]
+    )
+    await expect(held.locator("option:not([disabled])")).to_have_text(
+        ["No table", "4 · 4 seats", "6 · 6 seats"]
+    )
+    await held.select_option(label="4 · 4 seats")
+
+    # The party grows after the table was chosen: it stays chosen, said to be too small.
+    await form.get_by_label("Party size").fill("5")
+    await expect(held).to_have_value(four["id"])
+    await expect(held.locator("option:not([disabled])")).to_have_text(["No table", "6 · 6 seats"])
+    await expect(held).to_have_accessible_description(
+        "Table 4 has 4 seats, too few for a party of 5. Choose another table, or No table."
+    )
+    await held.select_option(label="6 · 6 seats")
+    await expect(held).to_have_accessible_description("")
+
+    # A table taken out of service meanwhile can no longer be chosen.
+    await place.api.ok(
+        "PATCH", f"{place.path}/tables/{six['id']}", json={"status": "out_of_service"}
+    )
+    await expect(held).to_have_accessible_description(
+        "Table 6 is out of service. Choose another table, or No table."
+    )
+    await expect(held.locator("option:not([disabled])")).to_have_text(["No table"])
