@@ -107,13 +107,19 @@ export class Actions {
     });
   }
 
-  /** Seat a guest at a table; overrides: {override_capacity} or {override} after a warning. */
+  /**
+   * Seat a guest at a table, only if the table is still as the host saw it (If-Match): else the
+   * refusal says what another host changed, and offers to seat on the table as it is now.
+   * overrides: {override_capacity} or {override} after a warning.
+   */
   seat(guestId, tableId, overrides = {}) {
     const guest = this.state.guests.get(guestId);
     const table = this.state.tables.get(tableId);
     if (!guest || !table) return Promise.resolve(false);
-    const context = { guest, table, retry: (more) => this.seat(guestId, tableId, { ...overrides, ...more }) };
-    const request = () => this.api.assign(tableId, guestId, overrides);
+    const context = {
+      guest, table, seating: true, retry: (more = {}) => this.seat(guestId, tableId, { ...overrides, ...more }),
+    };
+    const request = () => this.api.assign(tableId, guestId, table.version, overrides);
     const keys = [`seat-here:${guestId}:${tableId}`, guestKey(guestId)];
     return this.#perform(keys, request, context, (seating) => {
       this.state.put("tables", seating.table);
