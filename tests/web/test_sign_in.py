@@ -1,0 +1,39 @@
+"""The sign-in form: what it tells a host who has no token yet holds for someone who ran `make run`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from playwright.async_api import expect
+
+from tests.commands import clean_env, sqlite_url
+from tests.servers import ThreadServer
+from tests.web.conftest import OpenStand
+
+REPO = Path(__file__).resolve().parents[2]
+# A shell as `make run` leaves it: the virtualenv it made is not on PATH.
+PLAIN_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+async def test_the_sign_in_hint_names_commands_that_print_a_token_after_make_run(
+    web_server: ThreadServer, open_stand: OpenStand, tmp_path: Path
+) -> None:
+    stand = await open_stand(web_server.base_url)
+    hint = stand.page.locator("#signin-form .hint")
+    await expect(hint).to_be_visible()
+    commands = await hint.locator("code").all_inner_texts()
+
+    others = [command for command in commands if command != "make run"]
+    assert others, "a command that prints a token"
+    for command in others:
+        env = clean_env(PATH=PLAIN_PATH, HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "demo.db"))
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, f"{command!r} in the repository: {done.stderr}"
+        assert re.search(r"host token    : hs_\S+", done.stdout), done.stdout
+    assert "make run" in commands, "make run printed one: the first place to look"
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^run:.*\n\t\$\(BIN\)/hoststand serve --demo$", makefile, re.M)
