@@ -34,6 +34,11 @@ function newKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The keys of the guest and table an action is about, as its notices name them. */
+function subjects({ guest = null, table = null }) {
+  return [guest && guestKey(guest.id), table && `table:${table.id}`].filter(Boolean);
+}
+
 export class Actions {
   #keys = new Map(); // purpose -> {body, key} of a request that got no answer: a retry reuses the key
 
@@ -178,6 +183,7 @@ export class Actions {
       const answer = await request();
       if (this.signal.aborted) return false;
       succeeded(answer);
+      this.notices.settle(subjects(context));
       return true;
     } catch (error) {
       if (!this.signal.aborted) this.#refused(error, context);
@@ -208,8 +214,24 @@ export class Actions {
       if (refusal.refresh) this.sync.refresh();
       return;
     }
-    this.notices.refusal(refusal.text, this.#anyway(refusal, context));
-    if (refusal.refresh) this.sync.refresh();
+    // Judged on the state the refresh brings, not on the one the page had fallen behind with.
+    const judged = refusal.refresh ? this.sync.refresh() : Promise.resolve();
+    this.notices.refusal(refusal.text, this.#anyway(refusal, context), {
+      about: subjects(context), stillApplies: this.#unchangedSince(judged, context),
+    });
+  }
+
+  /** A check that the guest and table of a refusal are still as they were once `judged` settled. */
+  #unchangedSince(judged, context) {
+    const versions = () => JSON.stringify([
+      context.guest ? this.state.guests.get(context.guest.id)?.version ?? null : null,
+      context.table ? this.state.tables.get(context.table.id)?.version ?? null : null,
+    ]);
+    let seen = null;
+    judged.then(() => {
+      seen = versions();
+    });
+    return () => seen === null || seen === versions();
   }
 
   /** The button of a refusal that tries again: "Seat anyway", or a move on the guest as it is now. */
