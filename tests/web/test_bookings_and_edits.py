@@ -506,7 +506,9 @@ async def test_closing_an_edit_with_unsaved_changes_asks_before_discarding_them(
         else:
             await notes.focus()
             await stand.page.keyboard.press("Escape")
-        await expect(question).to_have_text("Discard your changes to Ames?Discard changesKeep editing")
+        await expect(question).to_have_text(
+            "Discard your changes to Ames?Discard changesKeep editing"
+        )
         await expect(form.get_by_role("button", name="Keep editing")).to_be_focused()
         await expect(form).to_be_visible()
         await form.get_by_role("button", name="Keep editing").click()

@@ -174,6 +174,8 @@ async def test_a_seating_at_a_table_another_host_just_took_is_refused_without_an
     await stand.seat("Ames", "8")
 
     await expect(stand.refusal).to_have_text("Table 8 was just seated by another host.")
-    await expect(stand.page.get_by_role("alert").get_by_role("button", name="Seat anyway")).to_have_count(0)
+    await expect(
+        stand.page.get_by_role("alert").get_by_role("button", name="Seat anyway")
+    ).to_have_count(0)
     await expect(stand.table("8")).to_contain_text("Baker")
     gate.open()

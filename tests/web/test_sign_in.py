@@ -1,10 +1,11 @@
-"""The sign-in form: what it tells a host who has no token yet holds for someone who ran `make run`."""
+"""The sign-in form: its hint for a host without a token holds after `make run`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-import subprocess
 from pathlib import Path
+from subprocess import PIPE
 
 from playwright.async_api import expect
 
@@ -29,11 +30,13 @@ async def test_the_sign_in_hint_names_commands_that_print_a_token_after_make_run
     assert others, "a command that prints a token"
     for command in others:
         env = clean_env(PATH=PLAIN_PATH, HOSTSTAND_DATABASE_URL=sqlite_url(tmp_path / "demo.db"))
-        done = subprocess.run(
-            ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        shell = await asyncio.create_subprocess_exec(
+            "bash", "-c", command, cwd=REPO, env=env, stdout=PIPE, stderr=PIPE
         )
-        assert done.returncode == 0, f"{command!r} in the repository: {done.stderr}"
-        assert re.search(r"host token    : hs_\S+", done.stdout), done.stdout
+        out, err = await asyncio.wait_for(shell.communicate(), timeout=60)
+        assert shell.returncode == 0, f"{command!r} in the repository: {err.decode()}"
+        stdout = out.decode()
+        assert re.search(r"host token    : hs_\S+", stdout), stdout
     assert "make run" in commands, "make run printed one: the first place to look"
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^run:.*\n\t\$\(BIN\)/hoststand serve --demo$", makefile, re.M)
