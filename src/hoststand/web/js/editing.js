@@ -40,6 +40,12 @@ export class GuestEditor {
       event.preventDefault();
       this.#leave();
     }, { signal });
+    // Other close requests (a tablet's back gesture) ask too, where the browser lets them.
+    dialog.addEventListener("cancel", (event) => {
+      if (!event.cancelable) return;
+      event.preventDefault();
+      this.#leave();
+    }, { signal });
     dialog.addEventListener("close", () => this.#closed(), { signal });
     signal.addEventListener("abort", () => this.dialog.close());
     this.fields.control("party_size").addEventListener("input", () => this.#followStay(), { signal });
