@@ -400,3 +400,64 @@ async def test_a_guest_with_a_move_on_its_way_takes_no_second_move_until_the_ans
     assert stand.count_requests(f"/guests/{ames['id']}") == 1
     assert stand.count_requests("/assign") == 0
     assert await _statuses(bistro) == {"Ames": "notified", "Baker": "waiting"}
+
+
+async def test_a_refusal_goes_once_what_it_says_is_no_longer_so(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("11", capacity=4)
+    guest = await bistro.guest("Halvorsen", party_size=2)
+    tables = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{tables}/assign", json={"guest_id": guest["id"]})
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await expect(stand.table("11")).to_have_attribute("data-status", "occupied")
+
+    gate.closed = True
+    await bistro.api.ok("POST", f"{tables}/release")
+    await stand.button("Release table 11").click()
+    await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+    gate.open()  # what the page missed: the refusal was judged on it already, and stays
+    await bistro.api.ok("POST", f"{bistro.path}/tables", 201, json={"label": "12", "capacity": 2})
+    await expect(stand.table("12")).to_be_visible()
+    await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+
+    # Another host cleans table 11: "just released" is no longer what the host needs to know.
+    await bistro.client("host").ok("PATCH", tables, json={"status": "available"})
+    await expect(stand.table("11")).to_have_attribute("data-status", "available")
+    await expect(stand.refusal).to_have_count(0)
+
+
+async def test_a_refusal_goes_when_the_next_action_on_its_guest_succeeds(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    await bistro.guest("Baker", party_size=2)
+    await bistro.table("11", capacity=6)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    page = stand.page
+    await expect(stand.waitlist_entry("Ames")).to_be_visible()
+
+    gate.closed = True  # no event reaches the page: only the host's own actions change it
+    await bistro.client("host").ok(
+        "PATCH", f"{bistro.path}/guests/{ames['id']}", json={"party_size": 6}
+    )
+    await stand.button("Notify Ames").click()
+    await expect(stand.refusal).to_have_text(
+        "Not notified: another host just changed Ames (party of 6)."
+    )
+    await stand.seat("Ames", "11")
+    await expect(stand.confirmation.filter(has_text="Ames seated")).to_be_visible()
+    await expect(stand.refusal).to_have_count(0)
+
+    # The server out of reach, then reached again: the "can't reach" goes with the next success.
+    await page.route("**/api/v1/**", lambda route: route.abort(), times=1)
+    await stand.button("Notify Baker").click()
+    await expect(stand.refusal).to_have_text(
+        "Can't reach hoststand right now. Check the connection and try again."
+    )
+    await stand.button("Notify Baker").click()
+    await expect(stand.waitlist_entry("Baker")).to_contain_text("Notified")
+    await expect(stand.refusal).to_have_count(0)
+    gate.open()

@@ -436,3 +436,149 @@ async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
     await expect(home.booking.locator(".hint")).to_have_text(
         "Times are the restaurant's: Paris time (Central European Time)."
     )
+
+
+async def test_an_edited_party_size_brings_its_turn_time_unless_the_stay_was_chosen(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    when = _stamp(_wall(zone, timedelta(hours=3)), zone)
+    await place.guest("Dubois", party_size=2, kind="reservation", reserved_for=when)
+    await place.guest(
+        "Haddad", party_size=2, kind="reservation", reserved_for=when, duration_minutes=150
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.editing
+    stay = form.get_by_label("Stay (minutes)")
+
+    # Booked by party size (75 minutes for two): six people stay as six booked would, 105.
+    await stand.button("Edit Dubois").click()
+    await expect(stay).to_have_value("75")
+    await form.get_by_label("Party size").fill("6")
+    await expect(stay).to_have_value("105")
+    await expect(stay).to_have_accessible_description(
+        "Follows the party size: the turn time of a party of 6 (it was 75 minutes)."
+    )
+    async with stand.page.expect_request(lambda request: request.method == "PATCH") as sent:
+        await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    assert (await sent.value).post_data_json == {"party_size": 6, "duration_minutes": 105}
+    dubois = (await _guests(place))["Dubois"]
+    assert (dubois["party_size"], dubois["duration_minutes"]) == (6, 105)
+
+    # A stay chosen by hand is the host's: it stays, and the form says what the turn time is.
+    await stand.button("Edit Haddad").click()
+    await form.get_by_label("Party size").fill("6")
+    await expect(stay).to_have_value("150")
+    await expect(stay).to_have_accessible_description(
+        "Kept as it was chosen; by the turn times a party of 6 stays 105 minutes."
+    )
+    # And so is one the host types in this form, whatever the party size does next.
+    await stay.fill("60")
+    await form.get_by_label("Party size").fill("4")
+    await expect(stay).to_have_value("60")
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_be_hidden()
+    haddad = (await _guests(place))["Haddad"]
+    assert (haddad["party_size"], haddad["duration_minutes"]) == (4, 60)
+
+
+async def test_closing_an_edit_with_unsaved_changes_asks_before_discarding_them(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    form = stand.editing
+    question = form.get_by_role("alertdialog")
+    notes = form.get_by_label("Notes")
+
+    # Nothing typed: Close closes, without a question.
+    await stand.button("Edit Ames").click()
+    await form.get_by_role("button", name="Close").click()
+    await expect(form).to_be_hidden()
+
+    await stand.button("Edit Ames").click()
+    await notes.fill("Allergic to nuts")
+    for leave in ("Close", "Escape"):
+        if leave == "Close":
+            await form.get_by_role("button", name="Close").click()
+        else:
+            await notes.focus()
+            await stand.page.keyboard.press("Escape")
+        await expect(question).to_have_text(
+            "Discard your changes to Ames?Discard changesKeep editing"
+        )
+        await expect(form.get_by_role("button", name="Keep editing")).to_be_focused()
+        await expect(form).to_be_visible()
+        await form.get_by_role("button", name="Keep editing").click()
+        await expect(question).to_be_hidden()
+        await expect(notes).to_have_value("Allergic to nuts")
+        back = form.get_by_role("button", name="Close") if leave == "Close" else notes
+        await expect(back).to_be_focused()  # where the host was
+
+    # Escape asks, Escape on the question keeps the form, Escape asks again: no key slips through
+    # to the dialog (Chromium lets a page refuse its cancel only once per user gesture).
+    for _ in range(3):
+        await stand.page.keyboard.press("Escape")
+    await expect(question).to_be_visible()
+    await stand.page.keyboard.press("Escape")
+    await expect(question).to_be_hidden()
+    await expect(form).to_be_visible()
+    await expect(notes).to_have_value("Allergic to nuts")
+
+    await form.get_by_role("button", name="Close").click()
+    await form.get_by_role("button", name="Discard changes").click()
+    await expect(form).to_be_hidden()
+    await expect(stand.button("Edit Ames")).to_be_focused()
+    assert (await _guests(bistro))["Ames"]["notes"] is None
+    await stand.button("Edit Ames").click()
+    await expect(notes).to_have_value("")  # discarded, as asked
+
+
+async def test_the_hold_list_offers_only_tables_that_can_take_the_party(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    await place.table("2", capacity=2)
+    four = await place.table("4", capacity=4)
+    six = await place.table("6", capacity=6)
+    seven = await place.table("7", capacity=8)
+    await place.api.ok(
+        "PATCH", f"{place.path}/tables/{seven['id']}", json={"status": "out_of_service"}
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    held = form.get_by_label("Hold table")
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2)))
+
+    await expect(held.locator("option")).to_have_text(
+        ["No table", "2 · 2 seats · too small", "4 · 4 seats", "6 · 6 seats", "7 · out of service"]
+    )
+    await expect(held.locator("option:not([disabled])")).to_have_text(
+        ["No table", "4 · 4 seats", "6 · 6 seats"]
+    )
+    await held.select_option(label="4 · 4 seats")
+
+    # The party grows after the table was chosen: it stays chosen, said to be too small.
+    await form.get_by_label("Party size").fill("5")
+    await expect(held).to_have_value(four["id"])
+    await expect(held.locator("option:not([disabled])")).to_have_text(["No table", "6 · 6 seats"])
+    await expect(held).to_have_accessible_description(
+        "Table 4 has 4 seats, too few for a party of 5. Choose another table, or No table."
+    )
+    await held.select_option(label="6 · 6 seats")
+    await expect(held).to_have_accessible_description("")
+
+    # A table taken out of service meanwhile can no longer be chosen.
+    await place.api.ok(
+        "PATCH", f"{place.path}/tables/{six['id']}", json={"status": "out_of_service"}
+    )
+    await expect(held).to_have_accessible_description(
+        "Table 6 is out of service. Choose another table, or No table."
+    )
+    await expect(held.locator("option:not([disabled])")).to_have_text(["No table"])

@@ -124,3 +124,58 @@ async def test_seating_a_party_another_host_just_enlarged_says_so_before_offerin
     await expect(stand.table("2")).to_contain_text("party of 5")
     assert (await _guest(bistro, "Eriksen"))["status"] == "seated"
     gate.open()
+
+
+async def test_a_seating_at_a_table_another_host_just_changed_says_so_and_seats_on_a_retry(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=4)
+    eight = await bistro.table("8", capacity=4)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    page = stand.page
+    await expect(stand.table("8")).to_be_visible()
+
+    gate.closed = True  # the page does not hear that the owner gave table 8 two more seats
+    await bistro.api.ok("PATCH", f"{bistro.path}/tables/{eight['id']}", json={"capacity": 6})
+    await stand.button("Seat Ames").click()
+    async with page.expect_request(lambda request: "/assign" in request.url) as sent:
+        await stand.button("Seat Ames at table 8").click()
+
+    assert (await sent.value).headers.get("if-match") == '"1"', "seated on the table the host saw"
+    await expect(stand.refusal).to_have_text(
+        "Not seated: another host just changed table 8 (now 6 seats)."
+    )
+    await expect(stand.table("8")).to_contain_text("6 seats")  # the table as it is now
+    assert (await _guest(bistro, "Ames"))["status"] == "waiting"
+
+    async with page.expect_request(lambda request: "/assign" in request.url) as sent:
+        await page.get_by_role("alert").get_by_role("button", name="Seat anyway").click()
+    assert (await sent.value).headers.get("if-match") == '"2"'
+    await expect(stand.table("8")).to_contain_text("Ames")
+    assert (await _guest(bistro, "Ames"))["status"] == "seated"
+    gate.open()
+
+
+async def test_a_seating_at_a_table_another_host_just_took_is_refused_without_an_offer(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Ames", party_size=2)
+    baker = await bistro.guest("Baker", party_size=2)
+    eight = await bistro.table("8", capacity=4)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
+    await expect(stand.table("8")).to_be_visible()
+
+    gate.closed = True
+    await bistro.client("host").ok(
+        "POST", f"{bistro.path}/tables/{eight['id']}/assign", json={"guest_id": baker["id"]}
+    )
+    await stand.seat("Ames", "8")
+
+    await expect(stand.refusal).to_have_text("Table 8 was just seated by another host.")
+    await expect(
+        stand.page.get_by_role("alert").get_by_role("button", name="Seat anyway")
+    ).to_have_count(0)
+    await expect(stand.table("8")).to_contain_text("Baker")
+    gate.open()

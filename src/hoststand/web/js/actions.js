@@ -34,6 +34,11 @@ function newKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The keys of the guest and table an action is about, as its notices name them. */
+function subjects({ guest = null, table = null }) {
+  return [guest && guestKey(guest.id), table && `table:${table.id}`].filter(Boolean);
+}
+
 export class Actions {
   #keys = new Map(); // purpose -> {body, key} of a request that got no answer: a retry reuses the key
 
@@ -107,13 +112,19 @@ export class Actions {
     });
   }
 
-  /** Seat a guest at a table; overrides: {override_capacity} or {override} after a warning. */
+  /**
+   * Seat a guest at a table, only if the table is still as the host saw it (If-Match): else the
+   * refusal says what another host changed, and offers to seat on the table as it is now.
+   * overrides: {override_capacity} or {override} after a warning.
+   */
   seat(guestId, tableId, overrides = {}) {
     const guest = this.state.guests.get(guestId);
     const table = this.state.tables.get(tableId);
     if (!guest || !table) return Promise.resolve(false);
-    const context = { guest, table, retry: (more) => this.seat(guestId, tableId, { ...overrides, ...more }) };
-    const request = () => this.api.assign(tableId, guestId, overrides);
+    const context = {
+      guest, table, seating: true, retry: (more = {}) => this.seat(guestId, tableId, { ...overrides, ...more }),
+    };
+    const request = () => this.api.assign(tableId, guestId, table.version, overrides);
     const keys = [`seat-here:${guestId}:${tableId}`, guestKey(guestId)];
     return this.#perform(keys, request, context, (seating) => {
       this.state.put("tables", seating.table);
@@ -172,6 +183,7 @@ export class Actions {
       const answer = await request();
       if (this.signal.aborted) return false;
       succeeded(answer);
+      this.notices.settle(subjects(context));
       return true;
     } catch (error) {
       if (!this.signal.aborted) this.#refused(error, context);
@@ -202,8 +214,24 @@ export class Actions {
       if (refusal.refresh) this.sync.refresh();
       return;
     }
-    this.notices.refusal(refusal.text, this.#anyway(refusal, context));
-    if (refusal.refresh) this.sync.refresh();
+    // Judged on the state the refresh brings, not on the one the page had fallen behind with.
+    const judged = refusal.refresh ? this.sync.refresh() : Promise.resolve();
+    this.notices.refusal(refusal.text, this.#anyway(refusal, context), {
+      about: subjects(context), stillApplies: this.#unchangedSince(judged, context),
+    });
+  }
+
+  /** A check that the guest and table of a refusal are still as they were once `judged` settled. */
+  #unchangedSince(judged, context) {
+    const versions = () => JSON.stringify([
+      context.guest ? this.state.guests.get(context.guest.id)?.version ?? null : null,
+      context.table ? this.state.tables.get(context.table.id)?.version ?? null : null,
+    ]);
+    let seen = null;
+    judged.then(() => {
+      seen = versions();
+    });
+    return () => seen === null || seen === versions();
   }
 
   /** The button of a refusal that tries again: "Seat anyway", or a move on the guest as it is now. */

@@ -94,10 +94,13 @@ export class Api {
     });
   }
 
-  /** Seat a guest at a table; returns {table, guest}. */
-  assign(tableId, guestId, overrides = {}) {
+  /**
+   * Seat a guest at a table, only if the table is still the one we saw (its version, else 412
+   * version_conflict with the table as it is now); returns {table, guest}.
+   */
+  assign(tableId, guestId, version, overrides = {}) {
     return this.request("POST", this.#restaurant(`/tables/${tableId}/assign`), {
-      body: { guest_id: guestId, ...overrides },
+      body: { guest_id: guestId, ...overrides }, ifMatch: version,
     });
   }
 

@@ -67,6 +67,7 @@ function start(session) {
     if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
     forms.editor?.update();
     forms.booking?.update();
+    notices.review();
     renderer.schedule();
   };
   const sync = new Sync({ api, state, onChange, onStatus: showConnection, onFatal: signOut });

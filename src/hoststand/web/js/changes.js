@@ -1,5 +1,5 @@
-// What another host changed in a guest, in a host's words: said when a move made on the page's
-// copy of the guest is refused (412) because the guest moved on meanwhile.
+// What another host changed in a guest or a table, in a host's words: said when a move made on
+// the page's copy of it is refused (412) because it moved on meanwhile.
 
 import { clockTime } from "./time.js";
 
@@ -32,6 +32,31 @@ export function guestChanges(before, after, timeZone) {
   if (before.status !== after.status) said.push(STATUS_NOW[after.status] ?? after.status.replace("_", " "));
   for (const [name, say] of FIELD_NOW) {
     if (JSON.stringify(before[name] ?? null) !== JSON.stringify(after[name] ?? null)) said.push(say(after, timeZone));
+  }
+  return said;
+}
+
+const TABLE_STATUS_NOW = {
+  available: "available",
+  reserved: "reserved",
+  occupied: "occupied",
+  dirty: "needs cleaning",
+  out_of_service: "out of service",
+};
+
+// What a host sees on a table's tile, and how a change of each is said.
+const TABLE_FIELD_NOW = [
+  ["label", (table) => `renamed “${table.label}”`],
+  ["capacity", (table) => `now ${table.capacity} seats`],
+  ["section", (table) => (table.section ? `moved to ${table.section}` : "moved")],
+];
+
+/** ["now 6 seats"]: what differs from `before` in `after`, a table. */
+export function tableChanges(before, after) {
+  const said = [];
+  if (before.status !== after.status) said.push(TABLE_STATUS_NOW[after.status] ?? after.status.replace("_", " "));
+  for (const [name, say] of TABLE_FIELD_NOW) {
+    if ((before[name] ?? null) !== (after[name] ?? null)) said.push(say(after));
   }
   return said;
 }

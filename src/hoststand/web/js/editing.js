@@ -2,9 +2,16 @@
 // is sent, with the version the form was filled from (If-Match): when another host changed the
 // guest meanwhile, the form takes their values into the fields the host left alone and saves
 // again; a field both changed is marked and waits for the host to save again knowing it. The
-// stand behind stays live; no redraw touches the form.
+// stand behind stays live; no redraw touches the form. A reservation's stay that came from the
+// turn times follows a new party size, as it would have had the party been booked that size.
+// Closing the form (Close, Escape) with changes not saved asks first: an edit is made on one
+// version of one guest, so a draft kept for later would be replayed on a guest that may have
+// moved on (seated, changed by another host); the booking form, which has no such base, keeps
+// its draft instead.
 
+import { InlineConfirm } from "./confirm.js";
 import { GuestForm } from "./guestform.js";
+import { stayFor } from "./turntimes.js";
 
 const SAVE_ATTEMPTS = 3; // a guest changing under every save is shown to the host, not chased
 
@@ -12,6 +19,8 @@ export class GuestEditor {
   #guestId = null;
   #base = null; // the guest as the form was filled from: the host's edits are what differs from it
   #theirs = new Set(); // the fields another host changed since the form was opened
+  #stayFollows = false; // the stay is the turn time of the party size, and moves with it
+  #stayTouched = false; // the host typed a stay in this form: it is theirs, left alone
 
   /** dialog: the <dialog> of the edit form. */
   constructor({ dialog, state, actions, signal }) {
@@ -22,9 +31,28 @@ export class GuestEditor {
     this.error = this.form.querySelector(".form-error");
     this.save = this.form.querySelector('button[type="submit"]');
     this.form.addEventListener("submit", (event) => this.#submit(event), { signal });
-    this.form.querySelector("[data-close]").addEventListener("click", () => this.dialog.close(), { signal });
+    this.confirm = new InlineConfirm(this.form.querySelector(".form-actions"), signal);
+    this.form.querySelector("[data-close]").addEventListener("click", () => this.#leave(), { signal });
+    // Escape is caught before it becomes the dialog's cancel: Chromium lets a page refuse a
+    // cancel only once per user gesture, and a second Escape would close it unasked.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      event.preventDefault();
+      this.#leave();
+    }, { signal });
+    // Other close requests (a tablet's back gesture) ask too, where the browser lets them.
+    dialog.addEventListener("cancel", (event) => {
+      if (!event.cancelable) return;
+      event.preventDefault();
+      this.#leave();
+    }, { signal });
     dialog.addEventListener("close", () => this.#closed(), { signal });
     signal.addEventListener("abort", () => this.dialog.close());
+    this.fields.control("party_size").addEventListener("input", () => this.#followStay(), { signal });
+    this.fields.control("duration_minutes").addEventListener("input", () => {
+      this.#stayTouched = true;
+      this.#stayFollows = false;
+    }, { signal });
   }
 
   /** Open the form for a guest, filled with what the stand knows of them. */
@@ -39,6 +67,9 @@ export class GuestEditor {
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
     this.fields.clearNotes();
     this.fields.sayZone(this.state.timeZone);
+    this.#stayTouched = false;
+    // A stay other than the turn time was chosen by someone (at booking, or an edit): it stays.
+    this.#stayFollows = guest.duration_minutes === stayFor(this.state.restaurant, guest.party_size);
     this.title.textContent = `Edit ${guest.name}`;
     this.error.textContent = "";
     this.save.removeAttribute("aria-disabled");
@@ -61,6 +92,43 @@ export class GuestEditor {
     if (this.#theirs.size > before) {
       this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
     }
+  }
+
+  /** Close, or, with changes not saved, ask first whether to discard them. */
+  async #leave() {
+    if (this.confirm.asking) return;
+    const guest = this.#guestId === null ? null : this.state.guests.get(this.#guestId);
+    // A guest removed meanwhile leaves nothing to save, hence nothing to lose.
+    if (guest && Object.keys(this.#changed()).length > 0) {
+      const discard = await this.confirm.ask(`Discard your changes to ${this.#base.name}?`, {
+        yes: "Discard changes", no: "Keep editing",
+      });
+      if (!discard) return;
+    }
+    this.dialog.close();
+  }
+
+  /** What the host changed in the form: {name: text}. */
+  #changed() {
+    const before = this.fields.valuesOf(this.#base, this.state.timeZone);
+    return Object.fromEntries(Object.entries(this.fields.values()).filter(([name, value]) => value !== before[name]));
+  }
+
+  /** The host changed the party size: a stay that follows it becomes the new size's turn time. */
+  #followStay() {
+    if (!this.fields.names().includes("duration_minutes") || this.#stayTouched) return;
+    const size = Number(this.fields.values().party_size);
+    const turn = stayFor(this.state.restaurant, size);
+    if (turn === null) return; // not a party size (yet): the stay waits for one
+    const was = this.fields.valuesOf(this.#base, this.state.timeZone).duration_minutes;
+    if (!this.#stayFollows) {
+      const differs = String(turn) !== this.fields.values().duration_minutes;
+      this.fields.note("duration_minutes", differs ? `Kept as it was chosen; by the turn times a party of ${size} stays ${turn} minutes.` : "");
+      return;
+    }
+    this.fields.fill({ duration_minutes: String(turn) });
+    const moved = String(turn) !== was;
+    this.fields.note("duration_minutes", moved ? `Follows the party size: the turn time of a party of ${size} (it was ${was} minutes).` : "");
   }
 
   #offerTables() {
@@ -126,9 +194,7 @@ export class GuestEditor {
   /** Send what the host changed on the version the form has; true to send it again (rebased). */
   async #attempt(guestId) {
     const base = this.#base;
-    const mine = this.fields.values();
-    const before = this.fields.valuesOf(base, this.state.timeZone);
-    const changed = Object.fromEntries(Object.entries(mine).filter(([name, value]) => value !== before[name]));
+    const changed = this.#changed();
     if (Object.keys(changed).length === 0) {
       this.dialog.close();
       return false;
@@ -161,6 +227,7 @@ export class GuestEditor {
   }
 
   #closed() {
+    this.confirm.dismiss();
     const guestId = this.#guestId;
     this.#guestId = null;
     this.#base = null;

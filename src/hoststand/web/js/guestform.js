@@ -51,8 +51,9 @@ const FIELDS = [
 ];
 
 export class GuestForm {
-  #removedNote = false; // the held table's note says the chosen table was removed
-  #offered = null; // the tables the held table's list was drawn from
+  #heldNote = false; // the held table's note is ours: the chosen table was removed, or cannot take the party
+  #offered = null; // the tables the held table's list was drawn from, and what each can take
+  #tables = []; // the tables last offered: a new party size offers them again
   /** Build the fields into the form's .fields box; `prefix` keeps their ids apart from others'. */
   constructor(form, prefix) {
     this.form = form;
@@ -70,6 +71,7 @@ export class GuestForm {
     }));
     const held = this.control("held_table_id");
     held.addEventListener("change", () => this.#choose(held.value));
+    this.control("party_size").addEventListener("input", () => this.offerTables(this.#tables, this.knownTable));
   }
 
   /** Show the fields a guest of `kind` has (fewer once seated); the others are hidden and left out. */
@@ -84,21 +86,33 @@ export class GuestForm {
   }
 
   /**
-   * The tables a reservation may hold, keeping the one chosen. A chosen table that was removed
-   * stays chosen, named as removed, with a note: the host picks another, knowingly.
-   * knownTable(id): the table, or the one last seen under that id (for its label).
+   * The tables a reservation may hold, keeping the one chosen. A table out of service, or too
+   * small for the party size typed, is listed as such and cannot be chosen. A chosen table that
+   * was removed, or that can no longer take the party, stays chosen with a note: the host picks
+   * another, knowingly. knownTable(id): the table, or the one last seen under that id (its label).
    */
   offerTables(tables, knownTable = () => null) {
     const select = this.control("held_table_id");
     const chosen = select.value;
     this.knownTable = knownTable;
-    // Redrawn only when the tables changed: a redraw closes the list under the host's finger.
-    const offered = JSON.stringify(tables.map((table) => [table.id, table.label, table.capacity]));
+    this.#tables = tables;
+    const listed = tables.map((table) => ({ table, unfit: this.#unfit(table) }));
+    // Redrawn only when the list changed: a redraw closes the list under the host's finger.
+    const offered = JSON.stringify(listed.map(({ table, unfit }) => [table.id, table.label, table.capacity, unfit]));
     if (offered === this.#offered) return;
     this.#offered = offered;
     select.replaceChildren(h("option", { value: "" }, "No table"),
-      ...tables.map((table) => h("option", { value: table.id }, `${table.label} · ${table.capacity} seats`)));
+      ...listed.map(({ table, unfit }) => h("option", { value: table.id, disabled: Boolean(unfit), "data-unfit": unfit },
+        unfit === "out of service" ? `${table.label} · out of service`
+          : `${table.label} · ${table.capacity} seats${unfit ? ` · ${unfit}` : ""}`)));
     this.#choose(chosen);
+  }
+
+  /** Why a table cannot be held for the party: "out of service", "too small", or null. */
+  #unfit(table) {
+    if (table.status === "out_of_service") return "out of service";
+    const size = Number(this.control("party_size").value || Number.NaN);
+    return Number.isInteger(size) && size > table.capacity ? "too small" : null;
   }
 
   /** Choose a held table (or "" for none), listing it as removed when it is not offered. */
@@ -111,11 +125,23 @@ export class GuestForm {
     const removed = Boolean(id) && (!listed || listed.hasAttribute("data-removed"));
     if (removed && !listed) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
     select.value = id;
-    const label = this.knownTable(id)?.label;
-    const gone = removed ? `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.` : "";
+    const words = removed ? this.#removedNote(id) : this.#unfitNote(id, listed?.dataset.unfit);
     // Only a note of ours is taken away: another host's change may be said there too.
-    if (gone || this.#removedNote) this.note("held_table_id", gone);
-    this.#removedNote = removed;
+    if (words || this.#heldNote) this.note("held_table_id", words);
+    this.#heldNote = Boolean(words);
+  }
+
+  #removedNote(id) {
+    const label = this.knownTable(id)?.label;
+    return `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.`;
+  }
+
+  #unfitNote(id, unfit) {
+    const table = this.knownTable(id);
+    if (!unfit || !table) return "";
+    const why = unfit === "out of service" ? "is out of service"
+      : `has ${table.capacity} seats, too few for a party of ${this.control("party_size").value}`;
+    return `Table ${table.label} ${why}. Choose another table, or No table.`;
   }
 
   #removedWords(id) {
@@ -159,6 +185,7 @@ export class GuestForm {
       if (name === "held_table_id") this.#choose(value);
       else this.control(name).value = value;
     }
+    if ("party_size" in values) this.offerTables(this.#tables, this.knownTable); // what fits changed
   }
 
   /** The API's fields for some of the texts (an empty text is sent as null). */
@@ -194,7 +221,7 @@ export class GuestForm {
   /** Take every note away. */
   clearNotes() {
     for (const field of FIELDS) this.note(field.name, "");
-    this.#removedNote = false;
+    this.#heldNote = false;
   }
 
   #fields() {

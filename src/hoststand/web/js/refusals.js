@@ -1,7 +1,7 @@
 // Turning the server's refusals into sentences a host understands, and saying what to do next.
 
 import { ApiError, NetworkError } from "./api.js";
-import { guestChanges } from "./changes.js";
+import { guestChanges, tableChanges } from "./changes.js";
 import { clockTime, dayAndTime } from "./time.js";
 
 const TABLE_NOT_FREE = {
@@ -48,11 +48,12 @@ const FIELD_WORDS = {
 
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
- * page knew them) and the move tried on the guest, if any: {text, refresh, signOut, override,
- * again}. `refresh`: the page was behind, show the true state; `override`: fields that would
- * make the server accept it anyway; `again`: the label of a button that tries the move again.
+ * page knew them), the move tried on the guest, if any, and whether it was a seating: {text,
+ * refresh, signOut, override, again}. `refresh`: the page was behind, show the true state;
+ * `override`: fields that would make the server accept it anyway; `again`: the label of a
+ * button that tries the move again.
  */
-export function describeRefusal(error, { guest = null, table = null, move = null, timeZone = "UTC" } = {}) {
+export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
     return { text: "Can't reach hoststand right now. Check the connection and try again." };
   }
@@ -89,6 +90,7 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       return { text: heldRefusal(error.details, named, timeZone) };
     case "version_conflict": {
       if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
+      if (seating && table && error.details?.id === table.id) return seatConflict(error.details, table, guest);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
       const text = say ? say(named) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
@@ -116,6 +118,20 @@ function moveConflict(now, guest, move, timeZone) {
   const changes = guestChanges(guest, now, timeZone);
   const what = changes.length ? ` (${changes.join(", ")})` : "";
   return { text: `${move.not}: another host just changed ${guest.name}${what}.`, refresh: true, again: move.anyway };
+}
+
+/**
+ * A seating refused because another host changed the table first: what they changed and, when
+ * the table can still take the party, an offer to seat them at it as it is now.
+ */
+function seatConflict(now, table, guest) {
+  const named = tableName(now.label ?? table.label);
+  const free = now.status === "available" || (now.status === "reserved" && guest?.held_table_id === now.id);
+  const say = TABLE_NOW[now.status];
+  if (!free && say) return { text: say(named), refresh: true };
+  const changes = tableChanges(table, now);
+  const what = changes.length ? ` (${changes.join(", ")})` : "";
+  return { text: `Not seated: another host just changed ${lower(named)}${what}.`, refresh: true, again: "Seat anyway" };
 }
 
 /** "Table 8" at the start of a sentence; a table the page does not know (any more): "The table". */
