@@ -603,10 +603,15 @@ class Hub:
         room already at that seq, a revocation already handled). The stamps and the watermark
         come from the database's clock, the same for every instance.
 
+        A deleted restaurant leaves no row to stamp: its deletion leaves a stamped tombstone
+        instead (deleted_restaurants), read the same way, so that its devices here are closed
+        within a poll even when the deletion's publish never reached this instance.
+
         A full sweep (`full`, every `log_sweep_interval_seconds`, and the first poll) instead
         reads every room's seq and every watched token by key, as before: it alone sees a
-        restaurant or a token deleted (no row left to stamp), and it catches a write slower
-        than the overlap or a database clock stepped back further than it.
+        token deleted (no row left to stamp) and a restaurant deleted by a server without
+        tombstones, and it catches a write slower than the overlap or a database clock stepped
+        back further than it.
 
         Either kind tells the token cache which tokens were revoked (or gone) and that all
         others it holds were checked as of the poll's start (Authenticator.checked).
@@ -615,6 +620,7 @@ class Hub:
         cache = self.token_cache
         started = cache.now() if cache is not None else 0.0
         rooms = [r for r in self.rooms.values() if r.ready.is_set()] if full else []
+        deleted: set[uuid.UUID] = set()  # read by the change read; the sweep finds them by key
         async with self.ctx.db.read() as db:
             watermark = await db_clock.read(db)
             if full:
@@ -627,12 +633,17 @@ class Hub:
                 since = self._watermark - CHANGE_OVERLAP_MS
                 seqs = await restaurants.seqs_changed_since(db, since_ms=since)
                 revoked = await tokens.revoked_since(db, since_ms=since)
+                deleted = await restaurants.deleted_since(db, since_ms=since)
         self._watermark = watermark
         now = time.monotonic()
         for room in rooms:
             room.recent.trim(now)  # quiet and lingering rooms' old events go here
             if room.restaurant_id not in seqs:
                 self._restaurant_deleted(room)
+        for restaurant_id in deleted:
+            gone = self.rooms.get(restaurant_id)
+            if gone is not None and gone.failed is None:  # read again in the overlap: done
+                self._restaurant_deleted(gone)
         for restaurant_id, latest in seqs.items():
             behind = self.rooms.get(restaurant_id)
             if behind is not None and behind.ready.is_set() and latest > behind.seq:
