@@ -8,15 +8,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
 
 BASELINES = Path(__file__).parent / "baselines"
+# How much of a server's output a failure shows.
+OUTPUT_TAIL_BYTES = 4000
 
 
 def free_port() -> int:
@@ -36,6 +40,10 @@ class Server:
     port: int = field(default_factory=free_port)
     health_path: str = "/healthz"
     process: subprocess.Popen[bytes] | None = None
+    # Its stdout and stderr. A file, not a pipe: nothing here reads while a benchmark runs, and
+    # a server writing a log line per request (HOSTSTAND_LOG_LEVEL=info) would block once a
+    # pipe's buffer (64 KiB) is full. The kernel takes the writes; the file goes when closed.
+    output: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
@@ -50,17 +58,19 @@ class Server:
     def start(self, timeout: float = 30.0) -> Server:
         """Start it and wait until it answers."""
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOSTSTAND_PORT": str(self.port)}
+        self.output = tempfile.TemporaryFile(prefix=f"bench-{self.name}-")  # noqa: SIM115
         self.process = subprocess.Popen(
             [a.replace("{port}", str(self.port)) for a in self.args],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RuntimeError(f"{self.name} exited: {err[-2000:]}")
+                tail = self.output_tail()
+                self._close_output()
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.base_url + self.health_path, timeout=0.5).status_code < 500:
                     return self
@@ -83,16 +93,34 @@ class Server:
         """Resident memory now."""
         return int(self.ps.memory_info().rss)
 
+    def output_tail(self, limit: int = OUTPUT_TAIL_BYTES) -> str:
+        """The last `limit` bytes the server wrote to its stdout and stderr."""
+        if self.output is None:
+            return ""
+        size = self.output.seek(0, os.SEEK_END)
+        self.output.seek(max(0, size - limit))
+        return self.output.read().decode(errors="replace")
+
     def stop(self) -> None:
-        """Terminate and reap."""
-        if self.process is None or self.process.poll() is not None:
+        """Terminate and reap; say what it wrote last if it had died on its own."""
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        code = self.process.poll()
+        if code is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        elif code != 0 and self.output is not None:
+            print(f"{self.name} had exited with {code}: {self.output_tail()}", file=sys.stderr)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        if self.output is not None:
+            self.output.close()
+            self.output = None
 
 
 @contextlib.contextmanager

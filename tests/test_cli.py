@@ -361,6 +361,24 @@ def test_a_command_on_an_unreachable_database_does_not_blame_migrations(tmp_path
     assert "Traceback" not in done.stderr
 
 
+def test_a_verifying_sslmode_without_a_root_certificate_says_where_to_put_one(
+    tmp_path: Path,
+) -> None:
+    # asyncpg refuses before it connects: no server needed, and none is reached.
+    url = "postgres://u:sekret@127.0.0.1:1/hoststand?sslmode=verify-full"
+    env = clean_env(HOSTSTAND_DATABASE_URL=url, HOME=str(tmp_path))
+    env.pop("PGSSLROOTCERT", None)
+    done = hoststand("migrate", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert (
+        "database unreachable: sslmode verify-ca and verify-full need the server's root "
+        "certificate: put it in ~/.postgresql/root.crt"
+    ) in done.stderr
+    assert "PGSSLROOTCERT" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "sekret" not in done.stderr + done.stdout
+
+
 def test_serve_freezes_what_exists_and_collects_young_garbage_rarely() -> None:
     from hoststand import cli
 

@@ -86,6 +86,11 @@ def test_plain_database_urls_of_hosting_platforms_get_the_async_driver(
             "HOSTSTAND_DATABASE_URL",
         ),
         ({"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h:0/db"}, "HOSTSTAND_DATABASE_URL"),
+        ({"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?ssl=on"}, "HOSTSTAND_DATABASE_URL"),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?target_session_attrs=master"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
         ({"HOSTSTAND_BROKER_URL": "kafka://k:9092"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:6379/seven"}, "HOSTSTAND_BROKER_URL"),
@@ -126,6 +131,10 @@ def test_a_bad_value_is_refused_naming_its_variable(
             "HOSTSTAND_DATABASE_URL",
         ),
         ({"HOSTSTAND_BROKER_URL": "redis://:sekret@h:six/0"}, "HOSTSTAND_BROKER_URL"),
+        (
+            {"HOSTSTAND_DATABASE_URL": "postgres://u:sekret@h/db?sslmode=bogus"},
+            "HOSTSTAND_DATABASE_URL",
+        ),
     ],
 )
 def test_serve_stops_at_start_up_on_a_bad_value(
@@ -138,3 +147,25 @@ def test_serve_stops_at_start_up_on_a_bad_value(
     assert "Traceback" not in done.stderr
     assert "sekret" not in done.stderr + done.stdout
     assert list(tmp_path.iterdir()) == []  # stopped before touching any database
+
+
+@pytest.mark.parametrize("command", [("serve",), ("migrate",)])
+def test_an_invalid_sslmode_names_the_parameter_and_the_modes_it_takes(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = "postgres://u:sekret@db.internal/hoststand?sslmode=bogus"
+    done = hoststand(*command, cwd=tmp_path, env=clean_env(HOSTSTAND_DATABASE_URL=url))
+    assert done.returncode == 2, done.stderr
+    assert (
+        "HOSTSTAND_DATABASE_URL: invalid value of the connection parameter sslmode: use one of "
+        "disable, allow, prefer, require, verify-ca, verify-full"
+    ) in done.stderr
+    assert "Traceback" not in done.stderr
+    for secret in ("sekret", "db.internal", "bogus"):
+        assert secret not in done.stderr + done.stdout
+
+
+def test_the_ssl_modes_asyncpg_takes_are_accepted(environ: pytest.MonkeyPatch) -> None:
+    for mode in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full", "verify_ca"):
+        environ.setenv("HOSTSTAND_DATABASE_URL", f"postgres://u@h/db?sslmode={mode}")
+        assert Settings().database_url == f"postgresql+asyncpg://u@h/db?ssl={mode}"

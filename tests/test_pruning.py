@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hoststand.store import migrate
 from tests.commands import clean_env, sqlite_url
 from tests.conftest import Backend, _create_schema
-from tests.servers import ProcessServer, running, wait_until
+from tests.servers import ADMIN_TOKEN, ProcessServer, running, wait_until
 
 FAILED = "pruning failed"
 
@@ -28,6 +29,12 @@ class OwnDatabase:
     url: str
     env: dict[str, str]
     events: str
+
+    def count(self, table: str) -> int:
+        """The rows of `table` (in the schema of the events table)."""
+        schema = self.events.rpartition(".")[0] or None
+        query = sa.select(sa.func.count()).select_from(sa.table(table, schema=schema))
+        return asyncio.run(_scalar(self.url, query))
 
     def hide_events(self, *, back: bool = False) -> None:
         """Rename the events table away (or `back`), as if it were lost and restored."""
@@ -41,6 +48,15 @@ async def _execute(url: str, sql: str) -> None:
     try:
         async with engine.begin() as conn:
             await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def _scalar(url: str, query: sa.Select[tuple[int]]) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
     finally:
         await engine.dispose()
 
@@ -101,3 +117,21 @@ def test_a_failing_database_is_logged_once_by_pruning_not_at_every_attempt(
 def _records(text: str) -> list[str]:
     """The log's records: each line that starts with a time, with the lines that follow it."""
     return re.split(r"\n(?=\d{4}-\d\d-\d\d )", text)
+
+
+def test_the_tombstones_of_deleted_restaurants_are_pruned_with_the_events(
+    own_database: OwnDatabase,
+) -> None:
+    env = clean_env(**own_database.env, HOSTSTAND_ADMIN_TOKEN=ADMIN_TOKEN)
+    with running(ProcessServer(env=env)) as server:
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        with httpx.Client(base_url=f"{server.base_url}/api/v1", headers=admin) as http:
+            created = http.post("/restaurants", json={"name": "Closing down"})
+            assert created.status_code == 201, created.text
+            deleted = http.delete(f"/restaurants/{created.json()['id']}")
+            assert deleted.status_code == 204, deleted.text
+    assert own_database.count("deleted_restaurants") == 1
+    # Restarted with a retention shorter than the tombstone's age by now.
+    env.update(HOSTSTAND_EVENT_RETENTION_DAYS="0.000001", HOSTSTAND_PRUNE_INTERVAL_SECONDS="0.1")
+    with running(ProcessServer(env=env)):
+        wait_until(lambda: own_database.count("deleted_restaurants") == 0, 20, "tombstones pruned")

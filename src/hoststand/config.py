@@ -43,6 +43,22 @@ ASYNCPG_PARAMETERS = {
     "gsslib",
     "prepared_statement_cache_size",
 }
+# The values asyncpg takes for those of them that name a choice; anything else fails at the first
+# connection, on every request and poll, with a message that never reaches the operator.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+ASYNCPG_CHOICES = {
+    "sslmode": SSL_MODES,
+    "ssl": SSL_MODES,
+    "target_session_attrs": (
+        "any",
+        "primary",
+        "standby",
+        "prefer-standby",
+        "read-write",
+        "read-only",
+    ),
+    "gsslib": ("gssapi", "sspi"),
+}
 DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
 BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
 
@@ -212,6 +228,7 @@ class Settings(BaseSettings):
 def _asyncpg_url(url: URL) -> str:
     """The URL with its query as asyncpg takes it: libpq's `sslmode` is asyncpg's `ssl`."""
     query = dict(url.query)
+    _check_choices(query)
     if "sslmode" in query:
         query.setdefault("ssl", query["sslmode"])
         del query["sslmode"]
@@ -223,6 +240,22 @@ def _asyncpg_url(url: URL) -> str:
             f"{', '.join(sorted(ASYNCPG_PARAMETERS | {'sslmode'}))}"
         )
     return url.set(query=query).render_as_string(hide_password=False)
+
+
+def _check_choices(query: dict[str, str | tuple[str, ...]]) -> None:
+    """Refuse a parameter whose value is none of those asyncpg takes, naming them."""
+    for name, allowed in ASYNCPG_CHOICES.items():
+        value = query.get(name)
+        if value is None:
+            continue
+        # asyncpg also takes verify_full for verify-full. A parameter given twice is a tuple.
+        if name in ("ssl", "sslmode") and isinstance(value, str):
+            value = value.replace("_", "-")
+        if value not in allowed:
+            # The value is not repeated: the URL is never echoed (see _database_url).
+            raise ValueError(
+                f"invalid value of the connection parameter {name}: use one of {', '.join(allowed)}"
+            )
 
 
 def _check_redis_url(url: str) -> None:

@@ -43,10 +43,6 @@ class Tally(Collector):
             counts[value] = amount
             self._created[value] = time.time()
 
-    def value(self, value: str) -> int:
-        """What has been counted for the label `value`."""
-        return self._counts.get(value, 0)
-
     def collect(self) -> Iterator[Metric]:
         """The counter's samples, as the registry asks for them on each scrape."""
         family = CounterMetricFamily(self._name, self._documentation, labels=[self._label])

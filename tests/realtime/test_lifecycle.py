@@ -220,9 +220,9 @@ async def test_the_hub_forgets_every_closed_connection(
 async def test_deleting_the_restaurant_closes_its_devices_with_4404_and_frees_the_room(
     start_server: Callable[..., ThreadServer], api: Api, connect: Connect
 ) -> None:
-    # The other instance has a broker of its own: it learns of the deletion from its log poll's
-    # sweep alone (every 30 s by default, and at its first poll, which came after the delete
-    # only on a fast machine: under load the test waited for the next sweep and failed).
+    # The other instance has a broker of its own: it learns of the deletion from its log poll,
+    # from the deletion's tombstone, or from its first poll, a sweep, when that comes after the
+    # delete (tests/scaleout/test_deletion.py pins the tombstone's path without sweeps).
     srv = start_server(log_sweep_interval_seconds=0.5)
     doomed, other = await api.restaurant("Closing down"), await api.restaurant("Staying")
     # One device on the instance that deletes (told by the broker), one on another (by the log).

@@ -54,22 +54,24 @@ class Ticks:
     per iteration: a burst bigger than that closes it with 4409, written synchronously or not.
     """
 
-    __slots__ = ("counting", "now")
+    __slots__ = ("_next", "counted")
 
     def __init__(self) -> None:
-        self.now = 0
-        self.counting = False  # whether `now` moves on once this iteration ends
+        self._next = 0
+        # The number of this iteration once it is counted, None until `current` is called in it:
+        # the reader for the delivery path, which then needs no call after the first.
+        self.counted: int | None = None
 
     def current(self) -> int:
-        """The number of this iteration (`now` itself while `counting`, without this call)."""
-        if not self.counting:
-            self.counting = True
+        """The number of this iteration; counted from now on, until the loop comes round."""
+        if self.counted is None:
+            self.counted = self._next
             asyncio.get_running_loop().call_soon(self._advance)
-        return self.now
+        return self.counted
 
     def _advance(self) -> None:
-        self.now += 1
-        self.counting = False
+        self._next += 1
+        self.counted = None
 
 
 # What the scope keeps once the device is handshaken: what says which connection it is.
@@ -185,8 +187,9 @@ class Connection:
         """
         if self.close_code is not None:
             return
-        ticks = self._ticks
-        tick = ticks.now if ticks.counting else ticks.current()  # no call after the first
+        tick = self._ticks.counted
+        if tick is None:
+            tick = self._ticks.current()
         if tick != self._tick:
             self._tick, self._written = tick, 0
         outbox = self._outbox

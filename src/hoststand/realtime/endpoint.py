@@ -192,7 +192,7 @@ def _take(conn: Connection, hub: Hub, text: str | bytes) -> None:
 
 def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
     conn.deliver(message)
-    hub.count_sent(kind)
+    hub.messages_sent.add(kind)
 
 
 def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:

@@ -103,7 +103,10 @@ class Hub:
         self.ticks = Ticks()  # shared by the connections: their burst bound (see Connection)
         # An in-process broker has no other instance to tell: relays need no round trip.
         self._relay_locally = isinstance(ctx.broker, MemoryBroker)
-        self._sent = ctx.metrics.messages_sent
+        # Every message handed to devices is counted here, once per fan-out (not per device):
+        # `messages_sent.add(kind, count)`, the tally's own method, with no call of ours around
+        # it on the hot path.
+        self.messages_sent = ctx.metrics.messages_sent
         # Devices per token, kept as they come and go: the poller checks these for revocation
         # without walking every connection twice a second.
         self._tokens: Counter[uuid.UUID] = Counter()
@@ -141,10 +144,6 @@ class Hub:
     def connection_count(self) -> int:
         """Devices connected here."""
         return sum(len(room.connections) for room in self.rooms.values())
-
-    def count_sent(self, kind: str, count: int = 1) -> None:
-        """Count messages of a type handed to devices (once per fan-out, not per device)."""
-        self._sent.add(kind, count)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -222,7 +221,7 @@ class Hub:
     async def _send(self, conn: Connection, kind: str, message: str) -> None:
         if conn.close_code is None:
             await conn.send_now(message)
-            self.count_sent(kind)
+            self.messages_sent.add(kind)
 
     async def _read_page(
         self, restaurant_id: uuid.UUID, *, after: int, up_to: int
@@ -441,7 +440,7 @@ class Hub:
         frame = text_frame(text)  # framed once for every device of the room
         for conn in room.connections:
             conn.deliver(text, frame)
-        self.count_sent(envelope.kind, len(room.connections))
+        self.messages_sent.add(envelope.kind, len(room.connections))
         if envelope.committed_at:
             self.ctx.metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
         if room.waiters:
@@ -476,7 +475,7 @@ class Hub:
             if conn.id != origin:
                 conn.deliver(text, frame)
                 sent += 1
-        self._sent.add(kind, sent)
+        self.messages_sent.add(kind, sent)
 
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
@@ -563,7 +562,7 @@ class Hub:
         frame = text_frame(message)
         for conn in room.connections:
             conn.deliver(message, frame)
-        self.count_sent("resync_required", len(room.connections))
+        self.messages_sent.add("resync_required", len(room.connections))
         if room.waiters:
             self._wake_waiters(room)
 
@@ -604,10 +603,15 @@ class Hub:
         room already at that seq, a revocation already handled). The stamps and the watermark
         come from the database's clock, the same for every instance.
 
+        A deleted restaurant leaves no row to stamp: its deletion leaves a stamped tombstone
+        instead (deleted_restaurants), read the same way, so that its devices here are closed
+        within a poll even when the deletion's publish never reached this instance.
+
         A full sweep (`full`, every `log_sweep_interval_seconds`, and the first poll) instead
         reads every room's seq and every watched token by key, as before: it alone sees a
-        restaurant or a token deleted (no row left to stamp), and it catches a write slower
-        than the overlap or a database clock stepped back further than it.
+        token deleted (no row left to stamp) and a restaurant deleted by a server without
+        tombstones, and it catches a write slower than the overlap or a database clock stepped
+        back further than it.
 
         Either kind tells the token cache which tokens were revoked (or gone) and that all
         others it holds were checked as of the poll's start (Authenticator.checked).
@@ -616,6 +620,7 @@ class Hub:
         cache = self.token_cache
         started = cache.now() if cache is not None else 0.0
         rooms = [r for r in self.rooms.values() if r.ready.is_set()] if full else []
+        deleted: set[uuid.UUID] = set()  # read by the change read; the sweep finds them by key
         async with self.ctx.db.read() as db:
             watermark = await db_clock.read(db)
             if full:
@@ -628,12 +633,17 @@ class Hub:
                 since = self._watermark - CHANGE_OVERLAP_MS
                 seqs = await restaurants.seqs_changed_since(db, since_ms=since)
                 revoked = await tokens.revoked_since(db, since_ms=since)
+                deleted = await restaurants.deleted_since(db, since_ms=since)
         self._watermark = watermark
         now = time.monotonic()
         for room in rooms:
             room.recent.trim(now)  # quiet and lingering rooms' old events go here
             if room.restaurant_id not in seqs:
                 self._restaurant_deleted(room)
+        for restaurant_id in deleted:
+            gone = self.rooms.get(restaurant_id)
+            if gone is not None and gone.failed is None:  # read again in the overlap: done
+                self._restaurant_deleted(gone)
         for restaurant_id, latest in seqs.items():
             behind = self.rooms.get(restaurant_id)
             if behind is not None and behind.ready.is_set() and latest > behind.seq:

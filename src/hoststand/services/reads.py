@@ -15,7 +15,7 @@ from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.status import ACTIVE_GUEST_STATUSES
 from hoststand.services.context import ServiceContext
 from hoststand.services.guests import day_bounds
-from hoststand.store import event_log, floor, guests, idempotency, restaurants
+from hoststand.store import db_clock, event_log, floor, guests, idempotency, restaurants
 
 
 @dataclass(slots=True)
@@ -118,11 +118,13 @@ def _resync_required(after: int, last: int, oldest_available_after: int) -> Doma
 
 
 async def prune(ctx: ServiceContext) -> tuple[int, int]:
-    """Drop events past retention and expired idempotency records."""
+    """Drop events past retention, expired idempotency records, and old deletions' tombstones."""
     now = utcnow()
+    retention = timedelta(days=ctx.settings.event_retention_days)
     async with ctx.db.write(bulk=True) as conn:
-        gone_events = await event_log.prune(
-            conn, before=now - timedelta(days=ctx.settings.event_retention_days)
-        )
+        gone_events = await event_log.prune(conn, before=now - retention)
         gone_keys = await idempotency.prune(conn, now=now)
+        # The log poll reads them for seconds only (Hub.poll_once); kept as long as the events.
+        since = await db_clock.read(conn) - int(retention.total_seconds() * 1000)
+        await restaurants.prune_deleted(conn, before_ms=since)
     return gone_events, gone_keys

@@ -175,5 +175,6 @@ async def delete(ctx: ServiceContext, *, principal: Principal, restaurant_id: uu
             raise not_found("restaurant", restaurant_id)
         await restaurants.delete(conn, restaurant_id=restaurant_id)
     # Nothing is logged for a restaurant that no longer exists; hubs close its sockets (the
-    # log poll's sweep does, if this publish fails: the deletion is committed all the same).
+    # log poll does, from the tombstone store.restaurants.delete leaves, where this publish
+    # fails or does not reach: the deletion is committed all the same).
     await announce(ctx, Envelope(restaurant_id, None, "restaurant_deleted", "", 0.0))

@@ -29,6 +29,15 @@ POSTGRES_CLASSES = {
     "28": "unreachable: the server refused the login (user, or pg_hba.conf)",
     "57": "unreachable: the server is shutting down or cancelled the query",
 }
+# asyncpg's ClientConfigurationError, raised before it connects, by the start of its message: its
+# other messages may quote the host, so only these are turned into words.
+ASYNCPG_CONFIGURATION = {
+    "root certificate file": (
+        "unreachable: sslmode verify-ca and verify-full need the server's root certificate: "
+        "put it in ~/.postgresql/root.crt of the user hoststand runs as, or name it in "
+        "PGSSLROOTCERT"
+    ),
+}
 SQLITE_CODES = {
     "SQLITE_CANTOPEN": (
         "unreachable: cannot open the SQLite file: does its directory exist, and may hoststand "
@@ -87,6 +96,10 @@ def describe(exc: BaseException) -> str:
         return _sqlite(cause)
     if isinstance(cause, OSError):
         return f"unreachable: {_network(cause)}"
+    if type(cause).__name__ == "ClientConfigurationError":  # asyncpg's, not imported on SQLite
+        for start, said in ASYNCPG_CONFIGURATION.items():
+            if str(cause).startswith(start):
+                return said
     return f"failing: {type(cause).__name__}"
 
 

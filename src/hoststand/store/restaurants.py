@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Guest, Restaurant
-from hoststand.store import guests, in_lists
+from hoststand.store import db_clock, guests, in_lists
 from hoststand.store.pagination import Cursor, after_cursor, page_order
+from hoststand.store.schema import deleted_restaurants, restaurants
 from hoststand.store.schema import guests as guest_rows
-from hoststand.store.schema import restaurants
 
 
 def _entity(row: sa.Row[tuple[object, ...]]) -> Restaurant:
@@ -111,8 +111,11 @@ async def update(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
 
 
 async def delete(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:
-    """Delete a restaurant and, by cascade, everything it owns."""
+    """Delete a restaurant and, by cascade, everything it owns; leave a stamped tombstone."""
     await conn.execute(restaurants.delete().where(restaurants.c.id == restaurant_id))
+    await conn.execute(
+        sa.insert(deleted_restaurants).values(id=restaurant_id, changed_ms=db_clock.now_ms())
+    )
 
 
 async def page(
@@ -149,6 +152,18 @@ async def seqs_changed_since(conn: AsyncConnection, *, since_ms: int) -> dict[uu
         restaurants.c.changed_ms > since_ms
     )
     return {row.id: row.last_seq for row in await conn.execute(query)}
+
+
+async def deleted_since(conn: AsyncConnection, *, since_ms: int) -> set[uuid.UUID]:
+    """The restaurants deleted after `since_ms` (db_clock)."""
+    query = sa.select(deleted_restaurants.c.id).where(deleted_restaurants.c.changed_ms > since_ms)
+    return set((await conn.execute(query)).scalars())
+
+
+async def prune_deleted(conn: AsyncConnection, *, before_ms: int) -> int:
+    """Forget the deletions stamped before `before_ms` (db_clock); returns how many went."""
+    query = deleted_restaurants.delete().where(deleted_restaurants.c.changed_ms < before_ms)
+    return int((await conn.execute(query)).rowcount or 0)
 
 
 async def exists(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> bool:

@@ -116,6 +116,16 @@ restaurants = sa.Table(
     sa.Index("ix_restaurants_changed_ms", "changed_ms"),
 )
 
+# A row per deleted restaurant, stamped like restaurants.changed_ms: the log poller's change read
+# finds deletions here, which leave no restaurant row to stamp. Pruned with the events.
+deleted_restaurants = sa.Table(
+    "deleted_restaurants",
+    metadata,
+    sa.Column("id", _uuid(), primary_key=True),
+    sa.Column("changed_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_deleted_restaurants_changed_ms", "changed_ms"),
+)
+
 floor_tables = sa.Table(
     "tables",
     metadata,
