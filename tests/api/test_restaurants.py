@@ -199,3 +199,12 @@ async def test_a_deleted_restaurant_is_gone_with_everything_it_had(restaurant: R
     ):
         expect_error(await restaurant.api.request("GET", path), 404, "not_found")
     expect_error(await restaurant.api.request("DELETE", restaurant.path), 404, "not_found")
+
+
+async def test_a_restaurant_recreated_under_a_deleted_id_can_be_deleted_again(api: Api) -> None:
+    chosen = str(uuid.uuid4())
+    for _ in range(2):
+        await api.ok("POST", "restaurants", 201, json={"id": chosen, "name": "Pop-up"})
+        response = await api.request("DELETE", f"restaurants/{chosen}")
+        assert response.status_code == 204, response.text
+    expect_error(await api.request("GET", f"restaurants/{chosen}"), 404, "not_found")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from hoststand.domain.clock import utcnow
+from hoststand.domain.entities import Restaurant
 from hoststand.store import db_clock, event_log, migrate, restaurants, tokens
 from hoststand.store.database import Database
 from tests.conftest import POSTGRES_URL, Backend, _create_schema, service_missing
@@ -52,6 +53,28 @@ async def test_a_revocation_is_read_by_a_poll_from_before_it_and_not_after(
         assert revoked.id in changed
         assert kept.id not in changed
         assert revoked.id not in await tokens.revoked_since(conn, since_ms=after)
+
+
+async def test_a_deletion_is_read_by_a_poll_until_its_id_is_a_restaurant_again(
+    database: Database, restaurant_id: uuid.UUID
+) -> None:
+    before = await _clock(database)
+    async with database.write() as conn:
+        await restaurants.delete(conn, restaurant_id=restaurant_id)
+    async with database.read() as conn:
+        assert await restaurants.deleted_since(conn, since_ms=before - 1) == {restaurant_id}
+    now = utcnow()
+    again = Restaurant(
+        id=restaurant_id, name="Again", timezone="UTC", created_at=now, updated_at=now
+    )
+    async with database.write() as conn:
+        await restaurants.insert(conn, restaurant=again)
+    async with database.read() as conn:  # its new devices are not closed by the old deletion
+        assert await restaurants.deleted_since(conn, since_ms=before - 1) == set()
+    async with database.write() as conn:  # and it can be deleted again
+        await restaurants.delete(conn, restaurant_id=restaurant_id)
+    async with database.read() as conn:
+        assert await restaurants.deleted_since(conn, since_ms=before - 1) == {restaurant_id}
 
 
 @pytest.fixture
