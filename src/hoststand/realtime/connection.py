@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
@@ -17,6 +18,9 @@ from starlette.websockets import WebSocket, WebSocketState
 from hoststand.domain.access import Permission, Principal
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.wire import DirectSocket
+
+if TYPE_CHECKING:
+    from hoststand.realtime.hub import Room
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,7 @@ class Connection:
         "receive",
         "restaurant_id",
         "restaurant_text",
+        "room",
         "user_actions",
         "websocket",
     )
@@ -149,6 +154,9 @@ class Connection:
         # The id as the server writes it, for every relayed message (str(UUID) costs ~1 us);
         # interned, so that a restaurant's devices share one string.
         self.restaurant_text = sys.intern(str(restaurant_id))
+        # The hub's room of the restaurant while this device is in it (Hub.join to Hub.leave): a
+        # relay finds it without hashing the restaurant's UUID (a Python call) in the hub's map.
+        self.room: Room | None = None
         self.principal = principal
         self.may_relay = principal.may(Permission.USER_ACTION)  # a token's role never changes
         self.device_id = device_id

@@ -185,6 +185,7 @@ class Hub:
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
+            conn.room = room
             if conn.token_id is not None:
                 self._tokens[conn.token_id] += 1
             self.ctx.metrics.connections_open.inc()
@@ -338,6 +339,7 @@ class Hub:
         if room is None or conn not in room.connections:
             return
         room.connections.discard(conn)
+        conn.room = None
         token_id = conn.token_id
         if token_id is not None:
             self._tokens[token_id] -= 1
@@ -481,7 +483,7 @@ class Hub:
     def relay(self, conn: Connection, message: str) -> None:
         """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
         if self._relay_locally:
-            room = self.rooms.get(conn.restaurant_id)
+            room = conn.room  # the restaurant's room here, as long as this device is in it
             if room is not None:
                 self._relay_in(room, "user_action", message, conn.id)
             return
