@@ -186,10 +186,12 @@ class Connection:
         """Messages waiting in the outbox."""
         return len(self._outbox) if self._outbox else 0
 
-    def deliver(self, text: str, frame: bytes | None = None) -> None:
+    def deliver(self, text: str | bytes, frame: bytes | None = None) -> None:
         """Send or queue a message; close with 4409 if the device holds too many.
 
-        `frame` is `text` as a WebSocket frame (wire.text_frame), built once for every device.
+        `text` is the message, or its UTF-8 (a relay's, as serialised: decoded only if it
+        must wait in the outbox); `frame` is it as a WebSocket frame (wire.text_frame), built
+        once for every device.
         """
         if self.close_code is not None:
             return
@@ -207,7 +209,7 @@ class Connection:
             return
         if outbox is None:
             outbox = self._outbox = deque()
-        outbox.append(text)
+        outbox.append(text if isinstance(text, str) else text.decode())
         if self._live and self._writer is None:
             self._start_writer()
 

@@ -471,7 +471,7 @@ class Hub:
             return
         self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
 
-    def _relay_in(self, room: Room, kind: str, text: str, origin: str | None) -> None:
+    def _relay_in(self, room: Room, kind: str, text: str | bytes, origin: str | None) -> None:
         sent = 0
         frame = text_frame(text)
         for conn in room.connections:
@@ -480,14 +480,16 @@ class Hub:
                 sent += 1
         self._sent.add(kind, sent)
 
-    def relay(self, conn: Connection, message: str) -> None:
-        """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
+    def relay(self, conn: Connection, message: bytes) -> None:
+        """Send an ephemeral message (user_action, as UTF-8) to the restaurant's other devices
+        anywhere."""
         if self._relay_locally:
             room = conn.room  # the restaurant's room here, as long as this device is in it
             if room is not None:
                 self._relay_in(room, "user_action", message, conn.id)
             return
-        envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
+        text = message.decode()
+        envelope = Envelope(conn.restaurant_id, None, "user_action", text, origin=conn.id)
         self._spawn(self._publish(envelope), "hub-relay")
 
     async def _publish(self, envelope: Envelope) -> None:

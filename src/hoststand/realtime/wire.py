@@ -23,14 +23,15 @@ from websockets.exceptions import InvalidState
 _SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
 
 
-def text_frame(text: str) -> bytes:
-    """A final, unmasked text frame carrying `text`: what a server sends, built once per message.
+def text_frame(text: str | bytes) -> bytes:
+    """A final, unmasked text frame carrying `text` (or its UTF-8): what a server sends, built
+    once per message.
 
     RFC 6455 5.2: FIN and the text opcode, then the length in 7 bits, or 126 and 16 bits, or
     127 and 64 bits; a server's frames are not masked. websockets' `Frame.serialize` builds the
     same bytes through a Frame object, its checks and `struct`, at several times the cost.
     """
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     size = len(data)
     if size < 126:
         return _SHORT_HEADERS[size] + data
@@ -94,7 +95,7 @@ class DirectSocket:
                 request.headers.clear()
             protocol.request = protocol.response = None
 
-    def write(self, text: str, frame: bytes | None = None) -> bool:
+    def write(self, text: str | bytes, frame: bytes | None = None) -> bool:
         """Send now; False when the transport is paused (the caller queues the message).
 
         A socket that is closing or gone takes the message and drops it, as an ASGI send to it
@@ -113,7 +114,7 @@ class DirectSocket:
             transport.write(frame if frame is not None else text_frame(text))
             return True
         try:
-            conn.send_text(text.encode())
+            conn.send_text(text.encode() if isinstance(text, str) else text)
         except InvalidState:
             return True
         transport.write(b"".join(conn.data_to_send()))
