@@ -89,23 +89,27 @@ class Inbox:
 
 
 class Flag:
-    """An `asyncio.Event` whose waiters exist only while someone waits."""
+    """An `asyncio.Event` whose waiters exist only while someone waits.
 
-    __slots__ = ("_value", "_waiters")
+    `value` is what `is_set()` returns, to read without a call (wire.DirectSocket, for every
+    message it writes); only the methods change it.
+    """
+
+    __slots__ = ("_waiters", "value")
 
     def __init__(self) -> None:
-        self._value = False
+        self.value = False
         self._waiters: list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
         """True when set."""
-        return self._value
+        return self.value
 
     def set(self) -> None:
         """Set it and wake every waiter."""
-        if self._value:
+        if self.value:
             return
-        self._value = True
+        self.value = True
         waiters, self._waiters = self._waiters, None
         for waiter in waiters or ():
             if not waiter.done():
@@ -113,11 +117,11 @@ class Flag:
 
     def clear(self) -> None:
         """Unset it."""
-        self._value = False
+        self.value = False
 
     async def wait(self) -> bool:
         """Return once it is set."""
-        if self._value:
+        if self.value:
             return True
         waiter = asyncio.get_running_loop().create_future()
         if self._waiters is None:

@@ -18,6 +18,8 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+from hoststand.realtime.protocol import Flag
+
 # The header of every text frame under 126 bytes (pongs, errors, short relays), built once;
 # events and most relayed user_actions are longer and take the 16-bit length below.
 _SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
@@ -55,10 +57,14 @@ _USED = (
 class DirectSocket:
     """Writes to uvicorn's websockets-sansio protocol of one connection, synchronously."""
 
-    __slots__ = ("_protocol",)
+    __slots__ = ("_flag", "_protocol")
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
+        # hoststand's own protocol's writable flag, read without a call for every message
+        # (protocol.DeviceProtocol); None for another protocol's, asked through is_set().
+        writable = getattr(protocol, "writable", None)
+        self._flag: Flag | None = writable if type(writable) is Flag else None
 
     @classmethod
     def behind(cls, send: Any) -> DirectSocket | None:
@@ -104,7 +110,8 @@ class DirectSocket:
         protocol = self._protocol
         if protocol.close_sent or protocol.disconnected:
             return True
-        if not protocol.writable.is_set():
+        flag = self._flag
+        if not (flag.value if flag is not None else protocol.writable.is_set()):
             return False
         transport = protocol.transport
         if transport.is_closing():
