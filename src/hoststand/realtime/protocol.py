@@ -230,7 +230,8 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         """A whole text message the splitter unmasked: as `send_receive_event_to_app` takes
         one, without first keeping it as the message's frames."""
         handler = self.on_text
-        if handler is None or self.close_sent or not self.queue.empty():
+        # The inbox's items read without its empty(): this runs for every message.
+        if handler is None or self.close_sent or self.queue._items:  # type: ignore[attr-defined]
             self.curr_msg_data_type = "text"
             self.frames = [payload]
             self.send_receive_event_to_app()
