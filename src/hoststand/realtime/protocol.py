@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -145,6 +146,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
     __slots__ = (
         "_early",
         "_edge",
+        "_limit",
         "_partial",
         "_split",
         "app",
@@ -197,6 +199,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         # done; `_edge` is the end of what came before, to find where the request ends.
         self._split: bool | None = None
         self._edge: bytes | None = b""
+        self._limit: float = math.inf  # set with _split (see _decide_split)
         self._partial: bytes | None = None  # the start of a frame whose rest has not come yet
         self._early: bytes | None = None  # what came after the request, before the 101 went out
 
@@ -307,6 +310,12 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             if self._edge is None:  # the request, and nothing after it, went to websockets
                 conn = self.conn
                 self._split = not conn.extensions and not conn.reader.buffer
+                # The biggest frame the splitter unmasks itself: websockets' limits, as its
+                # parser applies them; fixed for the connection, so read once, not per read.
+                limit = conn.max_message_size
+                if conn.max_fragment_size is not None:
+                    limit = min(conn.max_fragment_size, limit or conn.max_fragment_size)
+                self._limit = math.inf if limit is None else limit
             else:
                 self._split = False
             self._edge = None
@@ -337,9 +346,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             data = self._partial + data
             self._partial = None
         conn = self.conn
-        limit = conn.max_message_size
-        if conn.max_fragment_size is not None:
-            limit = min(conn.max_fragment_size, limit or conn.max_fragment_size)
+        limit = self._limit
         end = len(data)
         at = 0
         while end - at >= 2:
@@ -351,13 +358,13 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
                 start += 2
                 if end < start:
                     break
-                length = int.from_bytes(data[at + 2 : at + 4], "big")
+                length = data[at + 2] << 8 | data[at + 3]
             elif length == 127:
                 start += 8
                 if end < start:
                     break
                 length = int.from_bytes(data[at + 2 : at + 10], "big")
-            if not head2 & 0x80 or head1 & 0x70 or (limit is not None and length > limit):
+            if not head2 & 0x80 or head1 & 0x70 or length > limit:
                 self._split = False
                 super().data_received(data[at:])
                 return
