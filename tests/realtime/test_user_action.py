@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import WIRE_TIMESTAMP, Connect
+from tests.realtime.conftest import TIMEOUT, WIRE_TIMESTAMP, Connect
 from tests.servers import ThreadServer
 
 
@@ -99,3 +100,25 @@ async def test_user_actions_over_the_rate_limit_get_rate_limited(
     assert [(await other.recv())["action"] for _ in range(2)] == ["one", "two"]
     await other.assert_quiet()
     await sender.assert_quiet()  # still connected, still answered
+
+
+async def test_a_relayed_user_action_is_written_to_every_device_byte_for_byte_the_same(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    # The text pins the frame: a server's text frame is its UTF-8 behind a header that only
+    # its length decides. Non-ASCII, so that a lost or doubled encoding would show.
+    srv = start_server(ws_compression=True)
+    sender = await connect(restaurant, base_url=srv.base_url)
+    deflated = await connect(restaurant, base_url=srv.base_url, compression="deflate")
+    plain = await connect(restaurant, base_url=srv.base_url, compression=None)
+    await sender.send(
+        '{"table_id":"t-9","type":"user_action","action":"réservé ✓ 🍽","guest_id":"g-1",'
+        '"timestamp":"2025-09-01T10:00:00Z","extra":[1,2]}'
+    )
+    expected = (
+        '{"type":"user_action","action":"réservé ✓ 🍽",'
+        f'"restaurant_id":"{restaurant.id}","timestamp":"2025-09-01T10:00:00Z",'
+        f'"sender":"{sender.hello["connection_id"]}","guest_id":"g-1","table_id":"t-9"}}'
+    )
+    for device in (deflated, plain):
+        assert await asyncio.wait_for(device.ws.recv(), TIMEOUT) == expected

@@ -12,6 +12,7 @@ import redis.asyncio
 
 from hoststand.bus import Envelope
 from hoststand.bus.redis import channel_name
+from hoststand.realtime.client import open_feed
 from tests.conftest import Api, Restaurant
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device, stop_all
@@ -145,3 +146,29 @@ async def test_an_event_redis_carries_twice_or_out_of_order_reaches_devices_once
     finally:
         await publisher.aclose()
         await device.stop()
+
+
+async def test_a_user_action_reaches_the_restaurants_devices_on_every_instance_as_written(
+    launch: Launch, redis_url: str, clients: Clients
+) -> None:
+    first, second = launch(redis_url), launch(redis_url)
+    restaurant = await clients(first).restaurant("Relay")
+    token = restaurant.tokens["host"]
+    sender, hello = await open_feed(first.base_url, restaurant.id, token)
+    near, _ = await open_feed(first.base_url, restaurant.id, token)
+    far, _ = await open_feed(second.base_url, restaurant.id, token)
+    try:
+        await sender.send(
+            '{"type":"user_action","action":"réservé ✓","guest_id":"g-1",'
+            '"timestamp":"2025-09-01T10:00:00Z"}'
+        )
+        expected = (
+            '{"type":"user_action","action":"réservé ✓",'
+            f'"restaurant_id":"{restaurant.id}","timestamp":"2025-09-01T10:00:00Z",'
+            f'"sender":"{hello["connection_id"]}","guest_id":"g-1"}}'
+        )
+        for device in (near, far):
+            assert await asyncio.wait_for(device.recv(), DELIVERY_TIMEOUT) == expected
+    finally:
+        for ws in (sender, near, far):
+            await ws.close()

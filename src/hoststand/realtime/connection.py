@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
@@ -17,6 +18,9 @@ from starlette.websockets import WebSocket, WebSocketState
 from hoststand.domain.access import Permission, Principal
 from hoststand.realtime.closecodes import CloseCode
 from hoststand.realtime.wire import DirectSocket
+
+if TYPE_CHECKING:
+    from hoststand.realtime.hub import Room
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +127,7 @@ class Connection:
         "receive",
         "restaurant_id",
         "restaurant_text",
+        "room",
         "user_actions",
         "websocket",
     )
@@ -151,6 +156,9 @@ class Connection:
         # The id as the server writes it, for every relayed message (str(UUID) costs ~1 us);
         # interned, so that a restaurant's devices share one string.
         self.restaurant_text = sys.intern(str(restaurant_id))
+        # The hub's room of the restaurant while this device is in it (Hub.join to Hub.leave): a
+        # relay finds it without hashing the restaurant's UUID (a Python call) in the hub's map.
+        self.room: Room | None = None
         self.principal = principal
         self.may_relay = principal.may(Permission.USER_ACTION)  # a token's role never changes
         self.device_id = device_id
@@ -180,10 +188,12 @@ class Connection:
         """Messages waiting in the outbox."""
         return len(self._outbox) if self._outbox else 0
 
-    def deliver(self, text: str, frame: bytes | None = None) -> None:
+    def deliver(self, text: str | bytes, frame: bytes | None = None) -> None:
         """Send or queue a message; close with 4409 if the device holds too many.
 
-        `frame` is `text` as a WebSocket frame (wire.text_frame), built once for every device.
+        `text` is the message, or its UTF-8 (a relay's, as serialised: decoded only if it
+        must wait in the outbox); `frame` is it as a WebSocket frame (wire.text_frame), built
+        once for every device.
         """
         if self.close_code is not None:
             return
@@ -202,7 +212,7 @@ class Connection:
             return
         if outbox is None:
             outbox = self._outbox = deque()
-        outbox.append(text)
+        outbox.append(text if isinstance(text, str) else text.decode())
         if self._live and self._writer is None:
             self._start_writer()
 

@@ -184,8 +184,19 @@ def _failed(conn: Connection) -> None:
 
 
 def _take(conn: Connection, hub: Hub, text: str | bytes) -> None:
+    """Handle one message from a live device; a refusal is answered with an `error`."""
     try:
-        _handle(conn, hub, messages.parse_client_message(text))
+        message: ClientMessage = messages.parse_client_message(text)
+        # A user_action first: the most frequent message, and the one validated into a dict
+        # (an isinstance of a pydantic model runs its metaclass's Python __instancecheck__).
+        if isinstance(message, dict):
+            _relay_user_action(conn, hub, message)
+        elif isinstance(message, Ping):
+            _answer(conn, hub, "pong", messages.pong())
+        else:
+            raise ProtocolError(
+                ErrorCode.ALREADY_CONNECTED, "this connection is already established"
+            )
     except ProtocolError as exc:
         _answer(conn, hub, "error", messages.error(exc.code, exc.message))
 
@@ -193,17 +204,6 @@ def _take(conn: Connection, hub: Hub, text: str | bytes) -> None:
 def _answer(conn: Connection, hub: Hub, kind: str, message: str) -> None:
     conn.deliver(message)
     hub.messages_sent.add(kind)
-
-
-def _handle(conn: Connection, hub: Hub, message: ClientMessage) -> None:
-    # A user_action first: the most frequent message, and the one validated into a dict (an
-    # isinstance of a pydantic model runs its metaclass's Python __instancecheck__).
-    if isinstance(message, dict):
-        _relay_user_action(conn, hub, message)
-    elif isinstance(message, Ping):
-        _answer(conn, hub, "pong", messages.pong())
-    else:
-        raise ProtocolError(ErrorCode.ALREADY_CONNECTED, "this connection is already established")
 
 
 def _relay_user_action(conn: Connection, hub: Hub, action: UserAction) -> None:

@@ -184,6 +184,7 @@ class Hub:
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
             room.connections.add(conn)
+            conn.room = room
             if conn.token_id is not None:
                 self._tokens[conn.token_id] += 1
             self.ctx.metrics.connections_open.inc()
@@ -337,6 +338,7 @@ class Hub:
         if room is None or conn not in room.connections:
             return
         room.connections.discard(conn)
+        conn.room = None
         token_id = conn.token_id
         if token_id is not None:
             self._tokens[token_id] -= 1
@@ -468,7 +470,7 @@ class Hub:
             return
         self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
 
-    def _relay_in(self, room: Room, kind: str, text: str, origin: str | None) -> None:
+    def _relay_in(self, room: Room, kind: str, text: str | bytes, origin: str | None) -> None:
         sent = 0
         frame = text_frame(text)
         for conn in room.connections:
@@ -477,14 +479,16 @@ class Hub:
                 sent += 1
         self.messages_sent.add(kind, sent)
 
-    def relay(self, conn: Connection, message: str) -> None:
-        """Send an ephemeral message (user_action) to the restaurant's other devices anywhere."""
+    def relay(self, conn: Connection, message: bytes) -> None:
+        """Send an ephemeral message (user_action, as UTF-8) to the restaurant's other devices
+        anywhere."""
         if self._relay_locally:
-            room = self.rooms.get(conn.restaurant_id)
+            room = conn.room  # the restaurant's room here, as long as this device is in it
             if room is not None:
                 self._relay_in(room, "user_action", message, conn.id)
             return
-        envelope = Envelope(conn.restaurant_id, None, "user_action", message, origin=conn.id)
+        text = message.decode()
+        envelope = Envelope(conn.restaurant_id, None, "user_action", text, origin=conn.id)
         self._spawn(self._publish(envelope), "hub-relay")
 
     async def _publish(self, envelope: Envelope) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -89,23 +90,27 @@ class Inbox:
 
 
 class Flag:
-    """An `asyncio.Event` whose waiters exist only while someone waits."""
+    """An `asyncio.Event` whose waiters exist only while someone waits.
 
-    __slots__ = ("_value", "_waiters")
+    `value` is what `is_set()` returns, to read without a call (wire.DirectSocket, for every
+    message it writes); only the methods change it.
+    """
+
+    __slots__ = ("_waiters", "value")
 
     def __init__(self) -> None:
-        self._value = False
+        self.value = False
         self._waiters: list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
         """True when set."""
-        return self._value
+        return self.value
 
     def set(self) -> None:
         """Set it and wake every waiter."""
-        if self._value:
+        if self.value:
             return
-        self._value = True
+        self.value = True
         waiters, self._waiters = self._waiters, None
         for waiter in waiters or ():
             if not waiter.done():
@@ -113,11 +118,11 @@ class Flag:
 
     def clear(self) -> None:
         """Unset it."""
-        self._value = False
+        self.value = False
 
     async def wait(self) -> bool:
         """Return once it is set."""
-        if self._value:
+        if self.value:
             return True
         waiter = asyncio.get_running_loop().create_future()
         if self._waiters is None:
@@ -141,6 +146,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
     __slots__ = (
         "_early",
         "_edge",
+        "_limit",
         "_partial",
         "_split",
         "app",
@@ -193,6 +199,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         # done; `_edge` is the end of what came before, to find where the request ends.
         self._split: bool | None = None
         self._edge: bytes | None = b""
+        self._limit: float = math.inf  # set with _split (see _decide_split)
         self._partial: bytes | None = None  # the start of a frame whose rest has not come yet
         self._early: bytes | None = None  # what came after the request, before the 101 went out
 
@@ -226,7 +233,8 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         """A whole text message the splitter unmasked: as `send_receive_event_to_app` takes
         one, without first keeping it as the message's frames."""
         handler = self.on_text
-        if handler is None or self.close_sent or not self.queue.empty():
+        # The inbox's items read without its empty(): this runs for every message.
+        if handler is None or self.close_sent or self.queue._items:  # type: ignore[attr-defined]
             self.curr_msg_data_type = "text"
             self.frames = [payload]
             self.send_receive_event_to_app()
@@ -302,6 +310,12 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             if self._edge is None:  # the request, and nothing after it, went to websockets
                 conn = self.conn
                 self._split = not conn.extensions and not conn.reader.buffer
+                # The biggest frame the splitter unmasks itself: websockets' limits, as its
+                # parser applies them; fixed for the connection, so read once, not per read.
+                limit = conn.max_message_size
+                if conn.max_fragment_size is not None:
+                    limit = min(conn.max_fragment_size, limit or conn.max_fragment_size)
+                self._limit = math.inf if limit is None else limit
             else:
                 self._split = False
             self._edge = None
@@ -332,9 +346,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             data = self._partial + data
             self._partial = None
         conn = self.conn
-        limit = conn.max_message_size
-        if conn.max_fragment_size is not None:
-            limit = min(conn.max_fragment_size, limit or conn.max_fragment_size)
+        limit = self._limit
         end = len(data)
         at = 0
         while end - at >= 2:
@@ -346,13 +358,13 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
                 start += 2
                 if end < start:
                     break
-                length = int.from_bytes(data[at + 2 : at + 4], "big")
+                length = data[at + 2] << 8 | data[at + 3]
             elif length == 127:
                 start += 8
                 if end < start:
                     break
                 length = int.from_bytes(data[at + 2 : at + 10], "big")
-            if not head2 & 0x80 or head1 & 0x70 or (limit is not None and length > limit):
+            if not head2 & 0x80 or head1 & 0x70 or length > limit:
                 self._split = False
                 super().data_received(data[at:])
                 return

@@ -18,19 +18,22 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+from hoststand.realtime.protocol import Flag
+
 # The header of every text frame under 126 bytes (pongs, errors, short relays), built once;
 # events and most relayed user_actions are longer and take the 16-bit length below.
 _SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
 
 
-def text_frame(text: str) -> bytes:
-    """A final, unmasked text frame carrying `text`: what a server sends, built once per message.
+def text_frame(text: str | bytes) -> bytes:
+    """A final, unmasked text frame carrying `text` (or its UTF-8): what a server sends, built
+    once per message.
 
     RFC 6455 5.2: FIN and the text opcode, then the length in 7 bits, or 126 and 16 bits, or
     127 and 64 bits; a server's frames are not masked. websockets' `Frame.serialize` builds the
     same bytes through a Frame object, its checks and `struct`, at several times the cost.
     """
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     size = len(data)
     if size < 126:
         return _SHORT_HEADERS[size] + data
@@ -54,10 +57,14 @@ _USED = (
 class DirectSocket:
     """Writes to uvicorn's websockets-sansio protocol of one connection, synchronously."""
 
-    __slots__ = ("_protocol",)
+    __slots__ = ("_flag", "_protocol")
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
+        # hoststand's own protocol's writable flag, read without a call for every message
+        # (protocol.DeviceProtocol); None for another protocol's, asked through is_set().
+        writable = getattr(protocol, "writable", None)
+        self._flag: Flag | None = writable if type(writable) is Flag else None
 
     @classmethod
     def behind(cls, send: Any) -> DirectSocket | None:
@@ -94,7 +101,7 @@ class DirectSocket:
                 request.headers.clear()
             protocol.request = protocol.response = None
 
-    def write(self, text: str, frame: bytes | None = None) -> bool:
+    def write(self, text: str | bytes, frame: bytes | None = None) -> bool:
         """Send now; False when the transport is paused (the caller queues the message).
 
         A socket that is closing or gone takes the message and drops it, as an ASGI send to it
@@ -103,7 +110,8 @@ class DirectSocket:
         protocol = self._protocol
         if protocol.close_sent or protocol.disconnected:
             return True
-        if not protocol.writable.is_set():
+        flag = self._flag
+        if not (flag.value if flag is not None else protocol.writable.is_set()):
             return False
         transport = protocol.transport
         if transport.is_closing():
@@ -113,7 +121,7 @@ class DirectSocket:
             transport.write(frame if frame is not None else text_frame(text))
             return True
         try:
-            conn.send_text(text.encode())
+            conn.send_text(text.encode() if isinstance(text, str) else text)
         except InvalidState:
             return True
         transport.write(b"".join(conn.data_to_send()))
