@@ -107,10 +107,14 @@ async def test_an_inline_write_begins_and_commits_without_a_greenlet(
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
     assert greenlets == []
-    with pytest.raises(IntegrityError):
+
+    async def refused() -> None:
         async with db.write() as conn:
             await conn.execute(sa.insert(ITEMS).values(name="b"))
-            await conn.execute(sa.insert(ITEMS).values(name="a"))  # refused: name is unique
+            await conn.execute(sa.insert(ITEMS).values(name="a"))  # the name is taken
+
+    with pytest.raises(IntegrityError):
+        await refused()
     assert greenlets == ["__exit__"]  # the rollback takes the stock path
     async with db.read() as conn:
         names = (await conn.execute(sa.select(ITEMS.c.name))).scalars()
