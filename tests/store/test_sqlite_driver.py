@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import engine as async_engine
 
 from hoststand.store.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from hoststand.store.sqlite_driver import OneTripConnection
@@ -84,6 +85,40 @@ async def test_a_write_transaction_costs_no_trip_whatever_its_length(
     async with db.read() as conn:
         names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
         assert names.all() == ["b", "c", "d"]
+
+
+@pytest.fixture
+def greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names the calls SQLAlchemy's async layer runs in a greenlet of their own."""
+    spawned: list[str] = []
+    real = async_engine.greenlet_spawn
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        spawned.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(async_engine, "greenlet_spawn", counting)
+    return spawned
+
+
+async def test_an_inline_write_begins_and_commits_without_a_greenlet(
+    db: Database, greenlets: list[str]
+) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS).values(name="a"))
+    assert greenlets == []
+
+    async def refused() -> None:
+        async with db.write() as conn:
+            await conn.execute(sa.insert(ITEMS).values(name="b"))
+            await conn.execute(sa.insert(ITEMS).values(name="a"))  # the name is taken
+
+    with pytest.raises(IntegrityError):
+        await refused()
+    assert greenlets == ["__exit__"]  # the rollback takes the stock path
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name))).scalars()
+        assert names.all() == ["a"]
 
 
 async def test_a_bulk_write_costs_one_trip_per_statement_one_to_commit_and_a_checkpoint(

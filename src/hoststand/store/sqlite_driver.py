@@ -297,6 +297,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         begin, self._begin = self._begin, None
         return begin
 
+    def commits_inline(self) -> bool:
+        """Whether commit runs on the calling thread: an inline write, or nothing to commit."""
+        return self._begin is not None or (self.inline and not self._execute_mutex.locked())
+
     def commit(self) -> None:
         """Commit, unless the transaction never reached SQLite (no statement ran).
 
