@@ -16,12 +16,18 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from hoststand.bus.memory import MemoryBroker
+from hoststand.domain.access import Principal, Role
 from hoststand.domain.clock import utcnow
-from hoststand.domain.entities import Restaurant
+from hoststand.services import restaurants as restaurant_service
+from hoststand.services.commands import RestaurantCreate
+from hoststand.services.context import ServiceContext
 from hoststand.store import db_clock, event_log, migrate, restaurants, tokens
 from hoststand.store.database import Database
 from tests.conftest import POSTGRES_URL, Backend, _create_schema, service_missing
 from tests.store.conftest import an_event, kept_and_revoked_tokens
+
+ADMIN = Principal(token_id=None, name="admin", role=Role.OWNER, restaurant_id=None, is_admin=True)
 
 
 async def _clock(database: Database) -> int:
@@ -56,25 +62,21 @@ async def test_a_revocation_is_read_by_a_poll_from_before_it_and_not_after(
 
 
 async def test_a_deletion_is_read_by_a_poll_until_its_id_is_a_restaurant_again(
-    database: Database, restaurant_id: uuid.UUID
+    database: Database, backend: Backend
 ) -> None:
+    ctx = ServiceContext(db=database, broker=MemoryBroker(), settings=backend.settings())
+    chosen = RestaurantCreate(id=uuid.uuid4(), name="Pop-up")
     before = await _clock(database)
-    async with database.write() as conn:
-        await restaurants.delete(conn, restaurant_id=restaurant_id)
-    async with database.read() as conn:
-        assert await restaurants.deleted_since(conn, since_ms=before - 1) == {restaurant_id}
-    now = utcnow()
-    again = Restaurant(
-        id=restaurant_id, name="Again", timezone="UTC", created_at=now, updated_at=now
-    )
-    async with database.write() as conn:
-        await restaurants.insert(conn, restaurant=again)
-    async with database.read() as conn:  # its new devices are not closed by the old deletion
-        assert await restaurants.deleted_since(conn, since_ms=before - 1) == set()
-    async with database.write() as conn:  # and it can be deleted again
-        await restaurants.delete(conn, restaurant_id=restaurant_id)
-    async with database.read() as conn:
-        assert await restaurants.deleted_since(conn, since_ms=before - 1) == {restaurant_id}
+
+    async def deleted() -> set[uuid.UUID]:
+        async with database.read() as conn:
+            return await restaurants.deleted_since(conn, since_ms=before - 1)
+
+    for _ in range(2):  # an id can be deleted more than once: ids are the client's to choose
+        await restaurant_service.create(ctx, principal=ADMIN, command=chosen)
+        assert await deleted() == set()  # its devices are not closed by an earlier deletion
+        await restaurant_service.delete(ctx, principal=ADMIN, restaurant_id=chosen.id)
+        assert await deleted() == {chosen.id}
 
 
 @pytest.fixture

@@ -82,6 +82,9 @@ async def _insert_once(
         if await restaurants.exists(conn, restaurant_id=restaurant_id):
             await _refuse_existing(conn, restaurant_id, idempotency_key, now)
         await restaurants.insert(conn, restaurant=restaurant)
+        # Ids are the client's to choose: one deleted before is a restaurant again, and a log
+        # poll reading its deletion's tombstone would close the new one's devices.
+        await restaurants.forget_deletion(conn, restaurant_id=restaurant_id)
         if idempotency_key is not None:
             body = orjson.dumps(restaurant.view()).decode()
             await idempotency.store(

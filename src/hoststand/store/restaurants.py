@@ -63,14 +63,12 @@ _FIRST_GUEST_COLUMN = len(restaurants.c)
 
 
 async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
-    """Store a new restaurant; one recreated under a deleted one's id is no longer deleted."""
+    """Store a new restaurant."""
     await conn.execute(
         restaurants.insert().values(
             id=restaurant.id, created_at=restaurant.created_at, last_seq=0, **_values(restaurant)
         )
     )
-    # Else a log poll reading the old deletion's tombstone would close the new one's devices.
-    await _forget_deletion(conn, restaurant_id=restaurant.id)
 
 
 async def get(
@@ -116,13 +114,14 @@ async def delete(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:
     """Delete a restaurant and, by cascade, everything it owns; leave a stamped tombstone."""
     await conn.execute(restaurants.delete().where(restaurants.c.id == restaurant_id))
     # A client may choose a restaurant's id, so an id can be deleted more than once.
-    await _forget_deletion(conn, restaurant_id=restaurant_id)
+    await forget_deletion(conn, restaurant_id=restaurant_id)
     await conn.execute(
         sa.insert(deleted_restaurants).values(id=restaurant_id, changed_ms=db_clock.now_ms())
     )
 
 
-async def _forget_deletion(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:
+async def forget_deletion(conn: AsyncConnection, *, restaurant_id: uuid.UUID) -> None:
+    """Drop the tombstone of a restaurant deleted under this id, if there is one."""
     tombstone = deleted_restaurants.c.id == restaurant_id
     await conn.execute(deleted_restaurants.delete().where(tombstone))
 
