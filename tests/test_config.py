@@ -169,3 +169,12 @@ def test_the_ssl_modes_asyncpg_takes_are_accepted(environ: pytest.MonkeyPatch) -
     for mode in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full", "verify_ca"):
         environ.setenv("HOSTSTAND_DATABASE_URL", f"postgres://u@h/db?sslmode={mode}")
         assert Settings().database_url == f"postgresql+asyncpg://u@h/db?ssl={mode}"
+
+
+def test_direct_tls_takes_a_yes_or_no_and_nothing_else(environ: pytest.MonkeyPatch) -> None:
+    for word in ("true", "False", "0", "on"):
+        environ.setenv("HOSTSTAND_DATABASE_URL", f"postgres://u@h/db?direct_tls={word}")
+        assert Settings().database_url.endswith(f"direct_tls={word}")
+    environ.setenv("HOSTSTAND_DATABASE_URL", "postgres://u@h/db?direct_tls=sometimes")
+    with pytest.raises(SettingsError, match="direct_tls: use true or false"):
+        load_settings()

@@ -59,6 +59,9 @@ ASYNCPG_CHOICES = {
     ),
     "gsslib": ("gssapi", "sspi"),
 }
+# What SQLAlchemy's asbool reads as true or false: the engine turns direct_tls into a boolean
+# (store/database.py), since asyncpg would take the text "false" for true.
+BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0")
 DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
 BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
 
@@ -244,6 +247,11 @@ def _asyncpg_url(url: URL) -> str:
 
 def _check_choices(query: dict[str, str | tuple[str, ...]]) -> None:
     """Refuse a parameter whose value is none of those asyncpg takes, naming them."""
+    direct_tls = query.get("direct_tls")
+    if direct_tls is not None and (
+        not isinstance(direct_tls, str) or direct_tls.strip().lower() not in BOOLEAN_WORDS
+    ):
+        raise ValueError("invalid value of the connection parameter direct_tls: use true or false")
     for name, allowed in ASYNCPG_CHOICES.items():
         value = query.get(name)
         if value is None:

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from hoststand.domain.clock import utcnow
@@ -75,3 +76,16 @@ async def test_a_guest_updated_against_what_it_was_reads_back_as_written(
         await guests.update(conn, guest=guest, was=was)
     async with database.read() as conn:
         assert await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest.id) == guest
+
+
+async def test_direct_tls_false_in_the_url_connects_without_direct_tls(
+    postgres_backend: Backend,
+) -> None:
+    # asyncpg takes any text for true: "false" used to ask this server, which has no TLS, for
+    # direct TLS, and every connection failed.
+    url = make_url(postgres_backend.url).update_query_dict({"direct_tls": "false"})
+    database = Database(url.render_as_string(hide_password=False), schema=postgres_backend.schema)
+    try:
+        await database.ping()
+    finally:
+        await database.close()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncTransaction,
     create_async_engine,
 )
+from sqlalchemy.util import asbool
 
 from hoststand.store import sqlite_driver
 
@@ -210,6 +211,11 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["server_settings"] = {"search_path": f"{schema},public"}
+        if "direct_tls" in parsed.query:
+            # A URL's query reaches asyncpg as text, and asyncpg tests direct_tls for truth:
+            # "false" would turn direct TLS on. Settings checked the value (config.py).
+            connect_args["direct_tls"] = asbool(parsed.query["direct_tls"])
+            parsed = parsed.difference_update_query(["direct_tls"])
         kwargs.update(connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         parsed = parsed.set(drivername=sqlite_driver.DRIVERNAME)
