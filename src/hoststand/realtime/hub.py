@@ -480,8 +480,7 @@ class Hub:
         self.messages_sent.add(kind, sent)
 
     def relay(self, conn: Connection, message: bytes) -> None:
-        """Send an ephemeral message (user_action, as UTF-8) to the restaurant's other devices
-        anywhere."""
+        """Send a user_action (its UTF-8) to the restaurant's other devices, on any instance."""
         if self._relay_locally:
             room = conn.room  # the restaurant's room here, as long as this device is in it
             if room is not None:
