@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.util import asbool
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 MIN_ADMIN_TOKEN_LENGTH = 32
@@ -59,9 +60,6 @@ ASYNCPG_CHOICES = {
     ),
     "gsslib": ("gssapi", "sspi"),
 }
-# What SQLAlchemy's asbool reads as true or false: the engine turns direct_tls into a boolean
-# (store/database.py), since asyncpg would take the text "false" for true.
-BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0")
 DATABASE_URL_HINT = "use sqlite+aiosqlite:///./hoststand.db or postgresql+asyncpg://user@host/db"
 BROKER_SCHEMES = {"memory", "redis", "rediss", "unix"}
 
@@ -248,9 +246,7 @@ def _asyncpg_url(url: URL) -> str:
 def _check_choices(query: dict[str, str | tuple[str, ...]]) -> None:
     """Refuse a parameter whose value is none of those asyncpg takes, naming them."""
     direct_tls = query.get("direct_tls")
-    if direct_tls is not None and (
-        not isinstance(direct_tls, str) or direct_tls.strip().lower() not in BOOLEAN_WORDS
-    ):
+    if direct_tls is not None and not _is_boolean_word(direct_tls):
         raise ValueError("invalid value of the connection parameter direct_tls: use true or false")
     for name, allowed in ASYNCPG_CHOICES.items():
         value = query.get(name)
@@ -264,6 +260,21 @@ def _check_choices(query: dict[str, str | tuple[str, ...]]) -> None:
             raise ValueError(
                 f"invalid value of the connection parameter {name}: use one of {', '.join(allowed)}"
             )
+
+
+def _is_boolean_word(value: str | tuple[str, ...]) -> bool:
+    """Whether SQLAlchemy's asbool reads `value` as true or false, as the engine does with it.
+
+    The engine hands direct_tls to asyncpg as a boolean (store/database.py): asyncpg would take
+    the text "false" for true. A parameter given twice is a tuple, which asbool would call true.
+    """
+    if not isinstance(value, str):
+        return False
+    try:
+        asbool(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_redis_url(url: str) -> None:

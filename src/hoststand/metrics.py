@@ -45,14 +45,17 @@ class Tally(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """The counter's samples, as the registry asks for them on each scrape."""
-        family = CounterMetricFamily(self._name, self._documentation, labels=[self._label])
+        family = self._family()
         for value, count in list(self._counts.items()):
             family.add_metric([value], float(count), created=self._created[value])
         yield family
 
     def describe(self) -> Iterator[Metric]:
         """Its name, for the registry's check that no two collectors share one."""
-        yield CounterMetricFamily(self._name, self._documentation, labels=[self._label])
+        yield self._family()
+
+    def _family(self) -> CounterMetricFamily:
+        return CounterMetricFamily(self._name, self._documentation, labels=[self._label])
 
 
 class Metrics:

@@ -10,7 +10,7 @@ from playwright.async_api import Page, Route, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
-from tests.web.conftest import Gate, OpenStand
+from tests.web.conftest import Gate, HostStand, OpenStand
 
 
 async def _statuses(restaurant: Restaurant) -> dict[str, str]:
@@ -236,9 +236,13 @@ async def test_a_tap_is_not_lost_when_an_update_arrives_under_the_finger(
     await expect(stand.waitlist_entry("Newcomer")).to_be_visible()
 
 
-async def test_releasing_a_table_another_host_just_released_is_refused_and_corrected(
+async def _release_refused(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
-) -> None:
+) -> tuple[HostStand, Gate, str]:
+    """Table 11 released by another host while the page, not hearing of it, releases it too.
+
+    Returns the stand, its gate (closed), and the table's path.
+    """
     table = await bistro.table("11", capacity=4)
     guest = await bistro.guest("Halvorsen", party_size=2)
     tables = f"{bistro.path}/tables/{table['id']}"
@@ -250,8 +254,14 @@ async def test_releasing_a_table_another_host_just_released_is_refused_and_corre
     gate.closed = True  # the page does not hear of the other host's release
     await bistro.api.ok("POST", f"{tables}/release")
     await stand.button("Release table 11").click()
-
     await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+    return stand, gate, tables
+
+
+async def test_releasing_a_table_another_host_just_released_is_refused_and_corrected(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand, gate, _ = await _release_refused(web_server, bistro, open_stand)
     await expect(stand.table("11")).to_have_attribute("data-status", "dirty")
     gate.open()
     snapshot = await bistro.snapshot()
@@ -405,18 +415,7 @@ async def test_a_guest_with_a_move_on_its_way_takes_no_second_move_until_the_ans
 async def test_a_refusal_goes_once_what_it_says_is_no_longer_so(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
-    table = await bistro.table("11", capacity=4)
-    guest = await bistro.guest("Halvorsen", party_size=2)
-    tables = f"{bistro.path}/tables/{table['id']}"
-    await bistro.api.ok("POST", f"{tables}/assign", json={"guest_id": guest["id"]})
-    gate = Gate()
-    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=gate)
-    await expect(stand.table("11")).to_have_attribute("data-status", "occupied")
-
-    gate.closed = True
-    await bistro.api.ok("POST", f"{tables}/release")
-    await stand.button("Release table 11").click()
-    await expect(stand.refusal).to_have_text("Table 11 was just released by another host.")
+    stand, gate, tables = await _release_refused(web_server, bistro, open_stand)
     gate.open()  # what the page missed: the refusal was judged on it already, and stays
     await bistro.api.ok("POST", f"{bistro.path}/tables", 201, json={"label": "12", "capacity": 2})
     await expect(stand.table("12")).to_be_visible()

@@ -230,8 +230,10 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         handler(text)
 
     def _take_text(self, payload: bytes) -> None:
-        """A whole text message the splitter unmasked: as `send_receive_event_to_app` takes
-        one, without first keeping it as the message's frames."""
+        """Take a whole text message the splitter unmasked, without keeping it as frames first.
+
+        As `send_receive_event_to_app` takes one; through it when it must queue.
+        """
         handler = self.on_text
         # The inbox's items read without its empty(): this runs for every message.
         if handler is None or self.close_sent or self.queue._items:  # type: ignore[attr-defined]

@@ -26,8 +26,7 @@ _SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
 
 
 def text_frame(text: str | bytes) -> bytes:
-    """A final, unmasked text frame carrying `text` (or its UTF-8): what a server sends, built
-    once per message.
+    """A final, unmasked text frame carrying `text` (or its UTF-8), built once per message.
 
     RFC 6455 5.2: FIN and the text opcode, then the length in 7 bits, or 126 and 16 bits, or
     127 and 64 bits; a server's frames are not masked. websockets' `Frame.serialize` builds the
