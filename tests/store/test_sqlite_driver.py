@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import collections
+import contextvars
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -41,18 +41,46 @@ async def db(path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
+class Calls:
+    """Calls a patched function saw, made by this test's tasks.
+
+    The tests share the session's event loop, where a task an earlier test left running may
+    make such calls too. A task carries a copy of its creator's context, and pytest-asyncio
+    hands an async fixture's context variables on to its test, so the calls recorded are
+    those made in this test's context: by the test and the tasks it starts.
+    """
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        _RECORDING.set(self)
+
+    def record(self, fn: Any) -> None:
+        if _RECORDING.get(None) is self:
+            self._names.append(getattr(fn, "__name__", repr(fn)))
+
+    def mine(self) -> list[str]:
+        """The names of the calls, in order."""
+        return list(self._names)
+
+    def clear(self) -> None:
+        self._names.clear()
+
+
+_RECORDING: contextvars.ContextVar[Calls | None] = contextvars.ContextVar("recording")
+
+
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
-    """Counts the calls aiosqlite runs on its connection threads, by function name."""
-    counted: collections.Counter[str] = collections.Counter()
+async def trips(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """The calls aiosqlite runs on its connection threads, by function name."""
+    calls = Calls()
     real = aiosqlite.Connection._execute
 
     async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        counted[getattr(fn, "__name__", repr(fn))] += 1
+        calls.record(fn)
         return await real(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-    return counted
+    return calls
 
 
 async def test_the_engine_connects_one_trip_connections(db: Database) -> None:
@@ -72,7 +100,7 @@ async def test_transactions_begin_without_an_engine_listener(db: Database) -> No
 
 
 async def test_a_write_transaction_costs_no_trip_whatever_its_length(
-    db: Database, trips: collections.Counter[str]
+    db: Database, trips: Calls
 ) -> None:
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
@@ -81,32 +109,32 @@ async def test_a_write_transaction_costs_no_trip_whatever_its_length(
         await conn.execute(sa.insert(ITEMS), [{"name": "c"}, {"name": "d"}])
     # Nobody else held the lock: BEGIN IMMEDIATE, the statements and COMMIT ran on the loop's
     # thread.
-    assert sum(trips.values()) == 0
+    assert trips.mine() == []
     async with db.read() as conn:
         names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
         assert names.all() == ["b", "c", "d"]
 
 
 @pytest.fixture
-def greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names the calls SQLAlchemy's async layer runs in a greenlet of their own."""
-    spawned: list[str] = []
+async def greenlets(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """The calls SQLAlchemy's async layer runs in a greenlet of their own."""
+    calls = Calls()
     real = async_engine.greenlet_spawn
 
     async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        spawned.append(getattr(fn, "__name__", repr(fn)))
+        calls.record(fn)
         return await real(fn, *args, **kwargs)
 
     monkeypatch.setattr(async_engine, "greenlet_spawn", counting)
-    return spawned
+    return calls
 
 
 async def test_an_inline_write_begins_and_commits_without_a_greenlet(
-    db: Database, greenlets: list[str]
+    db: Database, greenlets: Calls
 ) -> None:
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
-    assert greenlets == []
+    assert greenlets.mine() == []
 
     async def refused() -> None:
         async with db.write() as conn:
@@ -115,30 +143,30 @@ async def test_an_inline_write_begins_and_commits_without_a_greenlet(
 
     with pytest.raises(IntegrityError):
         await refused()
-    assert greenlets == ["__exit__"]  # the rollback takes the stock path
+    assert greenlets.mine() == ["__exit__"]  # the rollback takes the stock path
     async with db.read() as conn:
         names = (await conn.execute(sa.select(ITEMS.c.name))).scalars()
         assert names.all() == ["a"]
 
 
 async def test_a_bulk_write_costs_one_trip_per_statement_one_to_commit_and_a_checkpoint(
-    db: Database, trips: collections.Counter[str]
+    db: Database, trips: Calls
 ) -> None:
     async with db.write(bulk=True) as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    assert sum(trips.values()) == 5
-    assert trips["commit"] == 1
-    assert trips["_checkpoint"] == 1
+    assert len(trips.mine()) == 5
+    assert trips.mine().count("commit") == 1
+    assert trips.mine().count("_checkpoint") == 1
     async with db.write() as conn:  # the next write is inline again
         await conn.execute(sa.select(ITEMS))
         await conn.execute(sa.select(ITEMS))
-    assert sum(trips.values()) == 5
+    assert len(trips.mine()) == 5
 
 
 async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not_at_commit(
-    path: Path, trips: collections.Counter[str]
+    path: Path, trips: Calls
 ) -> None:
     database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=3)
     try:
@@ -151,7 +179,7 @@ async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not
                 # A commit on the loop's thread must not copy the WAL back and fsync there.
                 pragma = sa.text("PRAGMA wal_autocheckpoint")
                 assert (await conn.execute(pragma)).scalar() == 0
-        assert trips == {"_checkpoint": 1}  # after the third write
+        assert trips.mine() == ["_checkpoint"]  # after the third write
     finally:
         await database.close()
 
@@ -188,15 +216,19 @@ async def test_a_writer_waits_for_another_process_lock_on_sqlites_thread(
 ) -> None:
     sent_to_thread = asyncio.Event()
     real = aiosqlite.Connection._execute
+    writer: contextvars.ContextVar[bool] = contextvars.ContextVar("writer", default=False)
 
     async def watching(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(fn, "__name__", "") == "_execute":  # a statement, not create_function
+        # A statement (not create_function) of the write below, not of a task an earlier test
+        # left running.
+        if getattr(fn, "__name__", "") == "_execute" and writer.get():
             sent_to_thread.set()
         return await real(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", watching)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
+    writer.set(True)  # for the task created next, which copies this context
     writing = asyncio.create_task(_write_and_report_threads(db))
     await sent_to_thread.wait()  # the first statement went to the thread, to wait there
     assert not writing.done()
@@ -242,9 +274,7 @@ async def test_only_a_writer_runs_statements_on_the_event_loops_thread(db: Datab
         assert loop_thread not in await threads_of(conn, 2)
 
 
-async def test_a_transaction_without_statements_makes_no_trip(
-    db: Database, trips: collections.Counter[str]
-) -> None:
+async def test_a_transaction_without_statements_makes_no_trip(db: Database, trips: Calls) -> None:
     async with db.read():
         pass  # connects a reader (the writer is connected already)
     trips.clear()
@@ -252,7 +282,7 @@ async def test_a_transaction_without_statements_makes_no_trip(
         pass
     async with db.read():
         pass
-    assert sum(trips.values()) == 0
+    assert trips.mine() == []
 
 
 def _try_to_write(path: Path) -> None:
@@ -357,25 +387,23 @@ async def test_a_refused_statement_raises_sqlalchemy_errors_and_the_connection_g
 
 
 async def test_a_connection_returned_mid_transaction_is_rolled_back(
-    db: Database, trips: collections.Counter[str]
+    db: Database, trips: Calls
 ) -> None:
     async with db.engine.connect() as conn:
         await conn.execute(sa.insert(ITEMS).values(name="uncommitted"))
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
         assert raw._conn.in_transaction
-    assert trips["rollback"] == 1
+    assert trips.mine().count("rollback") == 1
     async with db.read() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))).scalar() == 0
 
 
-async def test_a_rollback_outside_a_transaction_makes_no_trip(
-    db: Database, trips: collections.Counter[str]
-) -> None:
+async def test_a_rollback_outside_a_transaction_makes_no_trip(db: Database, trips: Calls) -> None:
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
         raw.dbapi_connection.rollback()  # the pool does this to each connection it takes back
-    assert trips["rollback"] == 0
+    assert "rollback" not in trips.mine()
 
 
 async def test_streamed_results_still_work(db: Database) -> None:
