@@ -73,7 +73,7 @@ class DirectSocket:
             return None
         return cls(protocol) if all(hasattr(protocol, a) for a in _USED) else None
 
-    def handle_texts(self, handler: Callable[[str], None] | None) -> None:
+    def handle_texts(self, handler: Callable[[str | bytes], None] | None) -> None:
         """Have `handler` take each text message as it arrives, when nothing is queued before it
         (protocol.DeviceProtocol); None puts them back on the ASGI `receive`. A protocol other
         than hoststand's own keeps queueing them."""
