@@ -100,7 +100,7 @@ def _forget_handshake(websocket: WebSocket, direct: DirectSocket | None) -> None
 class Connection:
     """A handshaken device of one restaurant.
 
-    The hub calls `deliver` synchronously from its fan-out loop; it never waits. Once live, a
+    The hub calls `deliver_all` for a room's devices, synchronously; it never waits. Once live, a
     message goes straight onto the socket when nothing is queued before it and the socket takes
     it (see wire.py); otherwise it waits in the outbox, drained by a writer task that exists only
     while there is a backlog. A device holding more than `queue_limit` messages is closed with
