@@ -1,4 +1,8 @@
-"""`python -m bench [--quick] [scenario ...]`: one JSON line per scenario, then a summary."""
+"""`python -m bench [--quick] [scenario ...]`: one JSON line per scenario, then a summary.
+
+`python -m bench fanout --variant NAME=SRC ... [--rounds N]` compares hoststand servers served
+from several `src` trees in the fan-out scenario, alternated with its baselines.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from bench import variants
 from bench.machine import describe, raise_open_files_limit
 from bench.report import summary
 
@@ -27,14 +32,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, []], default=[])
     parser.add_argument("--quick", action="store_true", help="small loads: a smoke run in ~2 min")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=SRC",
+        help="fanout only: a hoststand served from SRC (repeatable), instead of the defaults",
+    )
+    parser.add_argument("--rounds", type=int, default=0, help="fanout only: rounds of windows")
     args = parser.parse_args(argv)
+    if (args.variant or args.rounds) and args.scenarios != ["fanout"]:
+        parser.error("--variant and --rounds apply to the fanout scenario alone: name it alone")
     raise_open_files_limit()
     machine = describe()
     results: list[dict[str, Any]] = []
     for name in args.scenarios or list(SCENARIOS):
         started = time.monotonic()
         try:
-            figures = importlib.import_module(SCENARIOS[name]).run(args.quick)
+            scenario = importlib.import_module(SCENARIOS[name])
+            if args.variant or args.rounds:
+                served = variants.parse(args.variant) if args.variant else None
+                figures = scenario.run(args.quick, served, args.rounds)
+            else:
+                figures = scenario.run(args.quick)
         except Exception as exc:  # a failed scenario is reported, the others still run
             figures = {"scenario": name, "error": repr(exc)}
         figures.update(

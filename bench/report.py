@@ -22,7 +22,10 @@ def _line(result: dict[str, Any]) -> str:
         parts = [
             f"{k} {v['cpu_us_per_msg']} us/msg ({v['delivered_per_s']}/s)" for k, v in runs.items()
         ]
-        ratios = ", ".join(f"{k} {v}x" for k, v in result["cpu_ratio"].items())
+        found = result.get("cpu_ratio") or {
+            f"{k}_vs_node_ws": v for k, v in result.get("cpu_ratio_to_node_ws", {}).items()
+        }
+        ratios = ", ".join(f"{k} {v}x" for k, v in found.items())
         return f"{name:<16} " + "; ".join(parts) + f"\n{'':<16} ratios: {ratios}"
     if name in {"write_to_device", "scaleout"}:
         at = result["at_200"]

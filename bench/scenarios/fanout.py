@@ -11,18 +11,24 @@ figure of each is the median of its rounds. A window starts and ends on a tenth 
 deliveries are counted by the tenth they arrived in, and the server's CPU is read at the same
 edges, so only what happened inside the window counts. The hoststand server also runs rounds
 of the event path: REST writes (closed loop) whose events fan out to the same devices.
+
+`python -m bench fanout --variant NAME=SRC` (repeatable) compares hoststand servers served from
+several `src` trees instead (see `bench.variants`): each variant is measured under the relay
+load only, alternated round after round with the two baselines, and its figure is given with
+its ratio to Node.js `ws` and to the first variant. `--rounds N` overrides the plan's rounds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import procs
+from bench import procs, variants
 from bench.fixtures import fresh_sqlite, make_tenants
 from bench.scenarios.fanout_load import WORKERS
 from bench.workers import Pool, split
@@ -59,15 +65,42 @@ class Variant:
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _variants(url: str, tenants: list[Any], count: int) -> list[Variant]:
-    hs_rooms = [{"id": t.restaurant_id, "token": t.token, "guest": t.guest_id} for t in tenants]
-    bare = [{"id": f"room{n}", "token": "", "guest": ""} for n in range(count)]
-    env = {
+BASELINE_FIGURES = ("uvicorn_sansio", "node_ws")
+
+
+def _hoststand_env(url: str) -> dict[str, str]:
+    return {
         "HOSTSTAND_DATABASE_URL": url,
         "HOSTSTAND_USER_ACTION_RATE": "1000000",
         "HOSTSTAND_USER_ACTION_BURST": "1000000",
         "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000",
     }
+
+
+def _hoststand_rooms(tenants: list[Any]) -> list[dict[str, str]]:
+    return [{"id": t.restaurant_id, "token": t.token, "guest": t.guest_id} for t in tenants]
+
+
+def _bare_rooms(count: int) -> list[dict[str, str]]:
+    return [{"id": f"room{n}", "token": "", "guest": ""} for n in range(count)]
+
+
+def _baselines(count: int) -> list[Variant]:
+    """The bare Uvicorn server and, when Node.js is there, the `ws` one, plain (no compression)."""
+    bare = _bare_rooms(count)
+    servers = [
+        Variant(procs.uvicorn_baseline(), "baseline", bare, loads={"relay": "uvicorn_sansio"})
+    ]
+    node = procs.node_baseline()
+    if node is not None:
+        servers.append(Variant(node, "baseline", bare, loads={"relay": "node_ws"}))
+    return servers
+
+
+def _variants(url: str, tenants: list[Any], count: int) -> list[Variant]:
+    hs_rooms = _hoststand_rooms(tenants)
+    bare = _bare_rooms(count)
+    env = _hoststand_env(url)
     variants = [
         Variant(
             procs.hoststand(env),
@@ -75,11 +108,8 @@ def _variants(url: str, tenants: list[Any], count: int) -> list[Variant]:
             hs_rooms,
             loads={"relay": "hoststand", "events": "hoststand_events"},
         ),
-        Variant(procs.uvicorn_baseline(), "baseline", bare, loads={"relay": "uvicorn_sansio"}),
+        *_baselines(count),
     ]
-    node = procs.node_baseline()
-    if node is not None:
-        variants.append(Variant(node, "baseline", bare, loads={"relay": "node_ws"}))
     compressed = procs.hoststand({**env, "HOSTSTAND_WS_COMPRESSION": "1"})
     compressed.name = "hoststand-compressed"
     variants.append(
@@ -91,6 +121,20 @@ def _variants(url: str, tenants: list[Any], count: int) -> list[Variant]:
         Variant(bare_compressed, "baseline", bare, True, {"relay": "uvicorn_sansio_compressed"})
     )
     return variants
+
+
+def _served_variants(
+    url: str, tenants: list[Any], count: int, served: list[tuple[str, str | None]]
+) -> list[Variant]:
+    """A hoststand server per `--variant`, relay load only, then the plain baselines."""
+    env = _hoststand_env(url)
+    servers = []
+    for name, src in served:
+        server = procs.hoststand({**env, **variants.served_from(src)})
+        server.name = f"hoststand-{name}"
+        loads = {"relay": name}
+        servers.append(Variant(server, "hoststand", _hoststand_rooms(tenants), loads=loads))
+    return servers + _baselines(count)
 
 
 def _connect(variant: Variant, per_room: int) -> int:
@@ -132,17 +176,20 @@ def _window(variant: Variant, load: str, plan: Plan) -> dict[str, Any]:
     t1 = (int((time.time() + plan.warmup) * 10) + 1) / 10
     t2 = t1 + plan.window
     _sleep_until(t1)
-    cpu1 = server.cpu_seconds()
+    times1 = server.ps.cpu_times()
     _sleep_until(t2)
-    cpu2 = server.cpu_seconds()
+    times2 = server.ps.cpu_times()
     replies = variant.pool.ask(("halt",), timeout=60)
     lo, hi = round(t1 * 10), round(t2 * 10)
     delivered = sum(n for r in replies for slot, n in r["buckets"].items() if lo <= slot < hi)
     timeouts = sum(n for r in replies for slot, n in r["timeouts"].items() if lo <= slot < hi)
-    cpu = cpu2 - cpu1
+    user = times2.user - times1.user
+    cpu = user + times2.system - times1.system
     return {
         "delivered_per_s": round(delivered / plan.window),
         "cpu_us_per_msg": round(cpu / max(delivered, 1) * 1e6, 1),
+        # The interpreter's share: the kernel's (about 60%) is alike for every server.
+        "user_us_per_msg": round(user / max(delivered, 1) * 1e6, 1),
         "server_cpu_util": round(cpu / plan.window, 2),
         "timeouts": timeouts,
         "writes_per_s": round(sum(r["writes"] for r in replies) / plan.window) or None,
@@ -155,6 +202,7 @@ def _figure(variant: Variant, load: str, devices: int) -> dict[str, Any]:
         "server": variant.server.name,
         "devices": devices,
         "cpu_us_per_msg": round(statistics.median(s["cpu_us_per_msg"] for s in samples), 1),
+        "user_us_per_msg": round(statistics.median(s["user_us_per_msg"] for s in samples), 1),
         "delivered_per_s": round(statistics.median(s["delivered_per_s"] for s in samples)),
         "server_cpu_util": round(statistics.median(s["server_cpu_util"] for s in samples), 2),
         "timeouts": sum(s["timeouts"] for s in samples),
@@ -198,25 +246,65 @@ def _measure(variants: list[Variant], plan: Plan) -> dict[str, dict[str, Any]]:
     }
 
 
-def run(quick: bool) -> dict[str, Any]:
-    """hoststand vs the baselines, same load, same run; ratios of CPU per delivered message."""
+def _variant_ratios(runs: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """Each variant's CPU per message over `ws`'s and over the first variant's, and per round."""
+
+    def over(name: str, other: str) -> float:
+        return round(runs[name]["cpu_us_per_msg"] / runs[other]["cpu_us_per_msg"], 3)
+
+    def per_round(name: str, other: str) -> list[float]:
+        pairs = zip(runs[name]["rounds_us_per_msg"], runs[other]["rounds_us_per_msg"], strict=True)
+        return [round(a / b, 3) for a, b in pairs]
+
+    ratios: dict[str, Any] = {"cpu_ratio_to_first": {n: over(n, names[0]) for n in names}}
+    if "node_ws" in runs:
+        ratios["cpu_ratio_to_node_ws"] = {n: over(n, "node_ws") for n in names}
+        ratios["rounds_ratio_to_node_ws"] = {n: per_round(n, "node_ws") for n in names}
+    return ratios
+
+
+def run(
+    quick: bool, served: list[tuple[str, str | None]] | None = None, rounds: int = 0
+) -> dict[str, Any]:
+    """hoststand vs the baselines, same load, same run; ratios of CPU per delivered message.
+
+    `served`, (name, src) pairs as `bench.variants.parse` gives them, replaces the default
+    servers (hoststand plain and compressed, its event path, the compressed baseline) with a
+    hoststand server per variant beside the plain baselines. `rounds` overrides the plan's.
+    """
     plan = QUICK if quick else FULL
+    if rounds:
+        plan = dataclasses.replace(plan, rounds=rounds)
     count = plan.devices // plan.per_room
     url = fresh_sqlite()
-    variants = _variants(url, make_tenants(url, count), count)
+    tenants = make_tenants(url, count)
+    if served:
+        clash = {name for name, _ in served} & set(BASELINE_FIGURES)
+        if clash or len({name for name, _ in served}) < len(served):
+            raise ValueError(f"variant names must be distinct and not {BASELINE_FIGURES}")
+        servers = _served_variants(url, tenants, count, served)
+    else:
+        servers = _variants(url, tenants, count)
     with contextlib.ExitStack() as stack:
-        for variant in variants:
+        for variant in servers:
             stack.enter_context(procs.serving(variant.server))
             stack.callback(_closer(variant))
-        runs = _measure(variants, plan)
-    return {
+        runs = _measure(servers, plan)
+    result = {
         "scenario": "fanout",
         "devices": plan.devices,
         "restaurants": count,
         "rounds": plan.rounds,
         "window_s": plan.window,
         "runs": runs,
-        "cpu_ratio": _ratios(runs),
+    }
+    if not served:
+        return {**result, "cpu_ratio": _ratios(runs)}
+    names = [name for name, _ in served]
+    return {
+        **result,
+        "variants": {name: src for name, src in served},
+        **_variant_ratios(runs, names),
     }
 
 

@@ -91,3 +91,43 @@ def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary()
     assert "idle_memory" in summary
     assert "KB/device" in summary
     assert "target: <= 16 KB per device" in summary
+
+
+def test_quick_fanout_with_variants_alternates_them_with_the_baselines() -> None:
+    src = str(ROOT / "src")
+    result, summary = _run_quick_fanout("--variant", f"one={src}", "--variant", f"two={src}")
+    assert result["scenario"] == "fanout"
+    assert result["rounds"] == 1
+    assert result["variants"] == {"one": src, "two": src}
+    # Node.js `ws` runs where Node.js is installed (bench.procs.node_baseline), as by default.
+    node = "node_ws" in result["runs"]
+    assert set(result["runs"]) - {"node_ws"} == {"one", "two", "uvicorn_sansio"}
+    for name in ("one", "two"):
+        figures = result["runs"][name]
+        assert figures["server"] == f"hoststand-{name}"
+        assert figures["devices"] == result["devices"] == 500
+        assert len(figures["rounds_us_per_msg"]) == 1
+        assert figures["cpu_us_per_msg"] >= figures["user_us_per_msg"] > 0
+        if node:
+            assert isinstance(result["cpu_ratio_to_node_ws"][name], float)
+            assert len(result["rounds_ratio_to_node_ws"][name]) == 1
+    assert result["cpu_ratio_to_first"]["one"] == 1.0
+    assert ("one_vs_node_ws" in summary) is node
+
+
+def _run_quick_fanout(*variants: str) -> tuple[dict[str, Any], str]:
+    stdout, stderr = _run("bench", "--quick", "fanout", "--rounds", "1", *variants)
+    [line] = stdout.splitlines()
+    return orjson.loads(line), stderr
+
+
+def test_variants_are_refused_beside_other_scenarios() -> None:
+    bench = subprocess.run(
+        [sys.executable, "-m", "bench", "idle_memory", "--variant", "one=src"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bench.returncode == 2
+    assert "apply to the fanout scenario alone" in bench.stderr

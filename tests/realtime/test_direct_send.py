@@ -9,6 +9,9 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from websockets.frames import Frame, Opcode
+
+from hoststand.realtime.wire import text_frame
 from tests.conftest import Restaurant
 from tests.realtime.conftest import Connect, eventually, small_socket
 from tests.servers import ThreadServer
@@ -130,3 +133,13 @@ def _texts_reachable_from(protocol: Any, conn: Any) -> list[str | bytes]:
             texts.append(bytes(obj) if isinstance(obj, bytearray) else obj)
         stack.extend(gc.get_referents(obj))
     return texts
+
+
+def test_a_frame_framed_once_is_the_frame_websockets_writes_at_every_length() -> None:
+    """wire.text_frame's prebuilt headers and the lengths it encodes itself, at each boundary."""
+    lengths = [*range(0, 1100), 0xFFFF, 0x10000, 70_000]
+    for length in lengths:
+        data = b"x" * length
+        expected = Frame(Opcode.TEXT, data).serialize(mask=False)
+        assert text_frame(data) == expected, length
+        assert text_frame(data.decode()) == expected, length

@@ -169,8 +169,8 @@ def _on_message(conn: Connection, hub: Hub, message: Message) -> None:
     _take(conn, hub, handshake.frame_text(message))
 
 
-def _on_text(conn: Connection, hub: Hub, text: str) -> None:
-    """Handle a text message that the socket hands over as it arrives, outside serve_device."""
+def _on_text(conn: Connection, hub: Hub, text: str | bytes) -> None:
+    """Handle a text message the socket hands over as it arrives (an ASCII one as bytes)."""
     try:
         _take(conn, hub, text)
     except Exception:

@@ -439,10 +439,9 @@ class Hub:
             self._apply_control(room, envelope.message)
         text = envelope.message
         room.recent.add(room.seq, envelope.kind, text, time.monotonic())
-        frame = text_frame(text)  # framed once for every device of the room
-        for conn in room.connections:
-            conn.deliver(text, frame)
-        self.messages_sent.add(envelope.kind, len(room.connections))
+        # Framed once for every device of the room.
+        sent = Connection.deliver_all(room.connections, text, text_frame(text))
+        self.messages_sent.add(envelope.kind, sent)
         if envelope.committed_at:
             self.ctx.metrics.commit_to_send.observe(max(0.0, time.time() - envelope.committed_at))
         if room.waiters:
@@ -471,12 +470,7 @@ class Hub:
         self._relay_in(room, envelope.kind, envelope.message, envelope.origin)
 
     def _relay_in(self, room: Room, kind: str, text: str | bytes, origin: str | None) -> None:
-        sent = 0
-        frame = text_frame(text)
-        for conn in room.connections:
-            if conn.id != origin:
-                conn.deliver(text, frame)
-                sent += 1
+        sent = Connection.deliver_all(room.connections, text, text_frame(text), skip=origin)
         self.messages_sent.add(kind, sent)
 
     def relay(self, conn: Connection, message: bytes) -> None:
@@ -562,10 +556,8 @@ class Hub:
         )
         room.seq = seq
         message = messages.resync_required(restaurant_id=room.restaurant_id, seq=seq)
-        frame = text_frame(message)
-        for conn in room.connections:
-            conn.deliver(message, frame)
-        self.messages_sent.add("resync_required", len(room.connections))
+        sent = Connection.deliver_all(room.connections, message, text_frame(message))
+        self.messages_sent.add("resync_required", sent)
         if room.waiters:
             self._wake_waiters(room)
 

@@ -194,7 +194,7 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.writable.set()
-        self.on_text: Callable[[str], None] | None = None
+        self.on_text: Callable[[str | bytes], None] | None = None
         # Whether this protocol splits the frames (_split_frames): None until the upgrade is
         # done; `_edge` is the end of what came before, to find where the request ends.
         self._split: bool | None = None
@@ -232,7 +232,10 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
     def _take_text(self, payload: bytes) -> None:
         """Take a whole text message the splitter unmasked, without keeping it as frames first.
 
-        As `send_receive_event_to_app` takes one; through it when it must queue.
+        As `send_receive_event_to_app` takes one; through it when it must queue. An ASCII
+        message is valid UTF-8 as it is, so the handler gets its bytes, which the JSON parser
+        reads as it reads the text, and the decode is saved (1% of a relay's instructions); any
+        other is decoded here, so that one that is not UTF-8 still fails with 1007.
         """
         handler = self.on_text
         # The inbox's items read without its empty(): this runs for every message.
@@ -240,6 +243,9 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             self.curr_msg_data_type = "text"
             self.frames = [payload]
             self.send_receive_event_to_app()
+            return
+        if payload.isascii():  # UTF-8 as it is (nearly every message): parsed from its bytes
+            handler(payload)
             return
         try:
             text = payload.decode()

@@ -20,9 +20,12 @@ from websockets.exceptions import InvalidState
 
 from hoststand.realtime.protocol import Flag
 
-# The header of every text frame under 126 bytes (pongs, errors, short relays), built once;
-# events and most relayed user_actions are longer and take the 16-bit length below.
-_SHORT_HEADERS = [bytes((0x81, size)) for size in range(126)]
+# The header of every text frame under 1 KiB, built once (about 45 KB): pongs, errors,
+# relayed user_actions and most events; a 16-bit length from 126 bytes on. Longer frames
+# build theirs below.
+_HEADERS = [bytes((0x81, size)) for size in range(126)] + [
+    b"\x81\x7e" + size.to_bytes(2, "big") for size in range(126, 1024)
+]
 
 
 def text_frame(text: str | bytes) -> bytes:
@@ -34,8 +37,8 @@ def text_frame(text: str | bytes) -> bytes:
     """
     data = text.encode() if isinstance(text, str) else text
     size = len(data)
-    if size < 126:
-        return _SHORT_HEADERS[size] + data
+    if size < 1024:
+        return _HEADERS[size] + data
     if size < 0x10000:
         return b"\x81\x7e" + size.to_bytes(2, "big") + data
     return b"\x81\x7f" + size.to_bytes(8, "big") + data
@@ -73,7 +76,7 @@ class DirectSocket:
             return None
         return cls(protocol) if all(hasattr(protocol, a) for a in _USED) else None
 
-    def handle_texts(self, handler: Callable[[str], None] | None) -> None:
+    def handle_texts(self, handler: Callable[[str | bytes], None] | None) -> None:
         """Have `handler` take each text message as it arrives, when nothing is queued before it
         (protocol.DeviceProtocol); None puts them back on the ASGI `receive`. A protocol other
         than hoststand's own keeps queueing them."""
