@@ -37,8 +37,13 @@ class TableOut(BaseModel):
     id: str
     restaurant_id: str
     label: str
-    capacity: int
-    min_capacity: int
+    capacity: int = Field(
+        description="The most guests it seats: a larger party needs override_capacity to be "
+        "seated there, override_hold to be held it"
+    )
+    min_capacity: int = Field(
+        description="The fewest guests it is meant for: advisory, never refused (clients warn)"
+    )
     section: str | None
     x: float | None
     y: float | None
