@@ -51,6 +51,14 @@ const FIELDS = [
     control: ["textarea", { rows: 2, maxlength: 2000 }] },
 ];
 
+/** "4 · 4 seats", "2 · 2 seats · too small", "6 · 6 seats · for 4 or more", "7 · out of service". */
+function optionWords(table, fit) {
+  if (fit === "out of service") return `${table.label} · out of service`;
+  const seats = `${table.label} · ${table.capacity} seats`;
+  if (fit === "too small") return `${seats} · too small`;
+  return fit === "below minimum" ? `${seats} · ${meantFor(table)}` : seats;
+}
+
 export class GuestForm {
   #heldNote = false; // the held table's note is ours: the chosen table was removed, or does not suit the party
   #offered = null; // the tables the held table's list was drawn from, and what each can take
@@ -105,9 +113,8 @@ export class GuestForm {
     if (offered === this.#offered) return;
     this.#offered = offered;
     select.replaceChildren(h("option", { value: "" }, "No table"),
-      ...listed.map(({ table, fit }) => h("option", { value: table.id, disabled: unfit(fit), "data-fit": fit },
-        fit === "out of service" ? `${table.label} · out of service`
-          : `${table.label} · ${table.capacity} seats${fit ? ` · ${fit === "too small" ? fit : meantFor(table)}` : ""}`)));
+      ...listed.map(({ table, fit }) =>
+        h("option", { value: table.id, disabled: unfit(fit), "data-fit": fit }, optionWords(table, fit))));
     this.#choose(chosen);
   }
 
