@@ -38,8 +38,8 @@ class TableOut(BaseModel):
     restaurant_id: str
     label: str
     capacity: int = Field(
-        description="The most guests it seats: a larger party needs override_capacity to be "
-        "seated there, override_hold to be held it"
+        description="The most guests it seats: seating a larger party there needs "
+        "override_capacity, and holding it for one needs override_hold"
     )
     min_capacity: int = Field(
         description="The fewest guests it is meant for: advisory, never refused (clients warn)"
