@@ -187,3 +187,98 @@ async def test_a_reservation_is_seated_at_its_own_reserved_table(restaurant: Res
     assert seated["table"]["status"] == "occupied"
     assert (seated["guest"]["status"], seated["guest"]["table_id"]) == ("seated", table["id"])
     await host.close()
+
+
+async def test_a_hold_on_a_table_that_cannot_take_the_party_needs_override_hold(
+    restaurant: Restaurant,
+) -> None:
+    four = await restaurant.table("F4", capacity=4)
+    broken = await restaurant.table("F8", capacity=8, status="out_of_service")
+    host = restaurant.client("host")
+    body = {
+        "name": "Dubois",
+        "party_size": 5,
+        "kind": "reservation",
+        "reserved_for": stamp(evening()),
+    }
+
+    for table, reason in ((four, "too_small"), (broken, "out_of_service")):
+        refused = await host.request(
+            "POST", f"{restaurant.path}/guests", json={**body, "held_table_id": table["id"]}
+        )
+        details = refused_with(refused, "hold_does_not_fit")
+        assert (details["reason"], details["party_size"]) == (reason, 5)
+        assert details["table"] == table
+        assert "override_hold" in refused.json()["error"]["message"]
+    assert (await restaurant.snapshot())["guests"] == [], "nothing was booked"
+
+    kept = await host.ok(
+        "POST",
+        f"{restaurant.path}/guests",
+        201,
+        json={**body, "held_table_id": four["id"], "override_hold": True},
+    )
+    assert (kept["held_table_id"], kept["party_size"]) == (four["id"], 5)
+    assert "override_hold" not in kept, "a flag of the request, not a field of the guest"
+    await host.close()
+
+
+async def test_a_party_growing_past_its_held_table_needs_override_hold(
+    restaurant: Restaurant,
+) -> None:
+    four = await restaurant.table("G4", capacity=4)
+    six = await restaurant.table("G6", capacity=6, status="out_of_service")
+    booked = await book(restaurant, evening(), four, party_size=4)
+    host = restaurant.client("host")
+    path = f"{restaurant.path}/guests/{booked['id']}"
+
+    for change in ({"party_size": 5}, {"held_table_id": six["id"]}):
+        refused_with(await host.request("PATCH", path, json=change), "hold_does_not_fit")
+        assert (await host.ok("GET", path)) == booked, "nothing changed"
+
+    grown = await host.ok("PATCH", path, json={"party_size": 5, "override_hold": True})
+    assert (grown["party_size"], grown["held_table_id"], grown["version"]) == (5, four["id"], 2)
+    # Kept knowingly, it is not asked about again by edits that do not make it worse.
+    await host.ok(
+        "PATCH", f"{restaurant.path}/tables/{four['id']}", json={"status": "out_of_service"}
+    )
+    noted = await host.ok("PATCH", path, json={"notes": "Window", "party_size": 5})
+    assert (noted["notes"], noted["version"]) == ("Window", 3)
+    shrunk = await host.ok("PATCH", path, json={"party_size": 4})
+    assert shrunk["party_size"] == 4
+    await host.close()
+
+
+async def test_a_seated_party_grows_at_its_held_table_without_override(
+    restaurant: Restaurant,
+) -> None:
+    four = await restaurant.table("S4", capacity=4)
+    booked = await book(restaurant, datetime.now(UTC) + timedelta(minutes=5), four, party_size=4)
+    host = restaurant.client("host")
+    await host.ok(
+        "POST", f"{restaurant.path}/tables/{four['id']}/assign", json={"guest_id": booked["id"]}
+    )
+
+    grown = await host.ok(
+        "PATCH", f"{restaurant.path}/guests/{booked['id']}", json={"party_size": 6}
+    )
+
+    assert (grown["status"], grown["party_size"]) == ("seated", 6)
+    await host.close()
+
+
+async def test_a_party_below_a_tables_minimum_is_never_refused(restaurant: Restaurant) -> None:
+    six = await restaurant.table("M6", capacity=6, min_capacity=4)
+    other = await restaurant.table("M8", capacity=8, min_capacity=6)
+    host = restaurant.client("host")
+
+    held = await book(restaurant, evening(), six, party_size=2)
+    walk_in = await restaurant.guest("Pair", party_size=2)
+    seated = await host.ok(
+        "POST", f"{restaurant.path}/tables/{other['id']}/assign", json={"guest_id": walk_in["id"]}
+    )
+
+    assert held["held_table_id"] == six["id"]
+    # Both numbers are in the answer: a client that warns compares them itself.
+    assert (seated["table"]["min_capacity"], seated["guest"]["party_size"]) == (6, 2)
+    await host.close()

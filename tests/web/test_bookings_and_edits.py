@@ -582,3 +582,49 @@ async def test_the_hold_list_offers_only_tables_that_can_take_the_party(
         "Table 6 is out of service. Choose another table, or No table."
     )
     await expect(held.locator("option:not([disabled])")).to_have_text(["No table"])
+
+
+async def test_a_forms_error_lines_go_as_soon_as_the_host_edits_what_they_are_about(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    table = await place.table("8", capacity=6)
+    first = _wall(zone, timedelta(hours=2))
+    await place.guest(
+        "Marchetti",
+        party_size=2,
+        kind="reservation",
+        reserved_for=_stamp(first, zone),
+        held_table_id=table["id"],
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.booking
+    error = form.get_by_role("alert")
+    await stand.button("Add a reservation…").click()
+    await form.get_by_label("Name").fill("Dubois")
+    await form.get_by_label("Party size").fill("2")
+    await form.get_by_label("Date and time").fill("2100-01-01T19:00")
+    await form.get_by_label("Phone").fill("555")
+    await form.get_by_role("button", name="Add reservation").click()
+    phone = "Check the phone number: use the international form, like +1 415 555 0123."
+    when = "Date and time: must be in the years 2000 to 2099."
+    await expect(error).to_have_text(f"{phone} {when}")
+
+    # Each sentence goes with an edit of its own field, not of another.
+    await form.get_by_label("Notes").fill("Window")
+    await expect(error).to_have_text(f"{phone} {when}")
+    await form.get_by_label("Phone").fill("+1 415 555 01")
+    await expect(error).to_have_text(when)
+    await form.get_by_label("Date and time").fill(first)
+    await expect(error).to_have_text("")
+
+    # A held table's clash goes when the time, the stay or the table changes.
+    await form.get_by_label("Phone").fill("")
+    await form.get_by_label("Hold table").select_option(label="8 · 6 seats")
+    await form.get_by_role("button", name="Add reservation").click()
+    await expect(error).to_contain_text("Table 8 is already held for Marchetti")
+    await form.get_by_label("Name").fill("Dubois-Marchetti")
+    await expect(error).to_contain_text("Table 8 is already held for Marchetti")
+    await form.get_by_label("Stay (minutes)").fill("30")
+    await expect(error).to_have_text("")

@@ -68,7 +68,7 @@ async def _furnish(place: Restaurant, now: datetime) -> None:
     )
     await place.guest(
         "Marchetti",
-        party_size=6,
+        party_size=4,  # table 8 seats four: a larger party would need override_hold
         kind="reservation",
         reserved_for=_at(now + timedelta(minutes=70)),
         held_table_id=tables["8"]["id"],

@@ -1,4 +1,4 @@
-"""The sign-in form: its hint for a host without a token holds after `make run`."""
+"""The sign-in form: its hint for a host without a token holds after `make run`; its refusals."""
 
 from __future__ import annotations
 
@@ -40,3 +40,17 @@ async def test_the_sign_in_hint_names_commands_that_print_a_token_after_make_run
     assert "make run" in commands, "make run printed one: the first place to look"
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^run:.*\n\t\$\(BIN\)/hoststand serve --demo$", makefile, re.M)
+
+
+async def test_a_refused_tokens_error_goes_as_soon_as_the_token_is_edited(
+    web_server: ThreadServer, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url)
+    token = stand.page.get_by_label("Access token")
+    error = stand.page.locator("#signin-error")
+    await token.fill("hs_not-a-token")
+    await stand.page.get_by_role("button", name="Sign in").click()
+    await expect(error).to_have_text("That token is not valid (or it was revoked).")
+
+    await token.press_sequentially("x")
+    await expect(error).to_have_text("")

@@ -37,8 +37,13 @@ class TableOut(BaseModel):
     id: str
     restaurant_id: str
     label: str
-    capacity: int
-    min_capacity: int
+    capacity: int = Field(
+        description="The most guests it seats: seating a larger party there needs "
+        "override_capacity, and holding it for one needs override_hold"
+    )
+    min_capacity: int = Field(
+        description="The fewest guests it is meant for: advisory, never refused (clients warn)"
+    )
     section: str | None
     x: float | None
     y: float | None

@@ -27,6 +27,7 @@ class ErrorCode:
     REQUEST_IN_PROGRESS = "request_in_progress"
     TABLE_ALREADY_HELD = "table_already_held"
     TABLE_RESERVED_SOON = "table_reserved_soon"
+    HOLD_DOES_NOT_FIT = "hold_does_not_fit"
     RESYNC_REQUIRED = "resync_required"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"

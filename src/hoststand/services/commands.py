@@ -181,6 +181,12 @@ class TableUpdate(Command):
     status: NotNull[TableStatus] = None
 
 
+HOLD_ANYWAY = (
+    "Hold the table although it cannot take the party (too small, or out of service); "
+    "without it that hold is refused with hold_does_not_fit."
+)
+
+
 class GuestCreate(Command):
     """A new walk-in or reservation."""
 
@@ -196,6 +202,7 @@ class GuestCreate(Command):
     quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
     notes: str | None = Field(None, max_length=2000)
     tags: Tags = Field(default_factory=list)
+    override_hold: bool = Field(False, description=HOLD_ANYWAY)
 
     @field_validator("reserved_for")
     @classmethod
@@ -224,6 +231,11 @@ class GuestUpdate(Command):
     quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
     notes: str | None = Field(None, max_length=2000)
     tags: NotNull[Tags] = None
+    override_hold: bool = Field(False, description=HOLD_ANYWAY)
+
+    def given(self) -> dict[str, Any]:
+        """The guest's fields the client sent: override_hold is a flag, not one of them."""
+        return {name: value for name, value in super().given().items() if name != "override_hold"}
 
 
 class Assign(Command):

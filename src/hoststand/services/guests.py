@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.access import Permission, Principal
 from hoststand.domain.cursor import Cursor
-from hoststand.domain.entities import Guest, new_id
+from hoststand.domain.entities import Guest, Table, new_id
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.events import GuestAction
 from hoststand.domain.status import (
@@ -20,6 +20,7 @@ from hoststand.domain.status import (
     HOLDING_GUEST_STATUSES,
     GuestKind,
     GuestStatus,
+    TableStatus,
     check_guest_transition,
     initial_guest_status,
 )
@@ -49,8 +50,11 @@ def named(tx: Change, guest_id: uuid.UUID) -> Guest:
     return tx.guest
 
 
-async def check_hold(tx: Change, guest: Guest) -> None:
-    """Refuse a reservation's hold on a table that another reservation holds at that time."""
+async def check_hold(tx: Change, guest: Guest, *, fit: bool = False) -> None:
+    """Refuse a reservation's hold on a table that another reservation holds at that time.
+
+    With `fit`, also one on a table that cannot take the party (see _check_hold_fits).
+    """
     if guest.held_table_id is None or guest.status not in HOLDING_GUEST_STATUSES:
         return
     table = await floor.get(tx.conn, restaurant_id=tx.restaurant.id, table_id=guest.held_table_id)
@@ -68,6 +72,31 @@ async def check_hold(tx: Change, guest: Guest) -> None:
             f"table {table.label} is already held by another reservation at that time",
             {"table_id": str(table.id), "held_by": [g.view() for g in clashes]},
         )
+    if fit and guest.status is not GuestStatus.SEATED:
+        _check_hold_fits(table, guest)
+
+
+def _check_hold_fits(table: Table, guest: Guest) -> None:
+    """Refuse, as seating would, a hold on a table too small for the party or out of service.
+
+    Soft, like seating's party_too_large: the host may know better (a chair pulled up, a table
+    back in service by then) and sends override_hold. A party below the table's min_capacity is
+    never refused: a host seats two at a six-top on a slow night, and clients can tell from
+    min_capacity and party_size, both on the wire.
+    """
+    if table.status is TableStatus.OUT_OF_SERVICE:
+        reason, words = "out_of_service", f"table {table.label} is out of service"
+    elif guest.party_size > table.capacity:
+        reason = "too_small"
+        words = f"a party of {guest.party_size} does not fit table {table.label} "
+        words += f"(capacity {table.capacity})"
+    else:
+        return
+    raise DomainError(
+        ErrorCode.HOLD_DOES_NOT_FIT,
+        f"{words}; hold it anyway with override_hold",
+        {"reason": reason, "party_size": guest.party_size, "table": table.view()},
+    )
 
 
 async def create(
@@ -110,7 +139,7 @@ async def create(
             created_at=tx.now,
             updated_at=tx.now,
         )
-        await check_hold(tx, guest)
+        await check_hold(tx, guest, fit=not command.override_hold)
         await guests.insert(tx.conn, guest=guest)
         view = guest.view()
         tx.guest_event(GuestAction.CREATED, guest, view=view)
@@ -174,8 +203,11 @@ async def update(
                 setattr(guest, name, value)
         if guest.kind is GuestKind.RESERVATION and guest.duration_minutes is None:
             guest.duration_minutes = tx.restaurant.duration_for(guest.party_size)
-        if given.keys() & (RESERVATION_FIELDS | {"status"}):
-            await check_hold(tx, guest)
+        # A hold's fit is judged when another table is held or the party grows, not on every
+        # edit: a note typed on a reservation whose table went out of service since is saved.
+        refit = guest.held_table_id != was.held_table_id or guest.party_size > was.party_size
+        if refit or given.keys() & (RESERVATION_FIELDS | {"status"}):
+            await check_hold(tx, guest, fit=refit and not command.override_hold)
         guest.version += 1
         guest.updated_at = tx.now
         await guests.update(tx.conn, guest=guest, was=was)

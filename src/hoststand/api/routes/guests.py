@@ -33,7 +33,11 @@ async def create_guest(
     caller: CallerDep,
     key: IdempotencyDep,
 ) -> Response:
-    """Add a walk-in to the waitlist or book a reservation."""
+    """Add a walk-in to the waitlist or book a reservation.
+
+    A reservation holding a table too small for the party, or out of service, is refused (409
+    hold_does_not_fit) unless the body says override_hold.
+    """
     created = await guests.create(
         caller.ctx,
         principal=caller.principal,
@@ -93,7 +97,11 @@ async def update_guest(
     body: GuestUpdate,
     writer: WriterDep,
 ) -> Response:
-    """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored."""
+    """Edit a guest, or move it along: notified, arrived, cancelled, no_show, restored.
+
+    Holding another table, or growing the party, is refused (409 hold_does_not_fit) when the
+    held table is then too small or out of service, unless the body says override_hold.
+    """
     updated = await guests.update(
         writer.ctx,
         principal=writer.principal,

@@ -3,6 +3,7 @@
 // understands, and when the page was behind, the true state is fetched and shown.
 
 import { guestKey } from "./controls.js";
+import { fitOf, meantForSentence } from "./fit.js";
 import { describeRefusal } from "./refusals.js";
 import { dayAndTime } from "./time.js";
 import { MOVES } from "./waitlist.js";
@@ -115,14 +116,19 @@ export class Actions {
   /**
    * Seat a guest at a table, only if the table is still as the host saw it (If-Match): else the
    * refusal says what another host changed, and offers to seat on the table as it is now.
-   * overrides: {override_capacity} or {override} after a warning.
+   * overrides: {override_capacity} or {override} after a warning. A party below the table's
+   * minimum is asked about first, once (roomy: the host said yes); the server never refuses it.
    */
-  seat(guestId, tableId, overrides = {}) {
+  seat(guestId, tableId, overrides = {}, { roomy = false } = {}) {
     const guest = this.state.guests.get(guestId);
     const table = this.state.tables.get(tableId);
     if (!guest || !table) return Promise.resolve(false);
+    if (!roomy && fitOf(table, guest.party_size) === "below minimum") {
+      this.#askRoomy(guest, table, () => this.seat(guestId, tableId, overrides, { roomy: true }));
+      return Promise.resolve(false);
+    }
     const context = {
-      guest, table, seating: true, retry: (more = {}) => this.seat(guestId, tableId, { ...overrides, ...more }),
+      guest, table, seating: true, retry: (more = {}) => this.seat(guestId, tableId, { ...overrides, ...more }, { roomy }),
     };
     const request = () => this.api.assign(tableId, guestId, table.version, overrides);
     const keys = [`seat-here:${guestId}:${tableId}`, guestKey(guestId)];
@@ -132,6 +138,14 @@ export class Actions {
       if (this.ui.seating === guestId) this.ui.seating = null;
       this.notices.info(`${seating.guest.name} seated at table ${seating.table.label}.`);
     });
+  }
+
+  /** "Table 6 is meant for 4 to 6 guests: seat Rivera, a party of 2, there anyway?" */
+  #askRoomy(guest, table, seat) {
+    const context = { guest, table };
+    this.notices.refusal(`${meantForSentence(table)}: seat ${guest.name}, a party of ${guest.party_size}, there anyway?`,
+      { label: "Seat anyway", run: seat },
+      { about: subjects(context), stillApplies: this.#unchangedSince(Promise.resolve(), context) });
   }
 
   /** The party at a table leaves: the table needs cleaning. */

@@ -7,10 +7,12 @@
 // Closing the form (Close, Escape) with changes not saved asks first: an edit is made on one
 // version of one guest, so a draft kept for later would be replayed on a guest that may have
 // moved on (seated, changed by another host); the booking form, which has no such base, keeps
-// its draft instead.
+// its draft instead. A held table that cannot take the party is asked about in the form.
 
 import { InlineConfirm } from "./confirm.js";
+import { FormError } from "./formerror.js";
 import { GuestForm } from "./guestform.js";
+import { askAboutHold } from "./holds.js";
 import { stayFor } from "./turntimes.js";
 
 const SAVE_ATTEMPTS = 3; // a guest changing under every save is shown to the host, not chased
@@ -21,6 +23,7 @@ export class GuestEditor {
   #theirs = new Set(); // the fields another host changed since the form was opened
   #stayFollows = false; // the stay is the turn time of the party size, and moves with it
   #stayTouched = false; // the host typed a stay in this form: it is theirs, left alone
+  #unfitHold = null; // the refusal of the last save, when it was the held table that did not fit
 
   /** dialog: the <dialog> of the edit form. */
   constructor({ dialog, state, actions, signal }) {
@@ -28,9 +31,12 @@ export class GuestEditor {
     this.form = dialog.querySelector("form");
     this.fields = new GuestForm(this.form, "edit");
     this.title = dialog.querySelector("h2");
-    this.error = this.form.querySelector(".form-error");
+    this.error = new FormError(this.form.querySelector(".form-error"), this.form, signal);
     this.save = this.form.querySelector('button[type="submit"]');
-    this.form.addEventListener("submit", (event) => this.#submit(event), { signal });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#submit();
+    }, { signal });
     this.confirm = new InlineConfirm(this.form.querySelector(".form-actions"), signal);
     this.form.querySelector("[data-close]").addEventListener("click", () => this.#leave(), { signal });
     // Escape is caught before it becomes the dialog's cancel: Chromium lets a page refuse a
@@ -63,15 +69,16 @@ export class GuestEditor {
     this.#base = guest;
     this.#theirs.clear();
     this.fields.setKind(guest.kind, { seated: guest.status === "seated" });
+    // Notes first: filling says when the held table no longer suits the party.
+    this.fields.clearNotes();
     this.#offerTables();
     this.fields.fill(this.fields.valuesOf(guest, this.state.timeZone));
-    this.fields.clearNotes();
     this.fields.sayZone(this.state.timeZone);
     this.#stayTouched = false;
     // A stay other than the turn time was chosen by someone (at booking, or an edit): it stays.
     this.#stayFollows = guest.duration_minutes === stayFor(this.state.restaurant, guest.party_size);
     this.title.textContent = `Edit ${guest.name}`;
-    this.error.textContent = "";
+    this.error.clear();
     this.save.removeAttribute("aria-disabled");
     this.dialog.showModal();
   }
@@ -81,7 +88,7 @@ export class GuestEditor {
     if (this.#guestId === null) return;
     const guest = this.state.guests.get(this.#guestId);
     if (!guest) {
-      this.error.textContent = `${this.#base.name} was removed by another host; there is nothing to save.`;
+      this.error.say({ text: `${this.#base.name} was removed by another host; there is nothing to save.` });
       this.save.setAttribute("aria-disabled", "true");
       return;
     }
@@ -90,7 +97,7 @@ export class GuestEditor {
     const before = this.#theirs.size;
     this.#catchUp(guest);
     if (this.#theirs.size > before) {
-      this.error.textContent = `Another host just changed ${this.#changes()}. Their changes are marked below.`;
+      this.error.say({ text: `Another host just changed ${this.#changes()}. Their changes are marked below.` });
     }
   }
 
@@ -169,11 +176,12 @@ export class GuestEditor {
     return `${this.#base.name}'s ${list}`;
   }
 
-  async #submit(event) {
-    event.preventDefault();
+  /** Save what the host changed; extra: {override_hold} once the host chose to keep the table. */
+  async #submit(extra = {}) {
     if (this.save.getAttribute("aria-disabled") === "true") return; // one save at a time
     const guestId = this.#guestId;
-    this.error.textContent = "";
+    this.error.clear();
+    this.#unfitHold = null;
     const idle = this.save.textContent;
     this.save.textContent = "Saving…";
     this.save.setAttribute("aria-disabled", "true");
@@ -181,18 +189,25 @@ export class GuestEditor {
       // Another host's change that none of the host's own collides with needs no second Save:
       // the form took it in, and the host's changes go again on the version it came with.
       let again = true;
-      for (let attempt = 1; again && attempt <= SAVE_ATTEMPTS; attempt += 1) again = await this.#attempt(guestId);
+      for (let attempt = 1; again && attempt <= SAVE_ATTEMPTS; attempt += 1) again = await this.#attempt(guestId, extra);
       if (again) {
-        this.error.textContent = `Not saved: another host keeps changing ${this.#base.name}. Save again to keep your changes.`;
+        this.error.say({ text: `Not saved: another host keeps changing ${this.#base.name}. Save again to keep your changes.` });
       }
     } finally {
       this.save.textContent = idle;
       if (this.state.guests.has(guestId)) this.save.removeAttribute("aria-disabled");
     }
+    if (this.#unfitHold && this.#guestId === guestId) await this.#askAboutHold(this.#unfitHold);
+  }
+
+  async #askAboutHold(refusal) {
+    const answer = await askAboutHold(this.confirm, this.fields, refusal.text);
+    if (answer === "anyway") await this.#submit({ override_hold: true });
+    else if (answer === "none") await this.#submit();
   }
 
   /** Send what the host changed on the version the form has; true to send it again (rebased). */
-  async #attempt(guestId) {
+  async #attempt(guestId, extra) {
     const base = this.#base;
     const changed = this.#changed();
     if (Object.keys(changed).length === 0) {
@@ -200,7 +215,7 @@ export class GuestEditor {
       return false;
     }
     let again = false;
-    const fields = this.fields.body(changed, this.state.timeZone);
+    const fields = { ...this.fields.body(changed, this.state.timeZone), ...extra };
     const say = (refusal, error) => {
       again = this.#refused(refusal, error);
     };
@@ -212,17 +227,21 @@ export class GuestEditor {
 
   /** Say why the save failed; true when it was only a version the form has now caught up with. */
   #refused(refusal, error) {
+    if (error.code === "hold_does_not_fit") {
+      this.#unfitHold = refusal; // asked once the save is over
+      return false;
+    }
     if (error.code !== "version_conflict" || error.details?.id !== this.#guestId) {
-      this.error.textContent = refusal.text;
+      this.error.say(refusal);
       return false;
     }
     this.state.put("guests", error.details);
     const clashes = error.details.version > this.#base.version ? this.#catchUp(error.details) : [];
     if (clashes.length === 0) {
-      this.error.textContent = `Another host just changed ${this.#base.name}; saving your changes on top…`;
+      this.error.say({ text: `Another host just changed ${this.#base.name}; saving your changes on top…` });
       return true;
     }
-    this.error.textContent = `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`;
+    this.error.say({ text: `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.` });
     return false;
   }
 

@@ -1,9 +1,11 @@
 // The floor: a tile per table, grouped by section, coloured by status; while a guest is being
-// seated, the tables they can take offer a "Seat" button (and accept the guest by drag).
+// seated, the tables they can take offer a "Seat" button (and accept the guest by drag), and
+// say when they are too small for the party, or meant for more guests than it.
 
 import { clock } from "./clocks.js";
 import { actionButton } from "./controls.js";
 import { h } from "./dom.js";
+import { fitOf } from "./fit.js";
 import { placeTables, sections } from "./layout.js";
 import { clockTime } from "./time.js";
 
@@ -50,9 +52,11 @@ function renderSection(name, tables, state, ui, seating) {
 
 function renderTile(table, cell, state, ui, seating) {
   const seatable = seating !== null && state.canSeat(table, seating);
+  const fit = seatable ? fitOf(table, seating.party_size) : null;
   const classes = ["tile", `status-${table.status}`];
   if (seatable) classes.push("seatable");
-  if (seatable && seating.party_size > table.capacity) classes.push("too-small");
+  if (fit === "too small") classes.push("too-small");
+  if (fit === "below minimum") classes.push("roomy");
   const tile = h("div", {
     class: classes.join(" "),
     role: "group",
@@ -64,10 +68,18 @@ function renderTile(table, cell, state, ui, seating) {
     h("span", { class: "tile-label" }, table.label),
     h("span", { class: "tile-capacity" }, `${table.capacity} seats`)),
   h("div", { class: "tile-status" }, STATUS_WORDS[table.status] ?? table.status),
+  fitWords(fit, table, seating),
   tileDetail(table, state),
   h("div", { class: "actions" }, tileActions(table, state, ui, seatable ? seating : null)));
   if (cell) Object.assign(tile.style, { gridColumn: String(cell.column), gridRow: String(cell.row) });
   return tile;
+}
+
+/** While seating: "Too small for 5", "For 4 or more" (the party is below the table's minimum). */
+function fitWords(fit, table, seating) {
+  if (fit === "too small") return h("div", { class: "tile-fit" }, `Too small for ${seating.party_size}`);
+  if (fit === "below minimum") return h("div", { class: "tile-fit" }, `For ${table.min_capacity} or more`);
+  return null;
 }
 
 function tileDetail(table, state) {

@@ -3,6 +3,7 @@
 // Each field is compared as the text its control shows; times are on the restaurant's clocks.
 
 import { h } from "./dom.js";
+import { fitOf, meantFor, meantForSentence, unfit } from "./fit.js";
 import { clockGap, fromWallClock, wallClock, zoneName } from "./time.js";
 
 const BOTH = ["walk_in", "reservation"];
@@ -50,8 +51,16 @@ const FIELDS = [
     control: ["textarea", { rows: 2, maxlength: 2000 }] },
 ];
 
+/** "4 · 4 seats", "2 · 2 seats · too small", "6 · 6 seats · for 4 or more", "7 · out of service". */
+function optionWords(table, fit) {
+  if (fit === "out of service") return `${table.label} · out of service`;
+  const seats = `${table.label} · ${table.capacity} seats`;
+  if (fit === "too small") return `${seats} · too small`;
+  return fit === "below minimum" ? `${seats} · ${meantFor(table)}` : seats;
+}
+
 export class GuestForm {
-  #heldNote = false; // the held table's note is ours: the chosen table was removed, or cannot take the party
+  #heldNote = false; // the held table's note is ours: the chosen table was removed, or does not suit the party
   #offered = null; // the tables the held table's list was drawn from, and what each can take
   #tables = []; // the tables last offered: a new party size offers them again
   /** Build the fields into the form's .fields box; `prefix` keeps their ids apart from others'. */
@@ -87,32 +96,26 @@ export class GuestForm {
 
   /**
    * The tables a reservation may hold, keeping the one chosen. A table out of service, or too
-   * small for the party size typed, is listed as such and cannot be chosen. A chosen table that
-   * was removed, or that can no longer take the party, stays chosen with a note: the host picks
-   * another, knowingly. knownTable(id): the table, or the one last seen under that id (its label).
+   * small for the party size typed, is listed as such and cannot be chosen; one meant for more
+   * guests than the party says so ("for 4 or more") and can. A chosen table that was removed,
+   * or that does not suit the party, stays chosen with a note: the host picks another, or keeps
+   * it knowingly. knownTable(id): the table, or the one last seen under that id (its label).
    */
   offerTables(tables, knownTable = () => null) {
     const select = this.control("held_table_id");
     const chosen = select.value;
     this.knownTable = knownTable;
     this.#tables = tables;
-    const listed = tables.map((table) => ({ table, unfit: this.#unfit(table) }));
+    const size = Number(this.control("party_size").value || Number.NaN);
+    const listed = tables.map((table) => ({ table, fit: fitOf(table, size) }));
     // Redrawn only when the list changed: a redraw closes the list under the host's finger.
-    const offered = JSON.stringify(listed.map(({ table, unfit }) => [table.id, table.label, table.capacity, unfit]));
+    const offered = JSON.stringify(listed.map(({ table, fit }) => [table.id, table.label, table.capacity, table.min_capacity, fit]));
     if (offered === this.#offered) return;
     this.#offered = offered;
     select.replaceChildren(h("option", { value: "" }, "No table"),
-      ...listed.map(({ table, unfit }) => h("option", { value: table.id, disabled: Boolean(unfit), "data-unfit": unfit },
-        unfit === "out of service" ? `${table.label} · out of service`
-          : `${table.label} · ${table.capacity} seats${unfit ? ` · ${unfit}` : ""}`)));
+      ...listed.map(({ table, fit }) =>
+        h("option", { value: table.id, disabled: unfit(fit), "data-fit": fit }, optionWords(table, fit))));
     this.#choose(chosen);
-  }
-
-  /** Why a table cannot be held for the party: "out of service", "too small", or null. */
-  #unfit(table) {
-    if (table.status === "out_of_service") return "out of service";
-    const size = Number(this.control("party_size").value || Number.NaN);
-    return Number.isInteger(size) && size > table.capacity ? "too small" : null;
   }
 
   /** Choose a held table (or "" for none), listing it as removed when it is not offered. */
@@ -125,7 +128,7 @@ export class GuestForm {
     const removed = Boolean(id) && (!listed || listed.hasAttribute("data-removed"));
     if (removed && !listed) select.append(h("option", { value: id, "data-removed": true }, this.#removedWords(id)));
     select.value = id;
-    const words = removed ? this.#removedNote(id) : this.#unfitNote(id, listed?.dataset.unfit);
+    const words = removed ? this.#removedNote(id) : this.#fitNote(id, listed?.dataset.fit);
     // Only a note of ours is taken away: another host's change may be said there too.
     if (words || this.#heldNote) this.note("held_table_id", words);
     this.#heldNote = Boolean(words);
@@ -136,11 +139,12 @@ export class GuestForm {
     return `${label ? `Table ${label}` : "This table"} was removed. Choose another table, or No table.`;
   }
 
-  #unfitNote(id, unfit) {
+  #fitNote(id, fit) {
     const table = this.knownTable(id);
-    if (!unfit || !table) return "";
-    const why = unfit === "out of service" ? "is out of service"
-      : `has ${table.capacity} seats, too few for a party of ${this.control("party_size").value}`;
+    if (!fit || !table) return "";
+    const size = this.control("party_size").value;
+    if (fit === "below minimum") return `${meantForSentence(table)}; a party of ${size} is below its minimum.`;
+    const why = fit === "out of service" ? "is out of service" : `has ${table.capacity} seats, too few for a party of ${size}`;
     return `Table ${table.label} ${why}. Choose another table, or No table.`;
   }
 

@@ -46,12 +46,16 @@ const FIELD_WORDS = {
   tags: "Tags",
 };
 
+// The fields of a guest's form that a refusal is about: editing one of them answers it.
+const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
+
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
  * page knew them), the move tried on the guest, if any, and whether it was a seating: {text,
- * refresh, signOut, override, again}. `refresh`: the page was behind, show the true state;
- * `override`: fields that would make the server accept it anyway; `again`: the label of a
- * button that tries the move again.
+ * refresh, signOut, override, again, fields, parts}. `refresh`: the page was behind, show the
+ * true state; `override`: fields that would make the server accept it anyway; `again`: the
+ * label of a button that tries the move again; `fields`: the form's fields the text is about;
+ * `parts`: the text as [{text, fields}], when its sentences are about different fields.
  */
 export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
@@ -87,7 +91,9 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       };
     }
     case "table_already_held":
-      return { text: heldRefusal(error.details, named, timeZone) };
+      return { text: heldRefusal(error.details, named, timeZone), fields: HOLD_FIELDS };
+    case "hold_does_not_fit":
+      return { text: unfitHold(error.details, table), fields: ["party_size", "held_table_id"], refresh: true };
     case "version_conflict": {
       if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
       if (seating && table && error.details?.id === table.id) return seatConflict(error.details, table, guest);
@@ -95,10 +101,12 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       const text = say ? say(named) : "Another host just changed this. The screen now shows the latest; try again if needed.";
       return { text, refresh: true };
     }
-    case "not_found": // details.kind says which is gone: a seating names a table and a guest
-      return { text: `${removedOne(error, guest, named)} was removed by another host.`, refresh: true };
+    case "not_found": { // details.kind says which is gone: a seating names a table and a guest
+      const fields = error.details?.kind === "table" ? ["held_table_id"] : [];
+      return { text: `${removedOne(error, guest, named)} was removed by another host.`, refresh: true, fields };
+    }
     case "validation_error":
-      return { text: validationRefusal(error.details) };
+      return validationRefusal(error.details);
     case "rate_limited":
       return { text: "Too many attempts. Wait a minute, then try again." };
     default:
@@ -177,12 +185,23 @@ function heldRefusal(details, named, timeZone) {
     + ` (until ${clockTime(first.reserved_until, timeZone)})${more}. Choose another time or table, or a shorter stay.`;
 }
 
+/** A sentence per failing field the host knows, each about its field: {text, parts}. */
 function validationRefusal(details) {
-  const said = (Array.isArray(details) ? details : []).map(({ field = "", message = "" }) => {
+  const parts = new Map(); // text -> the fields it is about
+  for (const { field = "", message = "" } of Array.isArray(details) ? details : []) {
     const name = field.split(".")[0];
-    if (FIELD_HINTS[name]) return FIELD_HINTS[name];
-    return FIELD_WORDS[name] ? `${FIELD_WORDS[name]}: ${message.replace(/\.?$/, ".")}` : null;
-  }).filter(Boolean);
-  const unique = [...new Set(said)];
-  return unique.length ? unique.join(" ") : "Some of that is not valid; check the fields and try again.";
+    const said = FIELD_HINTS[name] ?? (FIELD_WORDS[name] ? `${FIELD_WORDS[name]}: ${message.replace(/\.?$/, ".")}` : null);
+    if (said) parts.set(said, [...(parts.get(said) ?? []), name]);
+  }
+  if (parts.size === 0) return { text: "Some of that is not valid; check the fields and try again." };
+  const list = [...parts].map(([text, fields]) => ({ text, fields }));
+  return { text: list.map((part) => part.text).join(" "), parts: list };
+}
+
+/** The held table cannot take the party: the server's view of it, which may be newer than ours. */
+function unfitHold(details, table) {
+  const held = details?.table ?? table;
+  const named = tableName(held?.label);
+  if (details?.reason === "out_of_service") return `${named} is out of service.`;
+  return `${named} has ${held?.capacity} seats, too few for a party of ${details?.party_size}.`;
 }

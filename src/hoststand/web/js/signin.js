@@ -3,12 +3,15 @@
 
 import { Api, ApiError, NetworkError } from "./api.js";
 import { byId, h } from "./dom.js";
+import { FormError } from "./formerror.js";
 
-/** Show the sign-in form, with a message saying why when there is one. */
+let error = null; // the form's error line, once wired: a message about the token goes as it is edited
+
+/** Show the sign-in form, with a message saying why when there is one (a refused token). */
 export function showSignIn(message = "") {
   byId("stand-view").hidden = true;
   byId("signin-view").hidden = false;
-  byId("signin-error").textContent = message;
+  error.say({ text: message, fields: ["token"] });
   byId("token").focus();
 }
 
@@ -17,31 +20,32 @@ export function wireSignIn(onSignedIn) {
   const form = byId("signin-form");
   const picker = byId("restaurant-picker");
   const select = byId("restaurant");
-  const error = byId("signin-error");
+  error = new FormError(byId("signin-error"), form);
   form.elements.token.addEventListener("input", () => {
     picker.hidden = true;
   });
   const finish = (token, restaurantId) => {
     form.reset();
     picker.hidden = true;
-    error.textContent = "";
+    error.clear();
     onSignedIn({ token, restaurantId });
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const token = form.elements.token.value.trim();
     if (!picker.hidden && select.value) return finish(token, select.value);
-    error.textContent = "";
+    error.clear();
     let restaurants;
     try {
       restaurants = (await new Api(token).restaurants()).items;
     } catch (failure) {
-      error.textContent = signInRefusal(failure);
+      // An unreachable server is not the token's fault: another token does not take it away.
+      error.say({ text: signInRefusal(failure), fields: failure instanceof NetworkError ? [] : ["token"] });
       return;
     }
     if (restaurants.length === 1) return finish(token, restaurants[0].id);
     if (restaurants.length === 0) {
-      error.textContent = "This token belongs to no restaurant.";
+      error.say({ text: "This token belongs to no restaurant.", fields: ["token"] });
       return;
     }
     select.replaceChildren(...restaurants.map((r) => h("option", { value: r.id }, r.name)));
