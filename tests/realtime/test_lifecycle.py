@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
+import pytest
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
@@ -315,3 +317,23 @@ async def test_a_handshake_the_database_fails_closes_with_1011_and_counts_an_err
     finally:
         await api.close()
         srv.stop()
+
+
+async def test_a_handshake_while_the_database_is_unreachable_is_logged_in_words(
+    tmp_path: Path, connect_raw: RawConnect, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every device meets an outage: one line each that says what is wrong, no traceback.
+    caplog.set_level(logging.INFO)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    srv = ThreadServer(Backend("sqlite", url).settings()).start()
+    try:
+        restaurant_id = str(uuid.uuid4())
+        device = await connect_raw(srv.base_url, restaurant_id, "hs_" + "x" * 43)
+        await device.send({"type": "restaurant_connect", "restaurant_id": restaurant_id})
+        assert (await device.closed()).code == 1011
+    finally:
+        srv.stop()
+    said = "handshake of a device failed: database unreachable: cannot open the SQLite file"
+    assert any(m.startswith(said) for m in caplog.messages), caplog.messages
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
+    assert tracebacks == []

@@ -19,6 +19,7 @@ from hoststand.api.responses import JSON, etag
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.services.authentication import RateLimited
 from hoststand.services.transaction import Replayed
+from hoststand.store import failures
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,11 @@ STATUS: dict[str, int] = {
     ErrorCode.RESYNC_REQUIRED: 410,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
 }
 CONFLICT_STATUS = 409  # every other refusal is a conflict with the current state
+# What a 503 database_unavailable asks a client to wait before it tries again.
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 # Where FastAPI says a failing input was; clients know their fields without it.
 REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -163,10 +167,14 @@ async def _integrity_error(_: Request, exc: Exception) -> JSON:
 
 
 class UnexpectedErrors:
-    """Answers any other exception of an HTTP request with a JSON 500.
+    """Answers any other exception of an HTTP request with a JSON 500, or 503 for an outage.
 
     Starlette's own last-resort handler re-raises after answering, and uvicorn then closes the
     keep-alive connection that the client may already be sending its next request on.
+
+    A database that cannot serve now (store.failures.unavailable: down, out of connections,
+    locked) is not a bug: the client is told to try again shortly (503 database_unavailable,
+    Retry-After), and the log says what is wrong in words, the traceback only at debug.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -186,12 +194,23 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, watching)
-        except Exception:
-            log.exception("unhandled error")
-            if started:
-                raise
-            response = JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+        except Exception as exc:
+            if started or not failures.unavailable(exc):
+                log.exception("unhandled error")
+                if started:
+                    raise
+                response = JSON(error_body(ErrorCode.INTERNAL_ERROR, "internal error"), 500)
+            else:
+                log.warning("request failed: database %s", failures.describe(exc))
+                log.debug("request failed", exc_info=exc)
+                response = _unavailable()
             await response(scope, receive, send)
+
+
+def _unavailable() -> JSON:
+    message = "the database is unavailable; try again shortly"
+    retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    return JSON(error_body(ErrorCode.DATABASE_UNAVAILABLE, message), 503, retry)
 
 
 def install(app: FastAPI) -> None:

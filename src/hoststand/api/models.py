@@ -205,5 +205,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         412: "If-Match is stale: the current entity is in details",
         422: "Invalid input: the failing fields are in details",
         429: "Too many failed authentications",
+        503: "database_unavailable: the database cannot serve now; try again after Retry-After",
     }.items()
 }

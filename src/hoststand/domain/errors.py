@@ -32,6 +32,7 @@ class ErrorCode:
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     INTERNAL_ERROR = "internal_error"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     # WebSocket only
     HANDSHAKE_REQUIRED = "handshake_required"
     ALREADY_CONNECTED = "already_connected"

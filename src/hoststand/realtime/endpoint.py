@@ -30,6 +30,7 @@ from hoststand.realtime.messages import (
 )
 from hoststand.realtime.wire import DirectSocket
 from hoststand.runtime import Runtime
+from hoststand.store import failures
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 5.0
@@ -145,8 +146,12 @@ async def _handshake(websocket: WebSocket, runtime: Runtime) -> handshake.Handsh
     except (Disconnected, WebSocketDisconnect):
         metrics.handshakes.labels("disconnected").inc()
         return None
-    except Exception:  # the database failing the token check, say: 1011, as documented
-        log.exception("handshake of a device failed")
+    except Exception as exc:  # the database failing the token check, say: 1011, as documented
+        if failures.unavailable(exc):  # an outage, said in words: every device will meet it
+            log.warning("handshake of a device failed: database %s", failures.describe(exc))
+            log.debug("handshake of a device failed", exc_info=exc)
+        else:
+            log.exception("handshake of a device failed")
         metrics.handshakes.labels("error").inc()
         await websocket.close(CloseCode.INTERNAL_ERROR, "internal error: reconnect and resume")
         return None

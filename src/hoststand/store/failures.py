@@ -51,6 +51,24 @@ SQLITE_CODES = {
 }
 
 
+POOL_TAKEN = "failing: every pooled connection is taken (HOSTSTAND_DATABASE_POOL_SIZE)"
+# Failures that pass by themselves, though the database is reachable: a request may be tried
+# again (see unavailable).
+BUSY = frozenset({POOL_TAKEN, SQLITE_CODES["SQLITE_BUSY"]})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says that the database cannot serve now, rather than that a request is wrong.
+
+    It is unreachable (down, refusing, out of connections, starting or shutting down, the
+    connection lost), or too busy: every pooled connection taken, or the SQLite file locked by
+    another process for longer than the busy timeout. Anything else is a bug or a schema to
+    migrate.
+    """
+    said = describe(exc)
+    return said.startswith("unreachable:") or said in BUSY
+
+
 class Outage:
     """A database outage as a task that keeps retrying sees it: said once, not at every try.
 
@@ -86,7 +104,7 @@ class Outage:
 def describe(exc: BaseException) -> str:
     """What `exc`, raised by the database or its driver, says about the database, in words."""
     if isinstance(exc, sa_exc.TimeoutError):
-        return "failing: every pooled connection is taken (HOSTSTAND_DATABASE_POOL_SIZE)"
+        return POOL_TAKEN
     cause = _driver_error(exc)
     sqlstate = getattr(cause, "sqlstate", None)
     if isinstance(sqlstate, str):
