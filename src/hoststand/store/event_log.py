@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -35,8 +34,7 @@ def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RowUpdate:
+class RowUpdate(NamedTuple):
     """An UPDATE of one row by its id, left by a change to go out with its events (append)."""
 
     table: sa.Table
