@@ -30,8 +30,21 @@ async def database(backend: Backend) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def postgres_database(postgres_backend: Backend) -> AsyncIterator[Database]:
+    """The migrated PostgreSQL test schema, for what only PostgreSQL does."""
+    db = Database(postgres_backend.url, schema=postgres_backend.schema, pool_size=2)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
 async def restaurant_id(database: Database) -> uuid.UUID:
     """A restaurant inserted straight through the store."""
+    return await a_restaurant(database)
+
+
+async def a_restaurant(database: Database) -> uuid.UUID:
+    """A new restaurant, inserted straight through the store; its id."""
     now = utcnow()
     restaurant = Restaurant(
         id=uuid.uuid4(), name="Store test", timezone="UTC", created_at=now, updated_at=now

@@ -210,7 +210,7 @@ async def update(
             await check_hold(tx, guest, fit=refit and not command.override_hold)
         guest.version += 1
         guest.updated_at = tx.now
-        await guests.update(tx.conn, guest=guest, was=was)
+        tx.update_with_events = guests.update_with_events(guest, was=was)
         changed_status = guest.status != old_status
         action = GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED
         view = guest.view()

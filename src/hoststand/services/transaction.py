@@ -31,6 +31,7 @@ from hoststand.domain.events import DataScope, Event, EventType, PendingEvent
 from hoststand.realtime import messages
 from hoststand.services.context import ServiceContext
 from hoststand.store import event_log, idempotency, restaurants
+from hoststand.store.event_log import RowUpdate
 from hoststand.store.idempotency import StoredResponse
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,9 @@ class Change:
     guest: Guest | None = None
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
+    # A row update that the change leaves to go out with its events: on PostgreSQL the two
+    # are one statement (event_log.append). Nothing in the change may read that row after.
+    update_with_events: RowUpdate | None = None
 
     def guest_event(
         self,
@@ -203,7 +207,7 @@ async def change(
         )
         yield current
         sealed = current.seal()
-        await event_log.append(conn, batch=sealed)
+        await event_log.append(conn, batch=sealed, after=current.update_with_events)
         if idempotency_key is not None and current.result is not None:
             await _remember(ctx, conn, restaurant_id, idempotency_key, current.result, now)
     await publish(ctx, sealed)

@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import asbool
 
-from hoststand.store import sqlite_driver
+from hoststand.store import postgres_driver, sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A guest update appends 5-10 pages to the WAL: about as often as SQLite's own auto-checkpoint
@@ -28,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_EVERY_WRITES = 100
 
 log = logging.getLogger(__name__)
+
+# A read's transaction on PostgreSQL: one snapshot, and no writes.
+_SNAPSHOT_READ = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 class Database:
@@ -69,7 +73,7 @@ class Database:
         statements run on SQLite's thread, so that the event loop never waits for them.
         """
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
+            async with self._transaction() as conn:
                 yield conn
             return
         async with self._write_lock:
@@ -106,13 +110,49 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction that sees one consistent snapshot of the database."""
-        async with self.engine.connect() as conn:
-            if not self.is_sqlite:
-                await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with conn.begin():
-                if not self.is_sqlite:
-                    await conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                yield conn
+        # PostgreSQL: one BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION.
+        options = {} if self.is_sqlite else _SNAPSHOT_READ
+        async with self._transaction(options) as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def _transaction(
+        self, options: dict[str, Any] | None = None
+    ) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in a transaction, committed at the end unless the body raised."""
+        conn = await self._begin(options or {})
+        try:
+            yield conn
+            await conn.commit()
+        finally:
+            # Rolls back what was not committed; shielded, as AsyncConnection's own exit is.
+            await asyncio.shield(conn.close())
+
+    async def _begin(self, options: dict[str, Any]) -> AsyncConnection:
+        """A connection whose transaction has begun: on PostgreSQL, BEGIN has been answered.
+
+        The BEGIN checks the pooled connection (postgres_driver): if the server had closed it,
+        SQLAlchemy invalidated it and the older pooled ones, and a second try connects afresh.
+        Nothing of the transaction ran before its BEGIN, so nothing is done twice.
+        """
+        try:
+            return await self._connect_and_begin(options)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        log.info("a pooled database connection was closed by the server; using a new one")
+        return await self._connect_and_begin(options)
+
+    async def _connect_and_begin(self, options: dict[str, Any]) -> AsyncConnection:
+        conn = await self.engine.connect()
+        try:
+            if options:
+                await conn.execution_options(**options)
+            await conn.begin()
+        except BaseException:
+            await asyncio.shield(conn.close())
+            raise
+        return conn
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -217,7 +257,10 @@ def _create_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngi
             # "false" would turn direct TLS on. Settings checked that asbool reads it (config.py).
             connect_args["direct_tls"] = asbool(parsed.query["direct_tls"])
             parsed = parsed.difference_update_query(["direct_tls"])
-        kwargs.update(connect_args=connect_args, pool_pre_ping=True)
+        # No pool_pre_ping: a transaction's BEGIN checks its connection (postgres_driver).
+        kwargs["connect_args"] = connect_args
+        if parsed.drivername == "postgresql+asyncpg":
+            parsed = parsed.set(drivername=postgres_driver.DRIVERNAME)
     if parsed.get_backend_name() == "sqlite":
         parsed = parsed.set(drivername=sqlite_driver.DRIVERNAME)
         kwargs["module"] = sqlite_driver.dbapi()

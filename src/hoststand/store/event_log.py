@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -33,14 +34,53 @@ def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
     )
 
 
-async def append(conn: AsyncConnection, *, batch: Sequence[Event]) -> None:
+class RowUpdate(NamedTuple):
+    """An UPDATE of one row by its id, left by a change to go out with its events (append)."""
+
+    table: sa.Table
+    row_id: uuid.UUID
+    values: Mapping[str, object]
+
+
+@functools.cache
+def _update(table: sa.Table) -> sa.Update:
+    """The update of one of `table`'s rows by id, built once (see store/guests.py)."""
+    return table.update().where(table.c.id == sa.bindparam("key_row"))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_after(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    """The event insert with `table`'s update of `columns` before it, in a WITH: one statement.
+
+    Built once per set of columns (a guest update names only the columns that changed).
+    """
+    # Every parameter named apart from both tables' columns: SQLAlchemy would take a parameter
+    # named as a column for one more column to set, in the update as well as in the insert.
+    new_values = {c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+    update = table.update().where(table.c.id == sa.bindparam("key_row")).values(new_values)
+    event_values = {c.name: sa.bindparam(f"event_{c.name}", type_=c.type) for c in events.c}
+    return events.insert().values(event_values).add_cte(update.cte("updated"))
+
+
+async def append(
+    conn: AsyncConnection, *, batch: Sequence[Event], after: RowUpdate | None = None
+) -> None:
     """Append events whose seqs follow their restaurant's last_seq; the row's seq follows.
 
     The caller holds the restaurant's lock (taken at the start of the write), so seqs are
     gap-free and commit in seq order. The database advances `restaurants.last_seq` to each
     event's seq as it is inserted, and stamps the row's `changed_ms` for the log poller (a
     trigger, migration 0003): one statement, not two.
+
+    `after`, a row update of the same change, goes first. On PostgreSQL, with one event, the
+    two are one statement (a data-modifying WITH), one round trip less per write; they touch
+    different tables, so that PostgreSQL runs its parts in no given order changes nothing.
     """
+    if after is not None and not after.values:
+        after = None
+    if after is not None and (len(batch) != 1 or conn.dialect.name != "postgresql"):
+        await conn.execute(_update(after.table), {"key_row": after.row_id, **after.values})
+        after = None
     rows = [
         {
             "restaurant_id": e.restaurant_id,
@@ -56,7 +96,13 @@ async def append(conn: AsyncConnection, *, batch: Sequence[Event]) -> None:
         }
         for e in batch
     ]
-    if rows:
+    if after is not None:
+        statement = _insert_after(after.table, tuple(after.values))
+        parameters: dict[str, object] = {"key_row": after.row_id}
+        parameters.update((f"event_{name}", value) for name, value in rows[0].items())
+        parameters.update((f"new_{name}", value) for name, value in after.values.items())
+        await conn.execute(statement, parameters)
+    elif rows:
         # One row as a dict: SQLAlchemy's executemany path costs more than execute's.
         await conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 

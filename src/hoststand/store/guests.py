@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Guest
 from hoststand.domain.status import HOLDING_GUEST_STATUSES, GuestKind, GuestStatus
+from hoststand.store.event_log import RowUpdate
 from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import guests
 
@@ -116,19 +117,29 @@ async def find_id(conn: AsyncConnection, *, guest_id: uuid.UUID) -> uuid.UUID | 
     return (await conn.execute(query)).scalar()
 
 
-async def update(conn: AsyncConnection, *, guest: Guest, was: Guest | None = None) -> None:
-    """Write back a changed guest: the columns that differ from `was`, or every column.
+def _changes(guest: Guest, was: Guest | None) -> dict[str, object]:
+    """The columns to write back: those that differ from `was`, or every column.
 
     A guest update mostly changes a field or two of twenty: binding the others costs more
     than the statement, and SQLite rewrites the index entries of every column it is given.
     """
     values = _values(guest)
-    if was is not None:
-        before = _values(was)
-        values = {name: value for name, value in values.items() if value != before[name]}
-        if not values:
-            return
-    await conn.execute(_UPDATE, {"key_id": guest.id, **values})
+    if was is None:
+        return values
+    before = _values(was)
+    return {name: value for name, value in values.items() if value != before[name]}
+
+
+async def update(conn: AsyncConnection, *, guest: Guest, was: Guest | None = None) -> None:
+    """Write back a changed guest: the columns that differ from `was`, or every column."""
+    values = _changes(guest, was)
+    if values:
+        await conn.execute(_UPDATE, {"key_id": guest.id, **values})
+
+
+def update_with_events(guest: Guest, *, was: Guest) -> RowUpdate:
+    """The same update, left for a change to send with its events (event_log.append)."""
+    return RowUpdate(guests, guest.id, _changes(guest, was))
 
 
 async def delete(conn: AsyncConnection, *, guest_id: uuid.UUID) -> None:

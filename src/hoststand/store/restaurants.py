@@ -60,6 +60,24 @@ _WITH_GUEST = (
     .where(restaurants.c.id == sa.bindparam("key_id"))
 )
 _FIRST_GUEST_COLUMN = len(restaurants.c)
+# PostgreSQL's: both rows locked, the restaurant's first (the order of OF), so that a writer
+# waiting for the restaurant holds no guest lock meanwhile. FOR UPDATE reads a locked row as
+# the writer it waited for committed it (READ COMMITTED re-reads a row that changed), and the
+# guest is locked too: it is read as committed, not as the statement's older snapshot saw it.
+# An inner join: PostgreSQL cannot lock the nullable side of an outer join.
+_WITH_GUEST_LOCKED = (
+    sa.select(restaurants, guest_rows)
+    .join_from(
+        restaurants,
+        guest_rows,
+        sa.and_(
+            guest_rows.c.id == sa.bindparam("key_guest"),
+            guest_rows.c.restaurant_id == restaurants.c.id,
+        ),
+    )
+    .where(restaurants.c.id == sa.bindparam("key_id"))
+    .with_for_update(of=[restaurants, guest_rows])
+)
 
 
 async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
@@ -85,24 +103,34 @@ async def get_with_guest(
 ) -> tuple[Restaurant | None, Guest | None]:
     """The restaurant, its row lock taken as get(lock=True) does, and one of its guests, or Nones.
 
-    The guest is read once the lock is held. On SQLite that is one statement: the writer holds
-    the database lock from BEGIN IMMEDIATE, before its first statement reads anything. Not on
-    PostgreSQL, where FOR UPDATE waits for the row inside a statement whose snapshot is older:
-    a join would return the guest as it was before the writer it waited for committed.
+    The guest is read once the lock is held, in one statement. On SQLite the writer holds the
+    database lock from BEGIN IMMEDIATE, before its first statement reads anything. PostgreSQL
+    takes both rows' locks (_WITH_GUEST_LOCKED); a plain join would return the guest as the
+    statement's snapshot saw it, before the writer it waited for committed. When that finds
+    no row (no such guest, or one created since the snapshot), the restaurant is locked alone
+    and the guest read afresh, as two statements.
     """
+    parameters = {"key_id": restaurant_id, "key_guest": guest_id}
     if conn.dialect.name != "sqlite":
+        row = (await conn.execute(_WITH_GUEST_LOCKED, parameters)).first()
+        if row is not None:
+            return _entity(row), _guest(row[_FIRST_GUEST_COLUMN:])
         restaurant = await get(conn, restaurant_id=restaurant_id, lock=True)
         if restaurant is None:
             return None, None
         return restaurant, await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest_id)
-    parameters = {"key_id": restaurant_id, "key_guest": guest_id}
     row = (await conn.execute(_WITH_GUEST, parameters)).first()
     if row is None:
         return None, None
     guest_values = row[_FIRST_GUEST_COLUMN:]
     if guest_values[0] is None:
         return _entity(row), None
-    return _entity(row), guests.entity(dict(zip(guest_rows.c.keys(), guest_values, strict=True)))
+    return _entity(row), _guest(guest_values)
+
+
+def _guest(values: Sequence[object]) -> Guest:
+    """The guest of a joined row's guest columns."""
+    return guests.entity(dict(zip(guest_rows.c.keys(), values, strict=True)))
 
 
 async def update(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
