@@ -7,11 +7,13 @@ own, for the backends serving the connections under test, waiting until they are
 from __future__ import annotations
 
 import psutil
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from hoststand.store import event_log, restaurants
+from hoststand.store import event_log, failures, restaurants
 from hoststand.store.database import Database
 from tests.conftest import Api, Backend
 from tests.servers import ThreadServer
@@ -102,3 +104,25 @@ async def test_requests_after_postgresql_closed_the_servers_connections_succeed(
     finally:
         await api.close()
         server.stop()
+
+
+async def test_a_connection_lost_inside_a_transaction_is_an_outage_not_a_bug(
+    postgres_backend: Backend, postgres_database: Database
+) -> None:
+    # Past its BEGIN nothing is tried again: the request fails, as a 503 (api/errors.py).
+    before = _ports_to_postgres()
+    restaurant_id = await a_restaurant(postgres_database)
+
+    async def lose_the_connection_inside() -> None:
+        async with postgres_database.write() as conn:
+            await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+            ours = _ports_to_postgres() - before
+            assert await _terminate(postgres_backend.url, client_ports=ours)
+            await restaurants.get(conn, restaurant_id=restaurant_id)
+
+    with pytest.raises(DBAPIError) as lost:
+        await lose_the_connection_inside()
+    assert lost.value.connection_invalidated
+    assert failures.unavailable(lost.value)
+    async with postgres_database.read() as conn:  # and the next transaction is served
+        assert await restaurants.get(conn, restaurant_id=restaurant_id) is not None

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 # A read's transaction on PostgreSQL: one snapshot, and no writes.
 _SNAPSHOT_READ = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+# A write's, whatever the server's default_transaction_isolation: the writes' locking (store/
+# restaurants.py) counts on READ COMMITTED re-reading a row it waited for, where REPEATABLE READ
+# or SERIALIZABLE would refuse the second writer of a restaurant with a serialization failure.
+_LOCKING_WRITE = {"isolation_level": "READ COMMITTED"}
 
 
 class Database:
@@ -73,7 +77,7 @@ class Database:
         statements run on SQLite's thread, so that the event loop never waits for them.
         """
         if self._write_lock is None:
-            async with self._transaction() as conn:
+            async with self._transaction(_LOCKING_WRITE) as conn:
                 yield conn
             return
         async with self._write_lock:

@@ -65,6 +65,8 @@ def unavailable(exc: BaseException) -> bool:
     another process for longer than the busy timeout. Anything else is a bug or a schema to
     migrate.
     """
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True  # SQLAlchemy's verdict on the driver's error: the connection is gone
     said = describe(exc)
     return said.startswith("unreachable:") or said in BUSY
 

@@ -1,0 +1,102 @@
+"""Writes on PostgreSQL lock as READ COMMITTED, whatever the server's default isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from hoststand.store import event_log, restaurants
+from hoststand.store.database import Database
+from tests.conftest import Backend
+from tests.scaleout.waiting import eventually
+from tests.store.conftest import a_restaurant, an_event
+
+
+@pytest.fixture
+async def serializable_database(postgres_backend: Backend) -> AsyncIterator[Database]:
+    """The test schema, through a role whose sessions default to SERIALIZABLE.
+
+    A member of the role that owns the tables, as an operator's application role would be.
+    """
+    admin = create_async_engine(postgres_backend.url, isolation_level="AUTOCOMMIT")
+    role = f"hs_serializable_{secrets.token_hex(4)}"
+    owner = sa.make_url(postgres_backend.url).username
+    async with admin.connect() as conn:
+        await conn.execute(sa.text(f'CREATE ROLE {role} LOGIN IN ROLE "{owner}"'))
+        isolation = "SET default_transaction_isolation = 'serializable'"
+        await conn.execute(sa.text(f"ALTER ROLE {role} {isolation}"))
+    url = sa.make_url(postgres_backend.url).set(username=role).render_as_string(False)
+    db = Database(url, schema=postgres_backend.schema, pool_size=2)
+    try:
+        yield db
+    finally:
+        await db.close()
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f"DROP ROLE {role}"))
+        await admin.dispose()
+
+
+async def _isolation(conn: AsyncConnection) -> str | None:
+    return (await conn.execute(sa.text("SHOW transaction_isolation"))).scalar()
+
+
+async def test_a_write_is_read_committed_and_a_read_one_snapshot(
+    serializable_database: Database,
+) -> None:
+    async with serializable_database.write() as conn:
+        assert await _isolation(conn) == "read committed"
+    async with serializable_database.read() as conn:
+        assert await _isolation(conn) == "repeatable read"
+
+
+async def test_two_writers_of_a_restaurant_both_commit_in_turn(
+    postgres_backend: Backend, serializable_database: Database
+) -> None:
+    # The second waits for the first's lock, then reads the restaurant as the first left it.
+    # Under the role's SERIALIZABLE it would be refused: could not serialize access.
+    db = serializable_database
+    restaurant_id = await a_restaurant(db)
+    first_locked, first_may_commit = asyncio.Event(), asyncio.Event()
+
+    async def write(seq: int, *, hold: bool) -> int:
+        async with db.write() as conn:
+            restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
+            assert restaurant is not None
+            if hold:
+                await event_log.append(conn, batch=[an_event(restaurant_id, seq)])
+                first_locked.set()
+                await first_may_commit.wait()
+                return seq
+            assert restaurant.last_seq == seq - 1  # what the first committed
+            await event_log.append(conn, batch=[an_event(restaurant_id, seq)])
+            return seq
+
+    first = asyncio.create_task(write(1, hold=True))
+    await first_locked.wait()
+    second = asyncio.create_task(write(2, hold=False))
+    await _until_a_writer_waits_for_a_lock(postgres_backend.url)
+    first_may_commit.set()
+    assert await asyncio.wait_for(asyncio.gather(first, second), 30) == [1, 2]
+
+
+async def _until_a_writer_waits_for_a_lock(url: str) -> None:
+    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    query = sa.text(
+        "SELECT count(*) > 0 FROM pg_stat_activity"
+        " WHERE usename LIKE 'hs_serializable_%' AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with engine.connect() as conn:
+
+            async def waiting() -> bool:
+                return bool((await conn.execute(query)).scalar())
+
+            await eventually(waiting, 30, "the second writer to wait for the first's lock")
+    finally:
+        await engine.dispose()
