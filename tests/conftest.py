@@ -9,6 +9,7 @@ Environment:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import uuid
@@ -75,6 +76,26 @@ async def _create_schema(url: str, schema: str, *, drop: bool = False) -> None:
         async with engine.begin() as conn:
             verb = f"DROP SCHEMA IF EXISTS {schema} CASCADE" if drop else f"CREATE SCHEMA {schema}"
             await conn.execute(sa.text(verb))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_role(url: str, prefix: str, *options: str) -> AsyncIterator[str]:
+    """A login role made for a test (`options`: SQL after its CREATE ROLE, one statement each,
+    `{role}` standing for its name); the URL `url` with it as the user. Dropped afterwards."""
+    role = f"{prefix}_{secrets.token_hex(4)}"
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+            for option in options:
+                await conn.execute(sa.text(option.format(role=role)))
+        try:
+            yield sa.make_url(url).set(username=role).render_as_string(hide_password=False)
+        finally:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text(f"DROP ROLE {role}"))
     finally:
         await engine.dispose()
 

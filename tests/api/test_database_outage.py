@@ -12,12 +12,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from hoststand.store import failures, migrate
 from tests.api.checks import expect_error
 from tests.api.test_health import _broken_database_url
-from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, Backend, service_missing
+from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, Backend, postgres_role, service_missing
 from tests.servers import ThreadServer
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -32,6 +31,15 @@ def _requests(server: ThreadServer) -> list[httpx.Response]:
         httpx.post(base, headers=ADMIN, json={"name": "Chez Panne"}),
         httpx.get(f"{base}/00000000-0000-4000-8000-000000000001", headers=host),
     ]
+
+
+def _listed(backend: Backend) -> httpx.Response:
+    """The admin's list of restaurants from a server on `backend`, stopped afterwards."""
+    server = ThreadServer(backend.settings()).start()
+    try:
+        return httpx.get(f"{server.base_url}/api/v1/restaurants", headers=ADMIN)
+    finally:
+        server.stop()
 
 
 def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -80,11 +88,7 @@ def test_a_file_that_is_no_database_is_still_a_500(
 ) -> None:
     # Trying again cannot help: it is an operator's to fix, and the traceback is logged.
     url = _broken_database_url("sqlite-not-a-database", tmp_path, "")
-    server = ThreadServer(Backend("garbage", url).settings()).start()
-    try:
-        response = httpx.get(f"{server.base_url}/api/v1/restaurants", headers=ADMIN)
-    finally:
-        server.stop()
+    response = _listed(Backend("garbage", url))
     expect_error(response, 500, "internal_error")
     assert "Retry-After" not in response.headers
     assert _tracebacks(caplog) == ["unhandled error"]
@@ -113,27 +117,16 @@ async def full_role() -> AsyncIterator[str]:
     """The URL of a PostgreSQL role that may open no connection: the server has none left."""
     if not POSTGRES_URL:
         service_missing("PostgreSQL tests need HOSTSTAND_TEST_POSTGRES_URL")
-    role = f"hs_full_{secrets.token_hex(4)}"
-    engine = create_async_engine(str(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
-        yield sa.make_url(str(POSTGRES_URL)).set(username=role).render_as_string(False)
-        async with engine.connect() as conn:
-            await conn.execute(sa.text(f"DROP ROLE {role}"))
-    finally:
-        await engine.dispose()
+    limit = "ALTER ROLE {role} CONNECTION LIMIT 0"
+    async with postgres_role(str(POSTGRES_URL), "hs_full", limit) as url:
+        yield url
 
 
 def test_a_database_out_of_connections_is_told_as_such(
     full_role: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    server = ThreadServer(Backend("postgres", full_role).settings()).start()
-    try:
-        response = httpx.get(f"{server.base_url}/api/v1/restaurants", headers=ADMIN)
-    finally:
-        server.stop()
+    response = _listed(Backend("postgres", full_role))
     expect_error(response, 503, "database_unavailable")
     said = "request failed: database unreachable: the server has no connection left"
     assert said + " (max_connections)" in caplog.messages

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from hoststand.store import event_log, restaurants
 from hoststand.store.database import Database
-from tests.conftest import Backend
+from tests.conftest import Backend, postgres_role
 from tests.scaleout.waiting import eventually
 from tests.store.conftest import a_restaurant, an_event
 
@@ -24,22 +23,15 @@ async def serializable_database(postgres_backend: Backend) -> AsyncIterator[Data
 
     A member of the role that owns the tables, as an operator's application role would be.
     """
-    admin = create_async_engine(postgres_backend.url, isolation_level="AUTOCOMMIT")
-    role = f"hs_serializable_{secrets.token_hex(4)}"
     owner = sa.make_url(postgres_backend.url).username
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f'CREATE ROLE {role} LOGIN IN ROLE "{owner}"'))
-        isolation = "SET default_transaction_isolation = 'serializable'"
-        await conn.execute(sa.text(f"ALTER ROLE {role} {isolation}"))
-    url = sa.make_url(postgres_backend.url).set(username=role).render_as_string(False)
-    db = Database(url, schema=postgres_backend.schema, pool_size=2)
-    try:
-        yield db
-    finally:
-        await db.close()
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f"DROP ROLE {role}"))
-        await admin.dispose()
+    member = f'GRANT "{owner}" TO {{role}}'
+    serializable = "ALTER ROLE {role} SET default_transaction_isolation = 'serializable'"
+    async with postgres_role(postgres_backend.url, "hs_serializable", member, serializable) as url:
+        db = Database(url, schema=postgres_backend.schema, pool_size=2)
+        try:
+            yield db
+        finally:
+            await db.close()
 
 
 async def _isolation(conn: AsyncConnection) -> str | None:

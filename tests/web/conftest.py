@@ -197,6 +197,14 @@ class HostStand:
         await form.get_by_label("Phone").fill(phone)
         await form.get_by_role("button", name="Add to waitlist").click()
 
+    async def start_booking(self, name: str, party_size: int, when: str) -> None:
+        """Open the reservation form and fill in who, how many and when; send nothing."""
+        await self.button("Add a reservation…").click()
+        form = self.booking
+        await form.get_by_label("Name").fill(name)
+        await form.get_by_label("Party size").fill(str(party_size))
+        await form.get_by_label("Date and time").fill(when)
+
     async def book(
         self,
         name: str,
@@ -208,11 +216,8 @@ class HostStand:
         notes: str = "",
     ) -> None:
         """Fill in and send the reservation form (`when`: on the restaurant's clocks)."""
-        await self.button("Add a reservation…").click()
+        await self.start_booking(name, party_size, when)
         form = self.booking
-        await form.get_by_label("Name").fill(name)
-        await form.get_by_label("Party size").fill(str(party_size))
-        await form.get_by_label("Date and time").fill(when)
         await form.get_by_label("Phone").fill(phone)
         await form.get_by_label("Hold table").select_option(label=table or "No table")
         await form.get_by_label("Notes").fill(notes)

@@ -47,6 +47,20 @@ async def _guests(restaurant: Restaurant) -> dict[str, dict[str, Any]]:
     return {guest["name"]: guest for guest in snapshot["guests"]}
 
 
+async def _marchetti_holds_table_8(place: Restaurant, zone: str, *, party_size: int) -> str:
+    """Table 8 (six seats), held for Marchetti's reservation in two hours; when, on the wall."""
+    table = await place.table("8", capacity=6)
+    first = _wall(zone, timedelta(hours=2))
+    await place.guest(
+        "Marchetti",
+        party_size=party_size,
+        kind="reservation",
+        reserved_for=_stamp(first, zone),
+        held_table_id=table["id"],
+    )
+    return first
+
+
 async def test_a_reservation_booked_at_one_stand_shows_on_the_other_at_once(
     web_server: ThreadServer, web_api: Api, open_stand: OpenStand
 ) -> None:
@@ -84,15 +98,7 @@ async def test_a_refused_reservation_says_why_in_the_form_and_keeps_it(
 ) -> None:
     zone = _midday_zone()
     place = await web_api.restaurant("Midday", timezone=zone)
-    table = await place.table("8", capacity=6)
-    first = _wall(zone, timedelta(hours=2))
-    await place.guest(
-        "Marchetti",
-        party_size=6,
-        kind="reservation",
-        reserved_for=_stamp(first, zone),
-        held_table_id=table["id"],
-    )
+    first = await _marchetti_holds_table_8(place, zone, party_size=6)
     stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
     form = stand.booking
     refusal = form.get_by_role("alert")
@@ -359,10 +365,7 @@ async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_ch
     form = stand.booking
     held = form.get_by_label("Hold table")
     when = _wall(zone, timedelta(hours=2))
-    await stand.button("Add a reservation…").click()
-    await form.get_by_label("Name").fill("Dubois")
-    await form.get_by_label("Party size").fill("4")
-    await form.get_by_label("Date and time").fill(when)
+    await stand.start_booking("Dubois", 4, when)
     await held.select_option(label="8 · 6 seats")
 
     await place.api.ok("DELETE", f"{place.path}/tables/{eight['id']}", 204)  # the owner, elsewhere
@@ -551,10 +554,7 @@ async def test_the_hold_list_offers_only_tables_that_can_take_the_party(
     stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
     form = stand.booking
     held = form.get_by_label("Hold table")
-    await stand.button("Add a reservation…").click()
-    await form.get_by_label("Name").fill("Dubois")
-    await form.get_by_label("Party size").fill("4")
-    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2)))
+    await stand.start_booking("Dubois", 4, _wall(zone, timedelta(hours=2)))
 
     await expect(held.locator("option")).to_have_text(
         ["No table", "2 · 2 seats · too small", "4 · 4 seats", "6 · 6 seats", "7 · out of service"]
@@ -589,22 +589,11 @@ async def test_a_forms_error_lines_go_as_soon_as_the_host_edits_what_they_are_ab
 ) -> None:
     zone = _midday_zone()
     place = await web_api.restaurant("Midday", timezone=zone)
-    table = await place.table("8", capacity=6)
-    first = _wall(zone, timedelta(hours=2))
-    await place.guest(
-        "Marchetti",
-        party_size=2,
-        kind="reservation",
-        reserved_for=_stamp(first, zone),
-        held_table_id=table["id"],
-    )
+    first = await _marchetti_holds_table_8(place, zone, party_size=2)
     stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
     form = stand.booking
     error = form.get_by_role("alert")
-    await stand.button("Add a reservation…").click()
-    await form.get_by_label("Name").fill("Dubois")
-    await form.get_by_label("Party size").fill("2")
-    await form.get_by_label("Date and time").fill("2100-01-01T19:00")
+    await stand.start_booking("Dubois", 2, "2100-01-01T19:00")
     await form.get_by_label("Phone").fill("555")
     await form.get_by_role("button", name="Add reservation").click()
     phone = "Check the phone number: use the international form, like +1 415 555 0123."

@@ -29,10 +29,7 @@ async def test_a_booking_whose_held_table_cannot_take_the_party_asks_before_it_i
     form = stand.booking
     held = form.get_by_label("Hold table")
     question = form.get_by_role("alertdialog")
-    await stand.button("Add a reservation…").click()
-    await form.get_by_label("Name").fill("Dubois")
-    await form.get_by_label("Party size").fill("4")
-    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2)))
+    await stand.start_booking("Dubois", 4, _wall(zone, timedelta(hours=2)))
     await held.select_option(label="4 · 4 seats")
 
     # The party grows after the table was chosen: Save asks, and books nothing meanwhile.
@@ -139,10 +136,7 @@ async def test_the_hold_list_says_when_a_table_is_meant_for_more_and_lets_it_be_
     stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
     form = stand.booking
     held = form.get_by_label("Hold table")
-    await stand.button("Add a reservation…").click()
-    await form.get_by_label("Name").fill("Dubois")
-    await form.get_by_label("Party size").fill("2")
-    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(hours=2)))
+    await stand.start_booking("Dubois", 2, _wall(zone, timedelta(hours=2)))
 
     await expect(held.locator("option:not([disabled])")).to_have_text(
         ["No table", "4 · 4 seats", "6 · 6 seats · for 4 or more"]
