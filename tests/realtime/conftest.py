@@ -171,18 +171,6 @@ async def metric(base_url: str, name: str, labels: str = "") -> float:
     return 0.0
 
 
-async def eventually(
-    condition: Callable[[], Awaitable[bool]], what: str, timeout: float = TIMEOUT
-) -> None:
-    """Poll an async condition until it holds; fail naming `what` after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 def prune_events(srv: ThreadServer, restaurant_id: str) -> int:
     """Drop every logged event of a restaurant, as retention does once they are old enough."""
 

@@ -21,9 +21,9 @@ from tests.realtime.conftest import (
     Connect,
     Device,
     RawConnect,
-    eventually,
 )
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 BAD_MESSAGES = [
     pytest.param("this is not json", "invalid_json", id="invalid-json"),

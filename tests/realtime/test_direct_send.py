@@ -13,8 +13,9 @@ from websockets.frames import Frame, Opcode
 
 from hoststand.realtime.wire import text_frame
 from tests.conftest import Restaurant
-from tests.realtime.conftest import Connect, eventually, small_socket
+from tests.realtime.conftest import Connect, small_socket
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 BATCH = 500
 MAX_BATCHES = 40

@@ -24,8 +24,9 @@ from websockets.utils import apply_mask
 
 from hoststand.realtime.client import ws_url
 from tests.conftest import Restaurant
-from tests.realtime.conftest import TIMEOUT, Connect, Device, eventually
+from tests.realtime.conftest import TIMEOUT, Connect, Device
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 PING = b'{"type": "ping"}'
 

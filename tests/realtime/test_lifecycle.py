@@ -26,11 +26,11 @@ from tests.realtime.conftest import (
     Connect,
     Device,
     RawConnect,
-    eventually,
     metric,
     small_socket,
 )
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 
 async def test_no_restaurant_connect_in_time_closes_with_4408(

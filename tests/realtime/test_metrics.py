@@ -8,8 +8,9 @@ from websockets.exceptions import ConnectionClosed
 
 from hoststand.realtime.client import open_feed
 from tests.conftest import Api
-from tests.realtime.conftest import Connect, RawConnect, eventually, metric
+from tests.realtime.conftest import Connect, RawConnect, metric
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 
 async def test_metrics_count_connections_handshakes_events_and_messages(

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from tests.conftest import Api, Restaurant
 from tests.realtime.conftest import (
     Connect,
-    eventually,
     metric,
     prune_events,
     prune_one_before_its_predecessors,
 )
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 
 async def test_a_resume_replays_what_was_missed_then_continues_live(

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from tests.auth.sockets import handshake_close_code
 from tests.conftest import Api, Restaurant
-from tests.realtime.conftest import Connect, eventually, metric
+from tests.realtime.conftest import Connect, metric
 from tests.servers import ADMIN_TOKEN, ThreadServer
+from tests.waiting import eventually
 
 
 def _room(srv: ThreadServer, restaurant_id: str) -> object:

@@ -10,11 +10,11 @@ from hoststand.realtime.client import SyncState
 from tests.conftest import Restaurant
 from tests.realtime.conftest import (
     Connect,
-    eventually,
     prune_events,
     prune_one_before_its_predecessors,
 )
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 
 async def _events(restaurant: Restaurant, after: int, limit: int = 500) -> dict[str, Any]:

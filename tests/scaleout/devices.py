@@ -11,7 +11,7 @@ import orjson
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from hoststand.realtime.client import EVENT_TYPES, SyncState, open_feed
-from tests.scaleout.waiting import eventually
+from tests.waiting import eventually
 
 RECONNECT_PAUSE = 0.05
 
@@ -61,7 +61,7 @@ class Device:
             self._check_alive()
             return len(self.established) >= count
 
-        await eventually(connected, timeout, f"device connection #{count}")
+        await eventually(connected, f"device connection #{count}", timeout=timeout)
 
     async def wait_for_seq(self, seq: int, timeout: float = 10.0) -> float:
         """Wait until the device holds seq; return the seconds it took."""
@@ -70,7 +70,9 @@ class Device:
             self._check_alive()
             return self.state.seq >= seq
 
-        return await eventually(reached, timeout, f"seq {seq} on a device (has {self.state.seq})")
+        return await eventually(
+            reached, f"seq {seq} on a device (has {self.state.seq})", timeout=timeout
+        )
 
     async def _run(self) -> None:
         while True:

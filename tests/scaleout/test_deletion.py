@@ -14,8 +14,8 @@ import pytest
 from tests.commands import sqlite_url
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device
-from tests.scaleout.waiting import eventually
 from tests.servers import ADMIN_TOKEN, ProcessServer
+from tests.waiting import eventually
 
 # Far longer than a poll (0.5 s), far shorter than the sweep these instances never reach.
 CLOSE_TIMEOUT = 30.0
@@ -58,7 +58,9 @@ async def _deleting_closes_the_other_instances_devices(
         await staying.guest("Before")
         await survivor.wait_for_seq((await staying.snapshot())["seq"], CLOSE_TIMEOUT)
         await admin.ok("DELETE", doomed.path, 204)
-        await eventually(lambda: device.close_codes != [], CLOSE_TIMEOUT, "the device's close")
+        await eventually(
+            lambda: device.close_codes != [], "the device's close", timeout=CLOSE_TIMEOUT
+        )
         # Closed by its instance for the deletion, not refused after some other drop.
         assert device.close_codes[0] == 4404, device.close_codes
         # The other restaurant's device stays connected, and still gets its events.

@@ -12,8 +12,8 @@ from tests.conftest import Api, Backend, Restaurant
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device, stop_all
 from tests.scaleout.row_lock import RowLock
-from tests.scaleout.waiting import eventually
 from tests.servers import ProcessServer
+from tests.waiting import eventually
 
 STATE_TIMEOUT = 15.0
 WRITE_PACE_SECONDS = 0.02  # pacing of the background writer, not synchronisation
@@ -67,10 +67,14 @@ async def test_sigterm_closes_sockets_with_1012_and_devices_resume_elsewhere_wit
             in_flight = asyncio.create_task(
                 host.request("POST", f"{held.path}/guests", json={"name": "Late", "party_size": 2})
             )
-            await eventually(lock.has_waiter, STATE_TIMEOUT, "the request to wait for the lock")
+            await eventually(
+                lock.has_waiter, "the request to wait for the lock", timeout=STATE_TIMEOUT
+            )
 
             leaving.signal(signal.SIGTERM)
-            await eventually(lambda: refuses_connections(leaving), STATE_TIMEOUT, "refusing")
+            await eventually(
+                lambda: refuses_connections(leaving), "refusing", timeout=STATE_TIMEOUT
+            )
             await asyncio.gather(*(d.wait_connected(2, STATE_TIMEOUT) for d in devices))
             assert leaving.process is not None
             assert leaving.process.poll() is None  # still finishing the request in flight
@@ -112,7 +116,7 @@ async def test_a_request_still_running_at_the_shutdown_timeout_is_cut_off_and_ch
                 "POST", f"{restaurant.path}/guests", json={"name": "Never", "party_size": 2}
             )
         )
-        await eventually(lock.has_waiter, STATE_TIMEOUT, "the request to wait for the lock")
+        await eventually(lock.has_waiter, "the request to wait for the lock", timeout=STATE_TIMEOUT)
         leaving.signal(signal.SIGTERM)
         # The process ends while the lock is still held: the timeout cut the request off.
         assert await asyncio.to_thread(leaving.wait, STATE_TIMEOUT) == -signal.SIGTERM

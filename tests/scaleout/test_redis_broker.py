@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from hoststand.bus.redis import RedisBroker, RedisUnavailable, channel_name
 from tests.scaleout.redis_server import RedisServer
 from tests.scaleout.test_broker import Inbox
-from tests.scaleout.waiting import eventually
+from tests.waiting import eventually
 
 OUTAGE_TIMEOUT = 15.0
 
@@ -75,14 +75,14 @@ async def test_the_broker_reconnects_and_resubscribes_when_redis_comes_back(
     await listener.subscribe(restaurant)
 
     own_redis.stop()
-    await eventually(lambda: not listener.healthy, OUTAGE_TIMEOUT, "the broker to notice")
+    await eventually(lambda: not listener.healthy, "the broker to notice", timeout=OUTAGE_TIMEOUT)
     with pytest.raises(RedisUnavailable):
         await listener.publish(restaurant, b"lost: the event log carries it")
     later = uuid.uuid4()
     await listener.subscribe(later)  # a room opened during the outage
 
     own_redis.start()
-    await eventually(lambda: listener.healthy, OUTAGE_TIMEOUT, "the broker to reconnect")
+    await eventually(lambda: listener.healthy, "the broker to reconnect", timeout=OUTAGE_TIMEOUT)
     publisher = await started(brokers, own_redis.url)
     await publisher.publish(restaurant, b"after the outage")
     await publisher.publish(later, b"subscribed while down")
@@ -101,7 +101,7 @@ async def test_a_broker_started_while_redis_is_down_connects_when_it_comes_up(
     await broker.subscribe(restaurant)
 
     own_redis.start()
-    await eventually(lambda: broker.healthy, OUTAGE_TIMEOUT, "the broker to connect")
+    await eventually(lambda: broker.healthy, "the broker to connect", timeout=OUTAGE_TIMEOUT)
     await broker.publish(restaurant, b"hello")
     assert await inbox.next() == b"hello"
 
@@ -143,11 +143,13 @@ async def test_a_redis_that_stops_answering_is_noticed_and_publishing_does_not_h
         # Before the silence is noticed, a publish gives up after its timeout, not never.
         with pytest.raises((TimeoutError, RedisError)):
             await broker.publish(restaurant, b"into the silence")
-        await eventually(lambda: not broker.healthy, OUTAGE_TIMEOUT, "the silence to be noticed")
+        await eventually(
+            lambda: not broker.healthy, "the silence to be noticed", timeout=OUTAGE_TIMEOUT
+        )
         with pytest.raises(RedisUnavailable):
             await broker.publish(restaurant, b"not now")
     finally:
         own_redis.process.send_signal(signal.SIGCONT)
-    await eventually(lambda: broker.healthy, OUTAGE_TIMEOUT, "the broker to reconnect")
+    await eventually(lambda: broker.healthy, "the broker to reconnect", timeout=OUTAGE_TIMEOUT)
     await broker.publish(restaurant, b"awake")
     assert await inbox.next() == b"awake"

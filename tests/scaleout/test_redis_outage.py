@@ -9,8 +9,8 @@ from tests.conftest import Api, Restaurant
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device, stop_all
 from tests.scaleout.redis_server import RedisServer
-from tests.scaleout.waiting import eventually
 from tests.servers import ProcessServer
+from tests.waiting import eventually
 
 STATE_TIMEOUT = 15.0
 DELIVERY_TIMEOUT = 10.0
@@ -66,14 +66,14 @@ async def test_devices_miss_nothing_while_redis_is_down_and_after_it_returns(
         await write_and_deliver(apis, restaurants, devices, "before")
 
         own_redis.stop()
-        await eventually(lambda: all_ready_as(apis, "degraded"), STATE_TIMEOUT, "degraded")
+        await eventually(lambda: all_ready_as(apis, "degraded"), "degraded", timeout=STATE_TIMEOUT)
         body = await readiness(apis[0])
         assert body["checks"]["database"] == "ok"
         assert body["checks"]["broker"].startswith("unreachable")
         await write_and_deliver(apis, restaurants, devices, "during")
 
         own_redis.start()
-        await eventually(lambda: all_ready_as(apis, "ok"), STATE_TIMEOUT, "ready again")
+        await eventually(lambda: all_ready_as(apis, "ok"), "ready again", timeout=STATE_TIMEOUT)
         client = own_redis.client()
         try:
             # Both instances subscribed their restaurants again on the new server.
@@ -101,13 +101,15 @@ async def test_deleting_a_restaurant_while_redis_is_down_succeeds_and_closes_its
     try:
         await device.wait_connected()
         own_redis.stop()
-        await eventually(lambda: all_ready_as([admin], "degraded"), STATE_TIMEOUT, "degraded")
+        await eventually(
+            lambda: all_ready_as([admin], "degraded"), "degraded", timeout=STATE_TIMEOUT
+        )
 
         # Committed: the database is the truth, whether or not Redis hears of it.
         response = await admin.request("DELETE", restaurant.path)
         assert response.status_code == 204, response.text
         await admin.ok("GET", restaurant.path, 404)
         # The poller's sweep finds it gone and closes its devices with 4404.
-        await eventually(lambda: 4404 in device.close_codes, STATE_TIMEOUT, "a 4404")
+        await eventually(lambda: 4404 in device.close_codes, "a 4404", timeout=STATE_TIMEOUT)
     finally:
         await device.stop()

@@ -9,7 +9,7 @@ import re
 from tests.scaleout.conftest import Clients, Launch
 from tests.scaleout.devices import Device
 from tests.scaleout.redis_server import RedisServer
-from tests.scaleout.waiting import eventually
+from tests.waiting import eventually
 
 
 async def test_an_instance_subscribes_a_restaurant_only_while_it_has_its_devices(
@@ -38,12 +38,14 @@ async def test_an_instance_subscribes_a_restaurant_only_while_it_has_its_devices
         assert subscribers() == 1  # one subscription per instance, not one per device
 
         await first.stop()
-        await eventually(one_device_left, 10.0, "the server to see the first device go")
+        await eventually(one_device_left, "the server to see the first device go", timeout=10.0)
         assert subscribers() == 1  # another device of the restaurant is still here
 
         await second.stop()
         await eventually(
-            lambda: subscribers() == 0, 10.0, "the last one's leaving to unsubscribe, after 0.5 s"
+            lambda: subscribers() == 0,
+            "the last one's leaving to unsubscribe, after 0.5 s",
+            timeout=10.0,
         )
     finally:
         redis_client.close()

@@ -13,8 +13,8 @@ from sqlalchemy.pool import NullPool
 from hoststand.store import event_log, restaurants
 from hoststand.store.database import Database
 from tests.conftest import Backend, postgres_role
-from tests.scaleout.waiting import eventually
 from tests.store.conftest import a_restaurant, an_event
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -89,6 +89,6 @@ async def _until_a_writer_waits_for_a_lock(url: str) -> None:
             async def waiting() -> bool:
                 return bool((await conn.execute(query)).scalar())
 
-            await eventually(waiting, 30, "the second writer to wait for the first's lock")
+            await eventually(waiting, "the second writer to wait for the first's lock", timeout=30)
     finally:
         await engine.dispose()

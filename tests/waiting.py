@@ -1,4 +1,4 @@
-"""Waiting for a condition with a deadline, from async tests."""
+"""Waiting for a condition with a deadline, from async tests: the one poll the tests use."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import time
 from collections.abc import Awaitable, Callable
 
 POLL_SECONDS = 0.02
+TIMEOUT = 5.0
 
 
 async def eventually(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float, what: str
+    condition: Callable[[], bool | Awaitable[bool]], what: str, *, timeout: float = TIMEOUT
 ) -> float:
-    """Wait until condition() is true; return the seconds it took; fail after `timeout`."""
+    """Wait until condition() (plain or async) is true; return the seconds it took.
+
+    Fails naming `what` after `timeout` seconds.
+    """
     started = time.monotonic()
     deadline = started + timeout
     while True:
