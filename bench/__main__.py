@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.variant or args.rounds) and args.scenarios != ["fanout"]:
         parser.error("--variant and --rounds apply to the fanout scenario alone: name it alone")
     raise_open_files_limit()
-    machine = describe()
     results: list[dict[str, Any]] = []
     for name in args.scenarios or list(SCENARIOS):
+        machine = describe()  # each scenario's own date and load, not the run's first
         started = time.monotonic()
         try:
             scenario = importlib.import_module(SCENARIOS[name])
