@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 
+from tests.conftest import POSTGRES_URL, REDIS_URL, service_missing
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str) -> tuple[str, str]:
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[str, str]:
     """`python -m <args>` from the project's root: its stdout and stderr, once it succeeded.
 
     In a session of its own: on a timeout the servers and load workers it started are stopped
@@ -30,6 +32,7 @@ def _run(*args: str) -> tuple[str, str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         stdout, stderr = bench.communicate(timeout=110)  # under pytest-timeout's 120 s
@@ -41,8 +44,8 @@ def _run(*args: str) -> tuple[str, str]:
     return stdout, stderr
 
 
-def _run_quick(scenario: str) -> tuple[dict[str, Any], str]:
-    stdout, stderr = _run("bench", "--quick", scenario)
+def _run_quick(scenario: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
+    stdout, stderr = _run("bench", "--quick", scenario, env=env)
     lines = stdout.splitlines()
     assert len(lines) == 1, stdout
     return orjson.loads(lines[0]), stderr
@@ -91,6 +94,77 @@ def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary()
     assert "idle_memory" in summary
     assert "KB/device" in summary
     assert "target: <= 16 KB per device" in summary
+
+
+def _assert_write_steps(result: dict[str, Any], devices: int) -> None:
+    """The write-to-device figures, as write_to_device and scaleout both report them."""
+    assert result["quick"] is True
+    assert result["devices"] == devices
+    steps = result["steps"]
+    assert [s["writes_per_s"] for s in steps][:1] == [200]
+    assert result["at_200"] == steps[0]
+    for step in steps:
+        assert step["samples"] > 0
+        assert step["p50_ms"] <= step["p95_ms"] <= step["p99_ms"] <= step["max_ms"]
+        assert step["server_cpu_util"] > 0
+        assert step["generator_cpu_util"] > 0
+        assert isinstance(step["errors"], int)
+        assert isinstance(step["missing"], int)
+    assert result["sustained_writes_per_s"] in {0, *(s["writes_per_s"] for s in steps)}
+
+
+def _assert_write_summary(summary: str, result: dict[str, Any]) -> None:
+    at = result["at_200"]
+    assert (
+        f"{result['scenario']:<16} at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} "
+        f"p99 {at['p99_ms']} ms; sustained {result['sustained_writes_per_s']} writes/s "
+        "with p99 < 50 ms"
+    ) in summary
+
+
+def test_quick_write_to_device_prints_latencies_per_step_and_the_sustained_rate() -> None:
+    result, summary = _run_quick("write_to_device")
+    assert (result["scenario"], result["database"], result["restaurants"]) == (
+        "write_to_device",
+        "sqlite",
+        40,
+    )
+    _assert_write_steps(result, devices=200)
+    _assert_write_summary(summary, result)
+    assert "target: p99 < 25 ms at 200/s; >= 1,000 writes/s with p99 < 50 ms" in summary
+
+
+def test_quick_reconnect_storm_prints_the_catch_up_time_and_what_was_lost() -> None:
+    result, summary = _run_quick("reconnect_storm")
+    assert result["scenario"] == "reconnect_storm"
+    assert result["devices"] == 500
+    assert 0 < result["p50_caught_up_s"] <= result["all_caught_up_s"]
+    for count in ("events_lost", "resyncs", "handshake_retries"):
+        assert isinstance(result[count], int)
+    assert result["server_cpu_s"] > 0
+    assert result["load_generator_cpu_s"] > 0
+    assert "500 devices caught up in" in summary
+    assert "target: all caught up < 10 s, 0 lost" in summary
+
+
+def test_quick_scaleout_prints_write_to_device_over_three_instances() -> None:
+    if not (POSTGRES_URL and REDIS_URL):
+        service_missing("scale-out needs HOSTSTAND_TEST_POSTGRES_URL and HOSTSTAND_TEST_REDIS_URL")
+    assert POSTGRES_URL
+    assert REDIS_URL
+    services = {
+        "HOSTSTAND_BENCH_POSTGRES_URL": POSTGRES_URL,
+        "HOSTSTAND_BENCH_REDIS_URL": REDIS_URL,
+    }
+    result, summary = _run_quick("scaleout", env=services)
+    assert (result["scenario"], result["instances"], result["database"], result["broker"]) == (
+        "scaleout",
+        3,
+        "postgresql",
+        "redis",
+    )
+    _assert_write_steps(result, devices=180)
+    _assert_write_summary(summary, result)
 
 
 def test_quick_fanout_with_variants_alternates_them_with_the_baselines() -> None:
