@@ -90,15 +90,26 @@ async def test_a_party_too_large_is_explained_and_can_be_seated_anyway(
     await expect(stand.table("2")).to_have_attribute("data-status", "occupied")
 
 
-async def test_a_bad_phone_number_is_explained(
+async def test_a_refused_walk_in_says_why_in_its_form_part_by_part_and_keeps_the_party(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
     stand = await open_stand(web_server.base_url, bistro.tokens["host"])
     form = stand.page.locator("#walk-in-form")
-    await stand.add_walk_in("Farouk", 2, phone="12345")
-    await expect(stand.refusal).to_contain_text("Check the phone number")
-    await expect(form.get_by_label("Name")).to_have_value("Farouk")  # kept, to fix
+    error = form.get_by_role("alert")
+    phone = "Check the phone number: use the international form, like +1 415 555 0123."
+    await stand.add_walk_in("  ", 2, phone="12345")  # blank to the server: it trims the name
+    await expect(error).to_have_text(f"Enter the guest's name. {phone}")
+    await expect(stand.page.locator(".notice")).to_have_count(0)  # in the form, not at the corner
+    await expect(form.get_by_label("Phone")).to_have_value("12345")  # kept, to fix
+
+    # Each sentence goes with an edit of its own field, not of another.
+    await form.get_by_label("Quote (minutes)").fill("15")
+    await expect(error).to_have_text(f"Enter the guest's name. {phone}")
     await form.get_by_label("Phone").fill("+1 415 555 0123")
+    await expect(error).to_have_text("Enter the guest's name.")
+    await form.get_by_label("Name").fill("Farouk")
+    await expect(error).to_have_count(0)
+
     await form.get_by_role("button", name="Add to waitlist").click()
     await expect(stand.waitlist_entry("Farouk")).to_contain_text("+14155550123")
     await expect(form.get_by_label("Name")).to_have_value("")

@@ -214,6 +214,17 @@ async def test_an_edit_crossing_another_hosts_change_is_refused_and_shows_theirs
     kept = (await _guests(bistro))["Ames"]
     assert (kept["party_size"], kept["notes"], kept["version"]) == (4, "High chair", 2)
 
+    # The line goes once the host has looked at the clash (edited the marked field), not before;
+    # the note under it still says what saving replaces.
+    await form.get_by_label("Name").fill("Ames")
+    await expect(form.get_by_role("alert")).to_contain_text("Not saved: another host changed")
+    await form.get_by_label("Party size").fill("7")
+    await form.get_by_label("Party size").fill("6")
+    await expect(form.get_by_role("alert")).to_have_text("")
+    await expect(form.get_by_label("Party size")).to_have_accessible_description(
+        "Another host changed this to “4”; saving replaces it with yours."
+    )
+
     # Saving again, knowing it, applies the host's party size and keeps the other's notes.
     await form.get_by_role("button", name="Save changes").click()
     await expect(form).to_be_hidden()
@@ -244,10 +255,19 @@ async def test_another_hosts_change_shows_in_an_open_edit_form_without_losing_wh
     await expect(form.get_by_label("Name")).to_have_value("Amesbury")
     await expect(form.get_by_label("Name")).to_be_focused()
     await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 3")  # live behind
+    # Typing on in a field of the host's own keeps the line; editing one of theirs takes it away.
+    await form.get_by_label("Name").press_sequentially("e")
+    await expect(form.get_by_role("alert")).to_contain_text("Another host just changed Ames's")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Party size").fill("3")  # the host looked, and left theirs
+    await expect(form.get_by_role("alert")).to_have_text("")
+    await expect(form.get_by_label("Party size")).to_have_accessible_description(
+        "Changed by another host (it was “2”)."
+    )
 
     await form.get_by_role("button", name="Save changes").click()
     await expect(form).to_be_hidden()
-    saved = (await _guests(bistro))["Amesbury"]
+    saved = (await _guests(bistro))["Amesburye"]
     assert (saved["party_size"], saved["phone"], saved["version"]) == (3, None, 3)
 
 

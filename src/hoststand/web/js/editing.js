@@ -97,7 +97,10 @@ export class GuestEditor {
     const before = this.#theirs.size;
     this.#catchUp(guest);
     if (this.#theirs.size > before) {
-      this.error.say({ text: `Another host just changed ${this.#changes()}. Their changes are marked below.` });
+      // Goes when the host edits a field of theirs: its note below still says what they did.
+      this.error.say({
+        text: `Another host just changed ${this.#changes()}. Their changes are marked below.`, fields: [...this.#theirs],
+      });
     }
   }
 
@@ -241,7 +244,11 @@ export class GuestEditor {
       this.error.say({ text: `Another host just changed ${this.#base.name}; saving your changes on top…` });
       return true;
     }
-    this.error.say({ text: `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.` });
+    // Goes when the host edits a marked field: the form is on their version now, so Save saves.
+    this.error.say({
+      text: `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`,
+      fields: clashes,
+    });
     return false;
   }
 
