@@ -271,6 +271,39 @@ async def test_another_hosts_change_shows_in_an_open_edit_form_without_losing_wh
     assert (saved["party_size"], saved["phone"], saved["version"]) == (3, None, 3)
 
 
+async def test_an_open_edit_says_when_another_host_cancels_the_guest_or_their_party_leaves(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    baker = await bistro.guest("Baker", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    form = stand.editing
+    error = form.get_by_role("alert")
+    await stand.button("Edit Ames").click()
+    await form.get_by_label("Party size").fill("3")
+
+    await _another_host_edits(bistro, ames, {"status": "cancelled", "notes": "Called off"})
+    await expect(stand.waitlist_entry("Ames")).to_have_count(0)
+    cancelled = "Ames was cancelled by another host."
+    await expect(error).to_have_text(
+        f"{cancelled} Another host just changed Ames's notes. Their changes are marked below."
+    )
+    await form.get_by_label("Notes").fill("Called off, maybe back later")
+    await expect(error).to_have_text(cancelled)  # no field of the form answers that
+    await form.get_by_role("button", name="Close").click()
+    await form.get_by_role("button", name="Discard changes").click()
+
+    # Seated elsewhere, then gone: the form says each, as the stand behind shows it.
+    table = f"{bistro.path}/tables/{(await bistro.table('4', capacity=4))['id']}"
+    await stand.button("Edit Baker").click()
+    await form.get_by_label("Name").fill("Bakker")
+    host = bistro.client("host")
+    await host.ok("POST", f"{table}/assign", json={"guest_id": baker["id"]})
+    await expect(error).to_have_text("Baker was just seated by another host.")
+    await host.ok("POST", f"{table}/release")
+    await expect(error).to_have_text("Baker has already left.")
+
+
 async def test_a_reservation_moved_and_refused_keeps_its_old_time(
     web_server: ThreadServer, web_api: Api, open_stand: OpenStand
 ) -> None:

@@ -124,6 +124,11 @@ export function describeRefusal(error, { guest = null, table = null, move = null
   }
 }
 
+/** "Ames was cancelled by another host.": a guest whose status another host changed to `status`. */
+export function guestNow(status, name) {
+  return GUEST_NOW[status]?.(name) ?? null;
+}
+
 /**
  * A move refused because another host changed the guest first: what they changed and, when
  * the move still makes sense, an offer to make it on the guest as they are now.
