@@ -85,6 +85,23 @@ async def test_a_stand_opened_while_the_database_is_down_says_so_and_comes_up_wi
     await expect(stand.waitlist_entry("Baker")).to_contain_text("Notified")
 
 
+async def test_a_viewers_stand_opened_while_the_database_is_down_offers_no_walk_in_form(
+    web_server: ThreadServer, outage: DatabaseDown, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
+    page = stand.page
+    await outage.install(page)
+    outage.down = True
+    await page.reload()
+
+    await expect(stand.connection).to_have_text("Can't reach the database…")
+    await expect(page.locator("#walk-in-form")).to_be_hidden()  # its role is not known yet
+    outage.down = False
+    await expect(stand.connection).to_have_text("Live", timeout=BACK_LIVE_TIMEOUT_MS)
+    await expect(page.locator("#summary")).to_contain_text("view only")
+    await expect(page.locator("#walk-in-form")).to_be_hidden()
+
+
 async def test_signing_in_while_the_database_is_down_does_not_blame_the_token(
     web_server: ThreadServer, outage: DatabaseDown, bistro: Restaurant, open_stand: OpenStand
 ) -> None:

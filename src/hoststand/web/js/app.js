@@ -114,7 +114,7 @@ function signOut(message = "") {
   }
   clearSession();
   notices.clear();
-  for (const id of ["sign-out", "connection", "summary", "seating-banner"]) byId(id).hidden = true;
+  for (const id of ["sign-out", "connection", "summary", "seating-banner", "walk-in-form"]) byId(id).hidden = true;
   for (const id of ["waitlist", "reservations", "floor"]) byId(id).replaceChildren();
   byId("restaurant-name").textContent = "";
   document.title = "hoststand · host stand";
