@@ -85,6 +85,27 @@ async def test_a_stand_opened_while_the_database_is_down_says_so_and_comes_up_wi
     await expect(stand.waitlist_entry("Baker")).to_contain_text("Notified")
 
 
+async def test_a_stand_waits_as_long_as_the_server_asks_before_it_asks_again(
+    web_server: ThreadServer, outage: DatabaseDown, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    await outage.install(page)
+    await page.clock.install()  # the page's timers wait for the test's word: no race with backoff
+    outage.down = True
+    await page.reload()
+    await expect(stand.connection).to_have_text("Can't reach the database…")
+    asked = stand.count_requests("/snapshot")
+
+    # The server said Retry-After: 2. The backoff alone would have tried again by now.
+    await page.clock.run_for(1_900)
+    assert stand.count_requests("/snapshot") == asked
+    outage.down = False
+    async with page.expect_request("**/snapshot"):
+        await page.clock.run_for(200)
+    await expect(stand.connection).to_have_text("Live")
+
+
 async def test_a_viewers_stand_opened_while_the_database_is_down_offers_no_walk_in_form(
     web_server: ThreadServer, outage: DatabaseDown, bistro: Restaurant, open_stand: OpenStand
 ) -> None:

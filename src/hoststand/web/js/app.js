@@ -99,8 +99,8 @@ async function learnRole(api, ui, renderer, signal) {
       // A refused token: the sync signs out. A server that could not read its database (503)
       // is asked again: given up on, it would leave the host a stand with no buttons.
       if (error instanceof ApiError && error.status < 500) return;
+      await new Promise((wake) => setTimeout(wake, backoff.next(error.retryAfterMs))); // no sooner than asked
     }
-    await new Promise((wake) => setTimeout(wake, backoff.next()));
   }
 }
 

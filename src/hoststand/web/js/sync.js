@@ -187,7 +187,7 @@ export class Sync {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#open();
-    }, this.#backoff.next());
+    }, this.#backoff.next(error?.retryAfterMs));
   }
 
   /** Let go of the current socket without waiting for its close handshake. */
