@@ -40,8 +40,8 @@ export function wireSignIn(onSignedIn) {
       restaurants = (await new Api(token).restaurants()).items;
     } catch (failure) {
       // An unreachable server or database is not the token's fault: another token does not take it away.
-      const tokens = failure instanceof ApiError && failure.status < 500;
-      error.say({ text: signInRefusal(failure), fields: tokens ? ["token"] : [] });
+      const aboutToken = failure instanceof ApiError && failure.status < 500;
+      error.say({ text: signInRefusal(failure), fields: aboutToken ? ["token"] : [] });
       return;
     }
     if (restaurants.length === 1) return finish(token, restaurants[0].id);
