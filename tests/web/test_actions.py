@@ -41,6 +41,27 @@ async def test_notify_arrive_cancel_undo_and_no_show(
     assert await _statuses(bistro) == {"Ames": "arrived", "Baker": "no_show"}
 
 
+async def test_an_undo_that_could_not_reach_hoststand_can_be_tried_again(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    await bistro.guest("Baker", party_size=4)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    await stand.button("Cancel Baker").click()
+    await expect(stand.waitlist_entry("Baker")).to_have_count(0)
+
+    await page.route("**/api/v1/**", lambda route: route.abort(), times=1)
+    cancelled = page.locator(".notice.info").filter(has_text="Baker cancelled.")
+    await cancelled.get_by_role("button", name="Undo").click()
+    await expect(stand.refusal).to_have_text(
+        "Can't reach hoststand right now. Check the connection and try again."
+    )
+    # The Undo was the only way back for Baker, and it is gone: the refusal offers it again.
+    await page.get_by_role("alert").get_by_role("button", name="Try again").click()
+    await expect(stand.waitlist_entry("Baker")).to_be_visible()
+    assert await _statuses(bistro) == {"Baker": "waiting"}
+
+
 async def test_release_then_mark_clean(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:

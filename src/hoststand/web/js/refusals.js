@@ -66,7 +66,8 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
  */
 export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
-    return { text: "Can't reach hoststand right now. Check the connection and try again.", general: true };
+    // Tried again, a move that did land after all is refused on its version, and says so.
+    return { text: "Can't reach hoststand right now. Check the connection and try again.", again: "Try again", general: true };
   }
   if (!(error instanceof ApiError)) return { text: `Something went wrong: ${error.message}` };
   const named = tableName(table?.label ?? error.details?.label);
