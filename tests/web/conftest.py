@@ -21,6 +21,8 @@ from playwright.async_api import (
     ConsoleMessage,
     Locator,
     Page,
+    Request,
+    Route,
     WebSocket,
     WebSocketRoute,
     async_playwright,
@@ -124,6 +126,41 @@ class Gate:
         held, self.held = self.held, []
         for route, message in held:
             route.send(message)
+
+
+@pytest.fixture(scope="session")
+def database_down_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
+    """A real server whose SQLite file cannot be opened: it answers 503 database_unavailable."""
+    missing = tmp_path_factory.mktemp("outage") / "no-such-directory" / "hoststand.db"
+    backend = Backend("sqlite-unreachable", f"sqlite+aiosqlite:///{missing}")
+    server = ThreadServer(backend.settings()).start()
+    yield server
+    server.stop()
+
+
+class DatabaseDown:
+    """While `down`, a page's API requests that `hit` are answered by a server with no database.
+
+    The answer is that server's own (its 503, body and Retry-After), to the same request.
+    """
+
+    def __init__(self, server: ThreadServer, hit: Callable[[Request], bool] = lambda _: True):
+        self.server = server
+        self.hit = hit
+        self.down = False
+
+    async def install(self, page: Page) -> None:
+        """Route the page's API requests through the outage (before the page loads)."""
+
+        async def handler(route: Route) -> None:
+            request = route.request
+            if not (self.down and self.hit(request)):
+                await route.continue_()
+                return
+            path = request.url.split("/", 3)[3]
+            await route.fulfill(response=await route.fetch(url=f"{self.server.base_url}/{path}"))
+
+        await page.route("**/api/v1/**", handler)
 
 
 @dataclass

@@ -214,6 +214,17 @@ async def test_an_edit_crossing_another_hosts_change_is_refused_and_shows_theirs
     kept = (await _guests(bistro))["Ames"]
     assert (kept["party_size"], kept["notes"], kept["version"]) == (4, "High chair", 2)
 
+    # The line goes once the host has looked at the clash (edited the marked field), not before;
+    # the note under it still says what saving replaces.
+    await form.get_by_label("Name").fill("Ames")
+    await expect(form.get_by_role("alert")).to_contain_text("Not saved: another host changed")
+    await form.get_by_label("Party size").fill("7")
+    await form.get_by_label("Party size").fill("6")
+    await expect(form.get_by_role("alert")).to_have_text("")
+    await expect(form.get_by_label("Party size")).to_have_accessible_description(
+        "Another host changed this to “4”; saving replaces it with yours."
+    )
+
     # Saving again, knowing it, applies the host's party size and keeps the other's notes.
     await form.get_by_role("button", name="Save changes").click()
     await expect(form).to_be_hidden()
@@ -244,11 +255,53 @@ async def test_another_hosts_change_shows_in_an_open_edit_form_without_losing_wh
     await expect(form.get_by_label("Name")).to_have_value("Amesbury")
     await expect(form.get_by_label("Name")).to_be_focused()
     await expect(stand.waitlist_entry("Ames")).to_contain_text("party of 3")  # live behind
+    # Typing on in a field of the host's own keeps the line; editing one of theirs takes it away.
+    await form.get_by_label("Name").press_sequentially("e")
+    await expect(form.get_by_role("alert")).to_contain_text("Another host just changed Ames's")
+    await form.get_by_label("Party size").fill("4")
+    await form.get_by_label("Party size").fill("3")  # the host looked, and left theirs
+    await expect(form.get_by_role("alert")).to_have_text("")
+    await expect(form.get_by_label("Party size")).to_have_accessible_description(
+        "Changed by another host (it was “2”)."
+    )
 
     await form.get_by_role("button", name="Save changes").click()
     await expect(form).to_be_hidden()
-    saved = (await _guests(bistro))["Amesbury"]
+    saved = (await _guests(bistro))["Amesburye"]
     assert (saved["party_size"], saved["phone"], saved["version"]) == (3, None, 3)
+
+
+async def test_an_open_edit_says_when_another_host_cancels_the_guest_or_their_party_leaves(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    ames = await bistro.guest("Ames", party_size=2)
+    baker = await bistro.guest("Baker", party_size=2)
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    form = stand.editing
+    error = form.get_by_role("alert")
+    await stand.button("Edit Ames").click()
+    await form.get_by_label("Party size").fill("3")
+
+    await _another_host_edits(bistro, ames, {"status": "cancelled", "notes": "Called off"})
+    await expect(stand.waitlist_entry("Ames")).to_have_count(0)
+    cancelled = "Ames was cancelled by another host."
+    await expect(error).to_have_text(
+        f"{cancelled} Another host just changed Ames's notes. Their changes are marked below."
+    )
+    await form.get_by_label("Notes").fill("Called off, maybe back later")
+    await expect(error).to_have_text(cancelled)  # no field of the form answers that
+    await form.get_by_role("button", name="Close").click()
+    await form.get_by_role("button", name="Discard changes").click()
+
+    # Seated elsewhere, then gone: the form says each, as the stand behind shows it.
+    table = f"{bistro.path}/tables/{(await bistro.table('4', capacity=4))['id']}"
+    await stand.button("Edit Baker").click()
+    await form.get_by_label("Name").fill("Bakker")
+    host = bistro.client("host")
+    await host.ok("POST", f"{table}/assign", json={"guest_id": baker["id"]})
+    await expect(error).to_have_text("Baker was just seated by another host.")
+    await host.ok("POST", f"{table}/release")
+    await expect(error).to_have_text("Baker has already left.")
 
 
 async def test_a_reservation_moved_and_refused_keeps_its_old_time(

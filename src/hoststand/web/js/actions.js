@@ -51,10 +51,10 @@ export class Actions {
     Object.assign(this, { api, state, sync, notices, ui, renderer, onSignOut, signal });
   }
 
-  /** Add a walk-in to the waitlist; true when it was added. */
-  addWalkIn(fields) {
+  /** Add a walk-in to the waitlist; true when it was added. say(refusal, error): why not, in the form. */
+  addWalkIn(fields, say) {
     const key = this.#keyFor("walk-in", fields);
-    return this.#perform(["add-walk-in"], () => this.api.createGuest(fields, key), {}, (guest) => {
+    return this.#perform(["add-walk-in"], () => this.api.createGuest(fields, key), { say }, (guest) => {
       this.#keys.delete("walk-in");
       this.state.put("guests", guest);
       this.notices.info(`${guest.name} added to the waitlist.`);
@@ -153,7 +153,8 @@ export class Actions {
     const table = this.state.tables.get(tableId);
     if (!table) return Promise.resolve(false);
     const request = () => this.api.release(tableId, table.version);
-    return this.#perform([`release:${tableId}`], request, { table }, (seating) => {
+    const context = { table, retry: () => this.release(tableId) };
+    return this.#perform([`release:${tableId}`], request, context, (seating) => {
       this.state.put("tables", seating.table);
       if (seating.guest) this.state.put("guests", seating.guest);
       this.notices.info(`Table ${seating.table.label} released.`);
@@ -165,7 +166,8 @@ export class Actions {
     const table = this.state.tables.get(tableId);
     if (!table) return Promise.resolve(false);
     const request = () => this.api.updateTable(tableId, { status: "available" }, table.version);
-    return this.#perform([`clean:${tableId}`], request, { table }, (updated) => {
+    const context = { table, retry: () => this.clean(tableId) };
+    return this.#perform([`clean:${tableId}`], request, context, (updated) => {
       this.state.put("tables", updated);
       this.notices.info(`Table ${updated.label} is ready.`);
     });
@@ -231,7 +233,7 @@ export class Actions {
     // Judged on the state the refresh brings, not on the one the page had fallen behind with.
     const judged = refusal.refresh ? this.sync.refresh() : Promise.resolve();
     this.notices.refusal(refusal.text, this.#anyway(refusal, context), {
-      about: subjects(context), stillApplies: this.#unchangedSince(judged, context),
+      about: refusal.general ? [] : subjects(context), stillApplies: this.#unchangedSince(judged, context),
     });
   }
 

@@ -1,13 +1,17 @@
 // The REST API of hoststand, as the host stand uses it. Every error becomes an ApiError
 // (the server said no) or a NetworkError (the server could not be reached).
 
-/** A refusal from the server: its status and the {code, message, details} of its body. */
+/**
+ * A refusal from the server: its status and the {code, message, details} of its body, and how
+ * long it asked the client to wait before trying again (Retry-After of a 503 or 429), in ms.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfterMs = 0) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -46,8 +50,9 @@ export class Api {
     const payload = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
       const error = payload?.error ?? {};
+      const retryAfter = Number(response.headers.get("Retry-After")); // seconds; an HTTP date is not sent
       throw new ApiError(response.status, error.code ?? `http_${response.status}`,
-        error.message ?? response.statusText, error.details ?? null);
+        error.message ?? response.statusText, error.details ?? null, retryAfter > 0 ? retryAfter * 1000 : 0);
     }
     return payload;
   }

@@ -14,8 +14,11 @@ import { clearSession, loadSession, saveSession } from "./session.js";
 import { showSignIn, wireSignIn } from "./signin.js";
 import { HostState } from "./state.js";
 import { Sync } from "./sync.js";
+import { WalkIn } from "./walkin.js";
 
-const CONNECTION_WORDS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+const CONNECTION_WORDS = {
+  connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", unavailable: "Can't reach the database…",
+};
 const SEATABLE = new Set(["waiting", "booked", "notified", "arrived"]);
 const GUEST_MOVES = new Set(["notify", "arrive", "cancel", "no-show"]);
 const WRITERS = new Set(["owner", "host", "admin"]); // a viewer's token may only look
@@ -93,9 +96,11 @@ async function learnRole(api, ui, renderer, signal) {
       renderer.schedule();
       return;
     } catch (error) {
-      if (error instanceof ApiError) return; // a refused token: the sync signs out
+      // A refused token: the sync signs out. A server that could not read its database (503)
+      // is asked again: given up on, it would leave the host a stand with no buttons.
+      if (error instanceof ApiError && error.status < 500) return;
+      await new Promise((wake) => setTimeout(wake, backoff.next(error.retryAfterMs))); // no sooner than asked
     }
-    await new Promise((wake) => setTimeout(wake, backoff.next()));
   }
 }
 
@@ -109,7 +114,7 @@ function signOut(message = "") {
   }
   clearSession();
   notices.clear();
-  for (const id of ["sign-out", "connection", "summary", "seating-banner"]) byId(id).hidden = true;
+  for (const id of ["sign-out", "connection", "summary", "seating-banner", "walk-in-form"]) byId(id).hidden = true;
   for (const id of ["waitlist", "reservations", "floor"]) byId(id).replaceChildren();
   byId("restaurant-name").textContent = "";
   document.title = "hoststand · host stand";
@@ -135,7 +140,7 @@ function wireStand(els, stand, signal) {
     if (GUEST_MOVES.has(action)) actions.moveGuest(action, button.dataset.guestId);
     else handlers[action]?.(button);
   }, { signal });
-  els.walkIn.addEventListener("submit", (event) => submitWalkIn(event, els.walkIn, actions), { signal });
+  new WalkIn({ form: els.walkIn, actions, signal });
   document.addEventListener("keydown", (event) => {
     // Escape in a dialog closes the dialog only.
     if (event.key === "Escape" && ui.seating && !event.target.closest?.("dialog")) seating.cancel();
@@ -148,32 +153,6 @@ function wireStand(els, stand, signal) {
   wireHolds(els.stand, stand, signal);
   wireDragAndDrop(els.stand, stand, signal);
   renderer.schedule();
-}
-
-const WALK_IN_FIELDS = ["name", "party_size", "phone", "quoted_wait_minutes"];
-
-async function submitWalkIn(event, form, actions) {
-  event.preventDefault();
-  const button = form.querySelector('button[type="submit"]');
-  if (button.getAttribute("aria-disabled") === "true") return; // one walk-in at a time
-  const value = (name) => form.elements[name].value.trim();
-  const sent = WALK_IN_FIELDS.map(value).join("\n");
-  const fields = { name: value("name"), party_size: Number(value("party_size")) };
-  if (value("phone")) fields.phone = value("phone");
-  if (value("quoted_wait_minutes")) fields.quoted_wait_minutes = Number(value("quoted_wait_minutes"));
-  const idle = button.textContent;
-  button.textContent = "Adding…";
-  button.setAttribute("aria-disabled", "true");
-  try {
-    // The form is cleared only if it still holds this party: the host may have begun the next.
-    if (await actions.addWalkIn(fields) && WALK_IN_FIELDS.map(value).join("\n") === sent) {
-      form.reset();
-      form.elements.name.focus();
-    }
-  } finally {
-    button.textContent = idle;
-    button.removeAttribute("aria-disabled");
-  }
 }
 
 wireSignIn(start);

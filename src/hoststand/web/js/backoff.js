@@ -10,11 +10,14 @@ export class Backoff {
     this.attempt = 0;
   }
 
-  /** The next delay: between half and all of min(cap, base * 2^attempt). */
-  next() {
+  /**
+   * The next delay: between half and all of min(cap, base * 2^attempt), and no less than
+   * `atLeast` ms (what a server asked for, with Retry-After).
+   */
+  next(atLeast = 0) {
     const ceiling = Math.min(this.cap, this.base * 2 ** Math.min(this.attempt, 20));
     this.attempt += 1;
-    return ceiling / 2 + (this.random() * ceiling) / 2;
+    return Math.max(atLeast, ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
   /** Start over after a connection that worked. */

@@ -13,8 +13,10 @@ import { InlineConfirm } from "./confirm.js";
 import { FormError } from "./formerror.js";
 import { GuestForm } from "./guestform.js";
 import { askAboutHold } from "./holds.js";
+import { guestNow } from "./refusals.js";
 import { stayFor } from "./turntimes.js";
 
+const MOVED_ON = new Set(["seated", "completed", "cancelled", "no_show"]); // said in an open form
 const SAVE_ATTEMPTS = 3; // a guest changing under every save is shown to the host, not chased
 
 export class GuestEditor {
@@ -95,10 +97,15 @@ export class GuestEditor {
     this.#offerTables();
     if (guest.version <= this.#base.version) return;
     const before = this.#theirs.size;
+    // Seated, gone or cancelled meanwhile: no field says it, and the list behind may no longer show them.
+    const moved = MOVED_ON.has(guest.status) && guest.status !== this.#base.status ? guestNow(guest.status, this.#base.name) : null;
     this.#catchUp(guest);
+    const parts = moved ? [{ text: moved, fields: [] }] : [];
     if (this.#theirs.size > before) {
-      this.error.say({ text: `Another host just changed ${this.#changes()}. Their changes are marked below.` });
+      // Goes when the host edits a field of theirs: its note below still says what they did.
+      parts.push({ text: `Another host just changed ${this.#changes()}. Their changes are marked below.`, fields: [...this.#theirs] });
     }
+    if (parts.length) this.error.say({ parts });
   }
 
   /** Close, or, with changes not saved, ask first whether to discard them. */
@@ -241,7 +248,11 @@ export class GuestEditor {
       this.error.say({ text: `Another host just changed ${this.#base.name}; saving your changes on top…` });
       return true;
     }
-    this.error.say({ text: `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.` });
+    // Goes when the host edits a marked field: the form is on their version now, so Save saves.
+    this.error.say({
+      text: `Not saved: another host changed ${this.#changes()} meanwhile. Check the marked fields, then save again.`,
+      fields: clashes,
+    });
     return false;
   }
 

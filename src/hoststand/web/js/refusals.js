@@ -30,6 +30,11 @@ const GUEST_NOW = {
   booked: (n) => `${n} is already booked again.`,
 };
 
+const CHANGED_MEANWHILE = "Another host just changed this. The screen now shows the latest; try again if needed.";
+
+// The server's 503: its database is down, locked or out of connections; the write was not made.
+const DATABASE_DOWN = "Could not reach the database: nothing was saved. Try again in a moment.";
+
 const FIELD_HINTS = {
   phone: "Check the phone number: use the international form, like +1 415 555 0123.",
   party_size: "The party size must be a number from 1 to 500.",
@@ -52,14 +57,17 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
  * page knew them), the move tried on the guest, if any, and whether it was a seating: {text,
- * refresh, signOut, override, again, fields, parts}. `refresh`: the page was behind, show the
- * true state; `override`: fields that would make the server accept it anyway; `again`: the
- * label of a button that tries the move again; `fields`: the form's fields the text is about;
- * `parts`: the text as [{text, fields}], when its sentences are about different fields.
+ * refresh, signOut, override, again, general, fields, parts}. `refresh`: the page was behind,
+ * show the true state; `override`: fields that would make the server accept it anyway; `again`:
+ * the label of a button that tries the move again; `general`: about no guest or table (the
+ * server or its database out of reach), over when any action succeeds; `fields`: the form's
+ * fields the text is about; `parts`: the text as [{text, fields}], when its sentences are about
+ * different fields.
  */
 export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
-    return { text: "Can't reach hoststand right now. Check the connection and try again." };
+    // Tried again, a move that did land after all is refused on its version, and says so.
+    return { text: "Can't reach hoststand right now. Check the connection and try again.", again: "Try again", general: true };
   }
   if (!(error instanceof ApiError)) return { text: `Something went wrong: ${error.message}` };
   const named = tableName(table?.label ?? error.details?.label);
@@ -98,20 +106,28 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
       if (seating && table && error.details?.id === table.id) return seatConflict(error.details, table, guest);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
-      const text = say ? say(named) : "Another host just changed this. The screen now shows the latest; try again if needed.";
-      return { text, refresh: true };
+      return { text: say ? say(named) : CHANGED_MEANWHILE, refresh: true };
     }
+    case "conflict": // two writes crossed, caught by the database rather than by a version
+      return { text: CHANGED_MEANWHILE, refresh: true };
     case "not_found": { // details.kind says which is gone: a seating names a table and a guest
       const fields = error.details?.kind === "table" ? ["held_table_id"] : [];
       return { text: `${removedOne(error, guest, named)} was removed by another host.`, refresh: true, fields };
     }
     case "validation_error":
       return validationRefusal(error.details);
+    case "database_unavailable": // a moment's outage (Retry-After): the same request may go again
+      return { text: DATABASE_DOWN, again: "Try again", general: true };
     case "rate_limited":
       return { text: "Too many attempts. Wait a minute, then try again." };
     default:
       return { text: error.message || "The server refused that.", refresh: error.status === 409 };
   }
+}
+
+/** "Ames was cancelled by another host.": a guest whose status another host changed to `status`. */
+export function guestNow(status, name) {
+  return GUEST_NOW[status]?.(name) ?? null;
 }
 
 /**

@@ -39,8 +39,9 @@ export function wireSignIn(onSignedIn) {
     try {
       restaurants = (await new Api(token).restaurants()).items;
     } catch (failure) {
-      // An unreachable server is not the token's fault: another token does not take it away.
-      error.say({ text: signInRefusal(failure), fields: failure instanceof NetworkError ? [] : ["token"] });
+      // An unreachable server or database is not the token's fault: another token does not take it away.
+      const aboutToken = failure instanceof ApiError && failure.status < 500;
+      error.say({ text: signInRefusal(failure), fields: aboutToken ? ["token"] : [] });
       return;
     }
     if (restaurants.length === 1) return finish(token, restaurants[0].id);
@@ -58,5 +59,8 @@ function signInRefusal(failure) {
   if (failure instanceof NetworkError) return "Can't reach hoststand. Check the connection and try again.";
   if (failure instanceof ApiError && failure.status === 401) return "That token is not valid (or it was revoked).";
   if (failure instanceof ApiError && failure.status === 429) return "Too many attempts. Wait a minute, then try again.";
+  if (failure instanceof ApiError && failure.code === "database_unavailable") {
+    return "Could not reach the database. Try again in a moment.";
+  }
   return `Sign-in failed: ${failure.message}`;
 }

@@ -40,7 +40,8 @@ export class Sync {
 
   /**
    * api: an Api for the restaurant; state: a HostState; onChange(): the state changed;
-   * onStatus(status): "connecting" | "live" | "reconnecting"; onFatal(message): sign out.
+   * onStatus(status): "connecting" | "live" | "reconnecting" | "unavailable" (the server's
+   * database is out of reach: retrying); onFatal(message): sign out.
    */
   constructor({ api, state, onChange, onStatus, onFatal }) {
     Object.assign(this, { api, state, onChange, onStatus, onFatal });
@@ -88,7 +89,7 @@ export class Sync {
       try {
         this.state.adopt(await this.api.snapshot());
       } catch (error) {
-        if (!this.#fatalIfDenied(error)) this.#retry();
+        if (!this.#fatalIfDenied(error)) this.#retry(error);
         return;
       }
       this.#needSnapshot = false;
@@ -150,7 +151,7 @@ export class Sync {
       this.#buffer = null;
       this.#needSnapshot = true;
       this.#drop();
-      if (!this.#fatalIfDenied(error)) this.#retry();
+      if (!this.#fatalIfDenied(error)) this.#retry(error);
       return;
     }
     if (socket !== this.#socket) return;
@@ -177,14 +178,16 @@ export class Sync {
     }
   }
 
-  #retry() {
+  /** Try again after the backoff; `error`: why the last try failed, when it was a request. */
+  #retry(error = null) {
     if (this.#stopped) return;
-    this.#setStatus("reconnecting");
+    // The server answered, but could not read its database: the host is told so, not "reconnecting".
+    this.#setStatus(error instanceof ApiError && error.code === "database_unavailable" ? "unavailable" : "reconnecting");
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#open();
-    }, this.#backoff.next());
+    }, this.#backoff.next(error?.retryAfterMs));
   }
 
   /** Let go of the current socket without waiting for its close handshake. */
