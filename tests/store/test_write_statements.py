@@ -62,7 +62,8 @@ async def test_a_row_update_sent_with_its_event_writes_both(
 
     async with database.write() as conn:
         update = guests.update_with_events(guest, was=was)
-        await event_log.append(conn, batch=[logged], after=update)
+        assert update is not None
+        await event_log.append(conn, batch=[logged], writes=[update])
 
     async with database.read() as conn:
         assert await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest.id) == guest
@@ -81,8 +82,9 @@ async def test_a_row_update_sent_with_two_events_writes_all_three(
 
     async with database.write() as conn:
         update = guests.update_with_events(guest, was=was)
+        assert update is not None
         batch = [an_event(restaurant_id, 1), an_event(restaurant_id, 2)]
-        await event_log.append(conn, batch=batch, after=update)
+        await event_log.append(conn, batch=batch, writes=[update])
 
     async with database.read() as conn:
         assert await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest.id) == guest
