@@ -23,6 +23,7 @@ from hoststand.domain.status import GuestStatus
 from hoststand.services import guests as guest_service
 from hoststand.services.commands import GuestUpdate
 from hoststand.services.context import ServiceContext
+from hoststand.services.transaction import IdempotencyKey, Replayed
 from hoststand.store import event_log, floor, guests
 from hoststand.store.database import Database
 from tests.store.conftest import a_guest, a_restaurant, a_table, an_event
@@ -115,3 +116,43 @@ async def test_a_guest_patch_is_two_statements_on_postgresql(
     assert "FOR UPDATE OF restaurants, guests" in statements[0]
     assert statements[1].startswith("WITH updated AS")
     assert "INSERT INTO events" in statements[1]
+
+
+async def test_a_keyed_guest_patch_is_two_statements_on_postgresql_and_its_replay_one(
+    postgres_database: Database, statements: list[str]
+) -> None:
+    """The key's stored response is read with the lock, and kept with the update and event."""
+    restaurant_id = await a_restaurant(postgres_database)
+    guest = a_guest(restaurant_id, "Hopper")
+    async with postgres_database.write() as conn:
+        await guests.insert(conn, guest=guest)
+    ctx = ServiceContext(db=postgres_database, broker=MemoryBroker(), settings=Settings())
+    path = f"/api/v1/restaurants/{restaurant_id}/guests/{guest.id}"
+    key = IdempotencyKey.for_request("k-1", method="PATCH", path=path, body=b'{"notes":"late"}')
+    statements.clear()
+
+    async def patch() -> None:
+        await guest_service.update(
+            ctx,
+            principal=OWNER,
+            restaurant_id=restaurant_id,
+            guest_id=guest.id,
+            command=GuestUpdate(notes="late"),
+            expected_version=guest.version,
+            idempotency_key=key,
+        )
+
+    await patch()
+    sent = list(statements)
+
+    assert len(sent) == 2, sent
+    assert "FOR UPDATE OF restaurants, guests" in sent[0]
+    assert "JOIN idempotency_keys" in sent[0]
+    assert sent[1].startswith("WITH updated AS")
+    assert "stored AS" in sent[1]
+    assert "INSERT INTO idempotency_keys" in sent[1]
+    assert "INSERT INTO events" in sent[1]
+    statements.clear()
+    with pytest.raises(Replayed):
+        await patch()
+    assert len(statements) == 1, statements
