@@ -104,9 +104,10 @@ class Change:
     guest: Guest | None = None
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
-    # A row update that the change leaves to go out with its events: on PostgreSQL the two
-    # are one statement (event_log.append). Nothing in the change may read that row after.
-    update_with_events: RowWrite | None = None
+    # A row's insert or update that the change leaves to go out with its events: on
+    # PostgreSQL they are one statement (event_log.append). Nothing in the change may read
+    # that row after.
+    row_write: RowWrite | None = None
 
     def guest_event(
         self,
@@ -210,7 +211,7 @@ async def change(
         )
         yield current
         sealed = current.seal()
-        writes = [] if current.update_with_events is None else [current.update_with_events]
+        writes = [] if current.row_write is None else [current.row_write]
         if idempotency_key is not None and current.result is not None:
             # restaurants.lock counts on it: a stored response moves the restaurant's last_seq.
             assert sealed, "a change that keeps a response logs an event"

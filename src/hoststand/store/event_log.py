@@ -66,6 +66,20 @@ def row_update(table: sa.Table, row_id: uuid.UUID, values: Mapping[str, object])
     return RowWrite("updated", _update(table, tuple(values)), parameters)
 
 
+@functools.lru_cache(maxsize=16)
+def _insert(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    """The insert of one row of `table` with `columns`, built once per set of columns."""
+    return table.insert().values(
+        {c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+    )
+
+
+def row_insert(table: sa.Table, values: Mapping[str, object]) -> RowWrite:
+    """The insert of one row with `values`, to run alone or with a change's events (append)."""
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    return RowWrite("inserted", _insert(table, tuple(values)), parameters)
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_after(writes: tuple[sa.Insert | sa.Update, ...], names: tuple[str, ...]) -> sa.Insert:
     """The event insert with `writes` before it, each in a WITH: one statement."""

@@ -90,16 +90,21 @@ class GuestFilter:
     day_end: datetime | None = None
 
 
+def insert_with_events(guest: Guest) -> RowWrite:
+    """The insert of a new guest, for a change to send with its events (event_log.append)."""
+    values = {
+        "id": guest.id,
+        "restaurant_id": guest.restaurant_id,
+        "created_at": guest.created_at,
+        **_values(guest),
+    }
+    return event_log.row_insert(guests, values)
+
+
 async def insert(conn: AsyncConnection, *, guest: Guest) -> None:
     """Store a new guest."""
-    await conn.execute(
-        guests.insert().values(
-            id=guest.id,
-            restaurant_id=guest.restaurant_id,
-            created_at=guest.created_at,
-            **_values(guest),
-        )
-    )
+    row = insert_with_events(guest)
+    await conn.execute(row.statement, row.parameters)
 
 
 async def get(
