@@ -35,7 +35,7 @@ def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
 
 
 class RowWrite(NamedTuple):
-    """A statement of a change (a row update, a stored response) to go out with its events.
+    """A statement of a change (a row's insert or update, its stored response) for append.
 
     `statement` is built once, its parameters named apart from every column of its table and
     of events (SQLAlchemy would take a parameter named as a column for one more column to
@@ -100,8 +100,8 @@ async def append(
 
     `writes`, of the same change, go first. On PostgreSQL, with one event, they and the event
     are one statement (a data-modifying WITH), one round trip in place of one each; they touch
-    different tables (a row of the change's, its stored response), so that PostgreSQL runs
-    the parts in no given order changes nothing.
+    different tables (a row of the change's, its stored response: one of each at most), so
+    that PostgreSQL runs the parts in no given order changes nothing.
     """
     if writes and (len(batch) != 1 or conn.dialect.name != "postgresql"):
         for write in writes:
