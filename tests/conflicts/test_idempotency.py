@@ -86,6 +86,31 @@ async def test_ten_concurrent_duplicates_run_once_the_others_wait_and_replay(
     assert len(await guest_events(restaurant, "created")) == 1
 
 
+async def test_ten_concurrent_duplicates_of_a_patch_apply_once_the_others_replay(
+    restaurant: Restaurant, crowd: Crowd
+) -> None:
+    """A keyed PATCH's duplicates wait for the restaurant's lock, then find its response."""
+    guest = await restaurant.guest("Double Tap")
+    path = f"{restaurant.path}/guests/{guest['id']}"
+    headers = {
+        "Authorization": f"Bearer {restaurant.tokens['host']}",
+        "If-Match": f'"{guest["version"]}"',
+        **keyed("notify-7"),
+    }
+
+    responses = await crowd.gather([("PATCH", path, {"status": "notified"}, headers)] * RETRIES)
+
+    assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+    assert len({r.content for r in responses}) == 1, "every duplicate gets the first body"
+    replayed = [r for r in responses if r.headers.get("Idempotent-Replayed") == "true"]
+    assert len(replayed) == RETRIES - 1
+    assert (await restaurant.api.ok("GET", path))["version"] == guest["version"] + 1
+    changed = [
+        e for e in await guest_events(restaurant, "status_changed") if e["guest_id"] == guest["id"]
+    ]
+    assert len(changed) == 1
+
+
 async def test_the_same_key_with_another_request_is_refused(restaurant: Restaurant) -> None:
     host = restaurant.client("owner")
     guests = f"{restaurant.path}/guests"

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from hoststand.domain.access import ApiToken, Role
 from hoststand.domain.clock import utcnow
@@ -19,6 +21,7 @@ from hoststand.domain.status import GuestKind, GuestStatus
 from hoststand.store import restaurants, tokens
 from hoststand.store.database import Database
 from tests.conftest import Backend
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -108,3 +111,24 @@ async def kept_and_revoked_tokens(
         await tokens.insert(conn, token=token, secret_hash=secrets.token_hex(32))
     await tokens.revoke(conn, token_id=revoked.id, at=now)
     return kept, revoked
+
+
+# The columns of PostgreSQL's view of its sessions that until_a_lock_is_awaited reads.
+SESSIONS = sa.table(
+    "pg_stat_activity", sa.column("pid"), sa.column("usename"), sa.column("wait_event_type")
+)
+
+
+async def until_a_lock_is_awaited(url: str, which: sa.ColumnElement[bool]) -> None:
+    """Wait until a PostgreSQL session matching `which` (of SESSIONS) waits for a lock."""
+    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    query = sa.select(sa.func.count() > 0).where(which, SESSIONS.c.wait_event_type == "Lock")
+    try:
+        async with engine.connect() as conn:
+
+            async def waiting() -> bool:
+                return bool((await conn.execute(query)).scalar())
+
+            await eventually(waiting, "a writer to wait for another's lock", timeout=30)
+    finally:
+        await engine.dispose()

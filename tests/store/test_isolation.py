@@ -7,14 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.store import event_log, restaurants
 from hoststand.store.database import Database
 from tests.conftest import Backend, postgres_role
-from tests.store.conftest import a_restaurant, an_event
-from tests.waiting import eventually
+from tests.store.conftest import SESSIONS, a_restaurant, an_event, until_a_lock_is_awaited
 
 
 @pytest.fixture
@@ -72,23 +70,8 @@ async def test_two_writers_of_a_restaurant_both_commit_in_turn(
     first = asyncio.create_task(write(1, hold=True))
     await first_locked.wait()
     second = asyncio.create_task(write(2, hold=False))
-    await _until_a_writer_waits_for_a_lock(postgres_backend.url)
+    await until_a_lock_is_awaited(
+        postgres_backend.url, SESSIONS.c.usename.like("hs_serializable_%")
+    )
     first_may_commit.set()
     assert await asyncio.wait_for(asyncio.gather(first, second), 30) == [1, 2]
-
-
-async def _until_a_writer_waits_for_a_lock(url: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    query = sa.text(
-        "SELECT count(*) > 0 FROM pg_stat_activity"
-        " WHERE usename LIKE 'hs_serializable_%' AND wait_event_type = 'Lock'"
-    )
-    try:
-        async with engine.connect() as conn:
-
-            async def waiting() -> bool:
-                return bool((await conn.execute(query)).scalar())
-
-            await eventually(waiting, "the second writer to wait for the first's lock", timeout=30)
-    finally:
-        await engine.dispose()

@@ -149,7 +149,7 @@ async def update(
         _check_sizes(table, given)
         table.version += 1
         table.updated_at = tx.now
-        await floor.update(tx.conn, table=table)
+        tx.row_write = floor.update_with_events(table)
         only_status = given.keys() <= {"status"} and table.status != old_status
         tx.table_event(TableAction.STATUS_CHANGED if only_status else TableAction.UPDATED, table)
         tx.respond(200, table.view())

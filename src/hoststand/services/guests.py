@@ -140,7 +140,7 @@ async def create(
             updated_at=tx.now,
         )
         await check_hold(tx, guest, fit=not command.override_hold)
-        await guests.insert(tx.conn, guest=guest)
+        tx.row_write = guests.insert_with_events(guest)
         view = guest.view()
         tx.guest_event(GuestAction.CREATED, guest, view=view)
         tx.respond(201, view)
@@ -210,7 +210,7 @@ async def update(
             await check_hold(tx, guest, fit=refit and not command.override_hold)
         guest.version += 1
         guest.updated_at = tx.now
-        tx.update_with_events = guests.update_with_events(guest, was=was)
+        tx.row_write = guests.update_with_events(guest, was=was)
         changed_status = guest.status != old_status
         action = GuestAction.STATUS_CHANGED if changed_status else GuestAction.UPDATED
         view = guest.view()

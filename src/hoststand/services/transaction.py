@@ -31,7 +31,7 @@ from hoststand.domain.events import DataScope, Event, EventType, PendingEvent
 from hoststand.realtime import messages
 from hoststand.services.context import ServiceContext
 from hoststand.store import event_log, idempotency, restaurants
-from hoststand.store.event_log import RowUpdate
+from hoststand.store.event_log import RowWrite
 from hoststand.store.idempotency import StoredResponse
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,10 @@ class Change:
     guest: Guest | None = None
     pending: list[PendingEvent] = field(default_factory=list)
     result: tuple[int, dict[str, Any]] | None = None
-    # A row update that the change leaves to go out with its events: on PostgreSQL the two
-    # are one statement (event_log.append). Nothing in the change may read that row after.
-    update_with_events: RowUpdate | None = None
+    # A row's insert or update that the change leaves to go out with its events: on
+    # PostgreSQL they are one statement (event_log.append). Nothing in the change may read
+    # that row after.
+    row_write: RowWrite | None = None
 
     def guest_event(
         self,
@@ -184,39 +185,44 @@ async def change(
     """Run one change of a restaurant as one transaction, then publish its events.
 
     `guest_id` names the guest the change is about: it is read with the restaurant, as
-    `Change.guest` (on SQLite in the same statement, one less per write).
+    `Change.guest`, in the same statement. So is the stored response of `idempotency_key`,
+    and the response the change keeps goes out with its events (on PostgreSQL, with one
+    event, in the same statement): a keyed write costs no round trip more than another.
     """
     if not principal.can_see(restaurant_id):
         raise not_found("restaurant", restaurant_id)
+    key = None if idempotency_key is None else idempotency_key.key
     async with ctx.db.write() as conn:
-        guest = None
-        if guest_id is None:
-            restaurant = await restaurants.get(conn, restaurant_id=restaurant_id, lock=True)
-        else:
-            restaurant, guest = await restaurants.get_with_guest(
-                conn, restaurant_id=restaurant_id, guest_id=guest_id
-            )
-        if restaurant is None:
+        locked = await restaurants.lock(
+            conn, restaurant_id=restaurant_id, guest_id=guest_id, key=key
+        )
+        if locked is None:
             raise not_found("restaurant", restaurant_id)
         principal.require(restaurant_id, permission)
         now = utcnow()
         if idempotency_key is not None:
-            await _check_replay(conn, restaurant_id, idempotency_key, now)
+            _check_replay(idempotency_key, locked.stored, now)
         current = Change(
-            conn=conn, restaurant=restaurant, principal=principal, now=now, guest=guest
+            conn=conn,
+            restaurant=locked.restaurant,
+            principal=principal,
+            now=now,
+            guest=locked.guest,
         )
         yield current
         sealed = current.seal()
-        await event_log.append(conn, batch=sealed, after=current.update_with_events)
+        writes = [] if current.row_write is None else [current.row_write]
         if idempotency_key is not None and current.result is not None:
-            await _remember(ctx, conn, restaurant_id, idempotency_key, current.result, now)
+            # restaurants.lock counts on it: a stored response moves the restaurant's last_seq.
+            assert sealed, "a change that keeps a response logs an event"
+            writes.append(_remember(ctx, conn, restaurant_id, idempotency_key, current.result, now))
+        await event_log.append(conn, batch=sealed, writes=writes)
     await publish(ctx, sealed)
 
 
-async def _check_replay(
-    conn: AsyncConnection, restaurant_id: uuid.UUID, key: IdempotencyKey, now: datetime
-) -> None:
-    stored = await idempotency.find(conn, restaurant_id=restaurant_id, key=key.key, now=now)
+def _check_replay(key: IdempotencyKey, found: idempotency.Found | None, now: datetime) -> None:
+    """Refuse a reused key; raise Replayed for a retry; nothing for a key not (or no more) kept."""
+    stored = None if found is None else found.live(now)
     if stored is None:
         return
     if stored.request_hash != key.request_hash:
@@ -227,18 +233,19 @@ async def _check_replay(
     raise Replayed(stored)
 
 
-async def _remember(
+def _remember(
     ctx: ServiceContext,
     conn: AsyncConnection,
     restaurant_id: uuid.UUID,
     key: IdempotencyKey,
     result: tuple[int, dict[str, Any]],
     now: datetime,
-) -> None:
+) -> RowWrite:
+    """The write that keeps the change's response, to go out with its events."""
     status_code, body = result
     response = StoredResponse(key.request_hash, status_code, orjson.dumps(body).decode())
-    await idempotency.store(
-        conn,
+    return idempotency.write(
+        conn.dialect.name,
         restaurant_id=restaurant_id,
         key=key.key,
         response=response,

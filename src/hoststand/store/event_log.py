@@ -34,36 +34,62 @@ def _entity(row: sa.Row[tuple[object, ...]]) -> Event:
     )
 
 
-class RowUpdate(NamedTuple):
-    """An UPDATE of one row by its id, left by a change to go out with its events (append)."""
+class RowWrite(NamedTuple):
+    """A statement of a change (a row's insert or update, its stored response) for append.
 
-    table: sa.Table
-    row_id: uuid.UUID
-    values: Mapping[str, object]
+    `statement` is built once, its parameters named apart from every column of its table and
+    of events (SQLAlchemy would take a parameter named as a column for one more column to
+    set); `name` names it inside a WITH (append).
+    """
 
-
-@functools.cache
-def _update(table: sa.Table) -> sa.Update:
-    """The update of one of `table`'s rows by id, built once (see store/guests.py)."""
-    return table.update().where(table.c.id == sa.bindparam("key_row"))
+    name: str
+    statement: sa.Insert | sa.Update
+    parameters: Mapping[str, object]
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_after(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
-    """The event insert with `table`'s update of `columns` before it, in a WITH: one statement.
+def _update(table: sa.Table, columns: tuple[str, ...]) -> sa.Update:
+    """The update of `columns` of one of `table`'s rows by id, built once per set of columns.
 
-    Built once per set of columns (a guest update names only the columns that changed).
+    A guest update names only the columns that changed (store/guests.py).
     """
-    # Every parameter named apart from both tables' columns: SQLAlchemy would take a parameter
-    # named as a column for one more column to set, in the update as well as in the insert.
     new_values = {c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
-    update = table.update().where(table.c.id == sa.bindparam("key_row")).values(new_values)
+    return table.update().where(table.c.id == sa.bindparam("key_row")).values(new_values)
+
+
+def row_update(table: sa.Table, row_id: uuid.UUID, values: Mapping[str, object]) -> RowWrite | None:
+    """The update of one row by id to `values`, for append; None when nothing changes."""
+    if not values:
+        return None
+    parameters: dict[str, object] = {"key_row": row_id}
+    parameters.update((f"new_{name}", value) for name, value in values.items())
+    return RowWrite("updated", _update(table, tuple(values)), parameters)
+
+
+@functools.lru_cache(maxsize=16)
+def _insert(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    """The insert of one row of `table` with `columns`, built once per set of columns."""
+    return table.insert().values(
+        {c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+    )
+
+
+def row_insert(table: sa.Table, values: Mapping[str, object]) -> RowWrite:
+    """The insert of one row with `values`, to run alone or with a change's events (append)."""
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    return RowWrite("inserted", _insert(table, tuple(values)), parameters)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_after(writes: tuple[sa.Insert | sa.Update, ...], names: tuple[str, ...]) -> sa.Insert:
+    """The event insert with `writes` before it, each in a WITH: one statement."""
     event_values = {c.name: sa.bindparam(f"event_{c.name}", type_=c.type) for c in events.c}
-    return events.insert().values(event_values).add_cte(update.cte("updated"))
+    ctes = [write.cte(name) for write, name in zip(writes, names, strict=True)]
+    return events.insert().values(event_values).add_cte(*ctes)
 
 
 async def append(
-    conn: AsyncConnection, *, batch: Sequence[Event], after: RowUpdate | None = None
+    conn: AsyncConnection, *, batch: Sequence[Event], writes: Sequence[RowWrite] = ()
 ) -> None:
     """Append events whose seqs follow their restaurant's last_seq; the row's seq follows.
 
@@ -72,15 +98,15 @@ async def append(
     event's seq as it is inserted, and stamps the row's `changed_ms` for the log poller (a
     trigger, migration 0003): one statement, not two.
 
-    `after`, a row update of the same change, goes first. On PostgreSQL, with one event, the
-    two are one statement (a data-modifying WITH), one round trip less per write; they touch
-    different tables, so that PostgreSQL runs its parts in no given order changes nothing.
+    `writes`, of the same change, go first. On PostgreSQL, with one event, they and the event
+    are one statement (a data-modifying WITH), one round trip in place of one each; they touch
+    different tables (a row of the change's, its stored response: one of each at most), so
+    that PostgreSQL runs the parts in no given order changes nothing.
     """
-    if after is not None and not after.values:
-        after = None
-    if after is not None and (len(batch) != 1 or conn.dialect.name != "postgresql"):
-        await conn.execute(_update(after.table), {"key_row": after.row_id, **after.values})
-        after = None
+    if writes and (len(batch) != 1 or conn.dialect.name != "postgresql"):
+        for write in writes:
+            await conn.execute(write.statement, write.parameters)
+        writes = ()
     rows = [
         {
             "restaurant_id": e.restaurant_id,
@@ -96,11 +122,13 @@ async def append(
         }
         for e in batch
     ]
-    if after is not None:
-        statement = _insert_after(after.table, tuple(after.values))
-        parameters: dict[str, object] = {"key_row": after.row_id}
+    if writes:
+        statements = tuple(w.statement for w in writes)
+        statement = _insert_after(statements, tuple(w.name for w in writes))
+        parameters: dict[str, object] = {}
+        for write in writes:
+            parameters.update(write.parameters)
         parameters.update((f"event_{name}", value) for name, value in rows[0].items())
-        parameters.update((f"new_{name}", value) for name, value in after.values.items())
         await conn.execute(statement, parameters)
     elif rows:
         # One row as a dict: SQLAlchemy's executemany path costs more than execute's.

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Table
 from hoststand.domain.status import TableStatus
+from hoststand.store import event_log
+from hoststand.store.event_log import RowWrite
 from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import floor_tables
 
@@ -98,6 +100,11 @@ async def label_taken(
 async def update(conn: AsyncConnection, *, table: Table) -> None:
     """Write back a changed table."""
     await conn.execute(_UPDATE, {"key_id": table.id, **_values(table)})
+
+
+def update_with_events(table: Table) -> RowWrite | None:
+    """The same update, left for a change to send with its events (event_log.append)."""
+    return event_log.row_update(floor_tables, table.id, _values(table))
 
 
 async def delete(conn: AsyncConnection, *, table_id: uuid.UUID) -> None:

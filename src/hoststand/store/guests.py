@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Guest
 from hoststand.domain.status import HOLDING_GUEST_STATUSES, GuestKind, GuestStatus
-from hoststand.store.event_log import RowUpdate
+from hoststand.store import event_log
+from hoststand.store.event_log import RowWrite
 from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import guests
 
@@ -89,16 +90,21 @@ class GuestFilter:
     day_end: datetime | None = None
 
 
+def insert_with_events(guest: Guest) -> RowWrite:
+    """The insert of a new guest, for a change to send with its events (event_log.append)."""
+    values = {
+        "id": guest.id,
+        "restaurant_id": guest.restaurant_id,
+        "created_at": guest.created_at,
+        **_values(guest),
+    }
+    return event_log.row_insert(guests, values)
+
+
 async def insert(conn: AsyncConnection, *, guest: Guest) -> None:
     """Store a new guest."""
-    await conn.execute(
-        guests.insert().values(
-            id=guest.id,
-            restaurant_id=guest.restaurant_id,
-            created_at=guest.created_at,
-            **_values(guest),
-        )
-    )
+    row = insert_with_events(guest)
+    await conn.execute(row.statement, row.parameters)
 
 
 async def get(
@@ -137,9 +143,9 @@ async def update(conn: AsyncConnection, *, guest: Guest, was: Guest | None = Non
         await conn.execute(_UPDATE, {"key_id": guest.id, **values})
 
 
-def update_with_events(guest: Guest, *, was: Guest) -> RowUpdate:
+def update_with_events(guest: Guest, *, was: Guest) -> RowWrite | None:
     """The same update, left for a change to send with its events (event_log.append)."""
-    return RowUpdate(guests, guest.id, _changes(guest, was))
+    return event_log.row_update(guests, guest.id, _changes(guest, was))
 
 
 async def delete(conn: AsyncConnection, *, guest_id: uuid.UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hoststand.domain.entities import Guest, Restaurant
-from hoststand.store import db_clock, guests, in_lists
+from hoststand.store import db_clock, guests, idempotency, in_lists
 from hoststand.store.pagination import Cursor, after_cursor, page_order
 from hoststand.store.schema import deleted_restaurants, restaurants
 from hoststand.store.schema import guests as guest_rows
@@ -42,10 +43,10 @@ def _values(restaurant: Restaurant) -> dict[str, object]:
 # Built once, executed with parameters named as below: see store/guests.py. SQLite has no
 # FOR UPDATE (its writers hold the database lock from BEGIN IMMEDIATE); the dialect drops it.
 _BY_ID = sa.select(restaurants).where(restaurants.c.id == sa.bindparam("key_id"))
-_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_ID_LOCKED = _BY_ID.with_for_update(of=restaurants)
 _UPDATE = restaurants.update().where(restaurants.c.id == sa.bindparam("key_id"))
 # The restaurant's row, then one of its guests' (NULLs when there is none), for SQLite only:
-# see get_with_guest.
+# see lock().
 _WITH_GUEST = (
     sa.select(restaurants, guest_rows)
     .select_from(
@@ -79,6 +80,32 @@ _WITH_GUEST_LOCKED = (
     .with_for_update(of=[restaurants, guest_rows])
 )
 
+# The restaurant's last_seq as the statement's snapshot saw it, whatever its lock re-read
+# (_read_key). Uncorrelated: PostgreSQL evaluates it once, against the snapshot.
+_seen = restaurants.alias("seen")
+_SEEN_SEQ = (
+    sa.select(_seen.c.last_seq)
+    .where(_seen.c.id == sa.bindparam("key_id"))
+    .scalar_subquery()
+    .label("seen_seq")
+)
+_KEY_COLUMNS = len(idempotency.COLUMNS) + 1
+
+
+def _keyed(query: sa.Select[tuple[object, ...]]) -> sa.Select[tuple[object, ...]]:
+    """A locking read of the restaurant with its row of a key after its columns, and seen_seq."""
+    return idempotency.joined_to(query, restaurants).add_columns(_SEEN_SEQ)
+
+
+# lock()'s statements, by whether a key is read; with a guest, also by whether on SQLite.
+_LOCKED = {False: _BY_ID_LOCKED, True: _keyed(_BY_ID_LOCKED)}
+_LOCKED_WITH_GUEST = {
+    (on_sqlite, keyed): _keyed(query) if keyed else query
+    for on_sqlite, query in ((True, _WITH_GUEST), (False, _WITH_GUEST_LOCKED))
+    for keyed in (False, True)
+}
+_AFTER_GUEST_COLUMNS = _FIRST_GUEST_COLUMN + len(guest_rows.c)
+
 
 async def insert(conn: AsyncConnection, *, restaurant: Restaurant) -> None:
     """Store a new restaurant."""
@@ -98,34 +125,77 @@ async def get(
     return None if row is None else _entity(row)
 
 
-async def get_with_guest(
-    conn: AsyncConnection, *, restaurant_id: uuid.UUID, guest_id: uuid.UUID
-) -> tuple[Restaurant | None, Guest | None]:
-    """The restaurant, its row lock taken as get(lock=True) does, and one of its guests, or Nones.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Locked:
+    """A restaurant whose row lock a write holds, and what the write read with the lock."""
 
-    The guest is read once the lock is held, in one statement. On SQLite the writer holds the
-    database lock from BEGIN IMMEDIATE, before its first statement reads anything. PostgreSQL
-    takes both rows' locks (_WITH_GUEST_LOCKED); a plain join would return the guest as the
-    statement's snapshot saw it, before the writer it waited for committed. When that finds
-    no row (no such guest, or one created since the snapshot), the restaurant is locked alone
-    and the guest read afresh, as two statements.
+    restaurant: Restaurant
+    # The guest named to lock(), if it is the restaurant's.
+    guest: Guest | None = None
+    # The row of the key named to lock(), expired or not, as committed when the lock was taken.
+    stored: idempotency.Found | None = None
+
+
+async def lock(
+    conn: AsyncConnection,
+    *,
+    restaurant_id: uuid.UUID,
+    guest_id: uuid.UUID | None = None,
+    key: str | None = None,
+) -> Locked | None:
+    """The restaurant, its row lock taken as get(lock=True) does, or None if there is none.
+
+    With `guest_id`, one of its guests is read once the lock is held, in the same statement.
+    On SQLite the writer holds the database lock from BEGIN IMMEDIATE, before its first
+    statement reads anything. PostgreSQL takes both rows' locks (_WITH_GUEST_LOCKED); a plain
+    join would return the guest as the statement's snapshot saw it, before the writer it
+    waited for committed. When that finds no row (no such guest, or one created since the
+    snapshot), the restaurant is locked alone and the guest read afresh, as two statements.
+
+    With `key`, the restaurant's stored response for that Idempotency-Key is read in the same
+    statement too (see _read_key).
     """
-    parameters = {"key_id": restaurant_id, "key_guest": guest_id}
-    if conn.dialect.name != "sqlite":
-        row = (await conn.execute(_WITH_GUEST_LOCKED, parameters)).first()
-        if row is not None:
-            return _entity(row), _guest(row[_FIRST_GUEST_COLUMN:])
-        restaurant = await get(conn, restaurant_id=restaurant_id, lock=True)
-        if restaurant is None:
-            return None, None
-        return restaurant, await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest_id)
-    row = (await conn.execute(_WITH_GUEST, parameters)).first()
-    if row is None:
-        return None, None
-    guest_values = row[_FIRST_GUEST_COLUMN:]
-    if guest_values[0] is None:
-        return _entity(row), None
-    return _entity(row), _guest(guest_values)
+    parameters = {"key_id": restaurant_id, "key_guest": guest_id, "key_key": key}
+    keyed = key is not None
+    if guest_id is None:
+        row = (await conn.execute(_LOCKED[keyed], parameters)).first()
+        return None if row is None else await _read_key(conn, row, None, key)
+    on_sqlite = conn.dialect.name == "sqlite"
+    row = (await conn.execute(_LOCKED_WITH_GUEST[on_sqlite, keyed], parameters)).first()
+    if row is not None:
+        guest_values = row[_FIRST_GUEST_COLUMN:_AFTER_GUEST_COLUMNS]
+        guest = None if guest_values[0] is None else _guest(guest_values)
+        return await _read_key(conn, row, guest, key)
+    if on_sqlite:
+        return None
+    locked = await lock(conn, restaurant_id=restaurant_id, key=key)
+    if locked is None:
+        return None
+    guest = await guests.get(conn, restaurant_id=restaurant_id, guest_id=guest_id)
+    return dataclasses.replace(locked, guest=guest)
+
+
+async def _read_key(
+    conn: AsyncConnection, row: sa.Row[tuple[object, ...]], guest: Guest | None, key: str | None
+) -> Locked:
+    """The Locked of a locking read's row; its key's stored row read again if it may be stale.
+
+    A statement reads what had committed when it began (its snapshot). The restaurant's row it
+    locks is read as it is once locked: PostgreSQL re-reads a row that a writer it waited for
+    changed. The key's row is not locked (it may not exist) and is read as of the snapshot, so
+    a response stored by a writer that committed after the snapshot, while this statement
+    waited for the lock, would not be seen: two writes for one key. Every change that stores
+    a response logs an event, which moves the restaurant's last_seq; so when the last_seq of
+    the snapshot (seen_seq) is the locked row's, no such writer came between, and otherwise
+    the key is read again, now that the lock is held (one more statement, only then).
+    """
+    restaurant = _entity(row)
+    if key is None:
+        return Locked(restaurant, guest)
+    stored = idempotency.found_in(row[-_KEY_COLUMNS:-1])
+    if row._mapping["seen_seq"] != restaurant.last_seq:
+        stored = await idempotency.lookup(conn, restaurant_id=restaurant.id, key=key)
+    return Locked(restaurant, guest, stored)
 
 
 def _guest(values: Sequence[object]) -> Guest:
