@@ -144,6 +144,9 @@ BROKEN_FRAMES = [
     pytest.param(
         b"\x89\xfe" + (126).to_bytes(2, "big") + bytes(4 + 126), 1002, id="control-over-125"
     ),
+    pytest.param(  # a pong is settled by the splitter, but not one no control frame can be
+        b"\x8a\xfe" + (126).to_bytes(2, "big") + bytes(4 + 126), 1002, id="pong-over-125"
+    ),
     pytest.param(_masked(Opcode.TEXT, b"x" * 70_000), 1009, id="16-bit-length-over-limit"),
     pytest.param(b"\x81\xff" + (2**40).to_bytes(8, "big") + bytes(4), 1009, id="64-bit-length"),
 ]

@@ -1,4 +1,7 @@
-"""How connections end: handshake timeout, too slow, keepalive, shutdown, and cleanup after."""
+"""How connections end: handshake timeout, too slow, shutdown, and cleanup after.
+
+Keepalive (protocol pings and their pongs) is tested in test_keepalive.py.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from websockets.client import ClientProtocol
-from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
-from websockets.uri import parse_uri
 
-from hoststand.realtime.client import open_feed, ws_url
+from hoststand.realtime.client import open_feed
 from hoststand.store import migrate
 from tests.conftest import Api, Backend, Restaurant
 from tests.realtime.conftest import (
@@ -95,83 +93,6 @@ async def test_a_device_that_stops_reading_is_closed_with_4409_and_never_slows_t
     assert (await healthy.recv())["guest_id"] == guest["id"]
     await healthy.assert_quiet()
     assert (await slow.closed(timeout=30)).code == 4409
-
-
-class PingCounter:
-    """A sans-I/O WebSocket client that counts the server's protocol pings.
-
-    `answer` decides whether it sends the pongs the protocol owes.
-    """
-
-    def __init__(self, answer: bool) -> None:
-        self.answer = answer
-        self.pings = 0
-        self.close_code: int | None = None
-
-    async def run(self, url: str, token: str, restaurant_id: str, *, until_pings: int) -> None:
-        """Connect, handshake, then read until `until_pings` pings or the close."""
-        parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        protocol = ClientProtocol(parse_uri(url))
-        request = protocol.connect()
-        request.headers["Authorization"] = f"Bearer {token}"
-        protocol.send_request(request)
-        hello = {"type": "restaurant_connect", "restaurant_id": restaurant_id}
-        try:
-            writer.write(b"".join(protocol.data_to_send()))
-            while self.pings < until_pings and self.close_code is None:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                protocol.receive_data(data)
-                for event in protocol.events_received():
-                    if isinstance(event, Response):
-                        protocol.send_text(orjson.dumps(hello))
-                        writer.write(b"".join(protocol.data_to_send()))
-                    elif isinstance(event, Frame):
-                        self._count(event)
-                output = protocol.data_to_send()  # the pongs the protocol owes
-                if self.answer:
-                    writer.write(b"".join(output))
-        finally:
-            writer.close()
-
-    def _count(self, frame: Frame) -> None:
-        if frame.opcode is Opcode.PING:
-            self.pings += 1
-        elif frame.opcode is Opcode.CLOSE:
-            self.close_code = int.from_bytes(frame.data[:2], "big")
-
-
-async def test_the_server_sends_protocol_pings(
-    start_server: Callable[..., ThreadServer], restaurant: Restaurant
-) -> None:
-    srv = start_server(ws_ping_interval_seconds=0.1, ws_ping_timeout_seconds=5)
-    counter = PingCounter(answer=True)
-    url = ws_url(srv.base_url, restaurant.id, None, "header")
-    await asyncio.wait_for(
-        counter.run(url, restaurant.tokens["host"], restaurant.id, until_pings=3), 10
-    )
-    assert counter.pings == 3
-    assert counter.close_code is None
-
-
-async def test_a_device_that_stops_answering_pings_is_closed(
-    start_server: Callable[..., ThreadServer], restaurant: Restaurant
-) -> None:
-    srv = start_server(ws_ping_interval_seconds=0.1, ws_ping_timeout_seconds=0.3)
-    counter = PingCounter(answer=False)
-    url = ws_url(srv.base_url, restaurant.id, None, "header")
-    await asyncio.wait_for(
-        counter.run(url, restaurant.tokens["host"], restaurant.id, until_pings=100), 10
-    )
-    assert counter.close_code == 1011  # "keepalive ping timeout"
-    assert counter.pings < 100
-
-    async def forgotten() -> bool:
-        return await metric(srv.base_url, "hoststand_connections_open") == 0
-
-    await eventually(forgotten, "the hub to forget the silent device")
 
 
 async def test_shutdown_closes_devices_with_1012(

@@ -12,9 +12,11 @@ Once a device is live, its text messages can also skip the inbox: `on_text` hand
 inside `data_received` (see `send_receive_event_to_app`). And once the upgrade is done, this
 protocol finds where each frame ends itself, so that a whole, final, masked text frame (nearly
 everything a device sends) is unmasked and handed on without websockets' generator-based
-parser; every other frame (pings, pongs, a close, fragments, bytes) goes to websockets whole, so
-its parser always starts on a frame of its own, and anything unusual (a frame over the size limit,
-unmasked, with reserved bits) hands it the rest of the stream for good (see `_split_frames`).
+parser, and so is the pong that answers a keepalive ping; every other frame (pings, a close,
+fragments, bytes) goes to websockets whole, so its parser always starts on a frame of its own,
+and anything unusual (a frame over the size limit, unmasked, with reserved bits) hands it the
+rest of the stream for good (see `_split_frames`). The keepalive pings themselves are written as
+prebuilt frames (see `send_keepalive_ping`).
 
 A connection that breaks the protocol (too big, not UTF-8, a broken frame) is failed as
 websockets' own server fails it, without a traceback in the log and with a half-close that lets
@@ -26,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
+import struct
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
 from websockets.protocol import State
 
 from hoststand.realtime.closecodes import CloseCode
@@ -43,6 +48,8 @@ except ImportError:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 SERVED_BY = "hoststand.realtime.protocol:DeviceProtocol"  # for uvicorn.Config(ws=...)
+# A server's keepalive ping: FIN and the ping opcode, unmasked, a 4-byte payload (RFC 6455 5.5.2).
+PING_HEADER = b"\x89\x04"
 
 
 class Inbox:
@@ -343,9 +350,10 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
         """Take the frames in `data` (after what `_partial` holds), as websockets would.
 
         A whole, final, masked text frame without reserved bits, outside a fragmented message,
-        is unmasked here and handled as Uvicorn handles a text frame. Any other whole frame
-        goes to websockets as it came, which answers pings, checks and assembles fragments,
-        takes pongs and closes. A frame over the size limit, unmasked or with reserved bits
+        is unmasked here and handled as Uvicorn handles a text frame, and so is a pong as
+        Uvicorn handles one (websockets' own handling of a pong is to do nothing). Any other
+        whole frame goes to websockets as it came, which answers pings, checks and assembles
+        fragments, and closes. A frame over the size limit, unmasked or with reserved bits
         hands websockets the rest of the stream from its first byte: it fails the connection
         as it would have (1009, 1002), and so does a frame it refuses (then, or once closing,
         websockets takes the rest as well).
@@ -381,6 +389,8 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
                 break
             if head1 == 0x81 and conn.current_size is None:  # FIN, TEXT, no fragment open
                 self._take_text(apply_mask(data[start:stop], data[start - 4 : start]))
+            elif head1 == 0x8A and length < 126:  # FIN, PONG, a control frame's length
+                self._take_pong(apply_mask(data[start:stop], data[start - 4 : start]))
             else:
                 super().data_received(data[at:stop])
                 if conn.parser_exc is not None or conn.state is not State.OPEN:
@@ -391,6 +401,48 @@ class DeviceProtocol(WebSocketsSansIOProtocol):
             at = stop
         if at < end:
             self._partial = data[at:]
+
+    def send_keepalive_ping(self) -> None:
+        """Uvicorn's keepalive ping, written as its frame: the same payload, timers and checks.
+
+        Uvicorn has websockets build each one (a Frame object, its checks, `struct`) and
+        collects it with `data_to_send`: with a device pinged every 20 s, 250 pings a second at
+        5,000 devices. websockets keeps no state of the pings it sends, and allows one while
+        the connection is open or closing, which it is from the 101 on (Uvicorn never gives it
+        the EOF that would make it closed); a ping is never compressed.
+        """
+        self.ping_timer = None
+        transport = self.transport
+        if self.close_sent or transport.is_closing():
+            return
+        # Random, as Uvicorn's: a pong answering an earlier ping does not settle this one.
+        payload = self.pending_ping_payload = struct.pack("!I", random.getrandbits(32))
+        self.ping_sent_at = self.loop.time()
+        transport.write(PING_HEADER + payload)
+        if self.ping_timeout is not None:
+            self.pong_timer = self.loop.call_later(self.ping_timeout, self.keepalive_timeout)
+        else:  # pragma: no cover (hoststand always sets a timeout)
+            self.schedule_ping()
+
+    def handle_pong(self, event: Frame) -> None:
+        """A pong websockets parsed (when this protocol does not split the frames)."""
+        self._take_pong(bytes(event.data))
+
+    def _take_pong(self, payload: bytes) -> None:
+        """Settle the ping in flight if `payload` is its, as Uvicorn's `handle_pong` does.
+
+        An unsolicited pong, or one answering an earlier ping, is ignored: the deadline stands.
+        """
+        if payload != self.pending_ping_payload:
+            return
+        self.last_ping_rtt = self.loop.time() - self.ping_sent_at
+        self.pending_ping_payload = None
+        # The next ping is chained here, once the pong is in (Uvicorn's way with a timeout).
+        pong_timer = self.pong_timer
+        if pong_timer is not None:
+            pong_timer.cancel()
+            self.pong_timer = None
+            self.schedule_ping()
 
     def handle_parser_exception(self) -> None:
         """Fail the connection with its close frame then a half-close, as websockets' does.
