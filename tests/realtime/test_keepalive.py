@@ -24,8 +24,9 @@ from websockets.uri import parse_uri
 
 from hoststand.realtime.client import ws_url
 from tests.conftest import Restaurant
-from tests.realtime.conftest import eventually, metric
+from tests.realtime.conftest import metric
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 INTERVAL = 0.1
 DEADLINE = 0.5  # the pong timeout: a device that does not settle a ping is closed this late
