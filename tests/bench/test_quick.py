@@ -94,10 +94,15 @@ def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary()
     assert "target: <= 16 KB per device" in summary
 
 
-def _assert_write_steps(result: dict[str, Any], devices: int) -> None:
-    """The write-to-device steps, as write_to_device and scaleout report them."""
+def test_quick_write_to_device_prints_latencies_per_step_and_the_sustained_rate() -> None:
+    result, summary = _run_quick("write_to_device")
+    assert (result["scenario"], result["database"], result["restaurants"]) == (
+        "write_to_device",
+        "sqlite",
+        40,
+    )
     assert result["quick"] is True
-    assert result["devices"] == devices
+    assert result["devices"] == 200
     steps = result["steps"]
     assert [s["writes_per_s"] for s in steps][:1] == [200]
     assert result["at_200"] == steps[0]
@@ -109,26 +114,12 @@ def _assert_write_steps(result: dict[str, Any], devices: int) -> None:
         assert isinstance(step["errors"], int)
         assert isinstance(step["missing"], int)
     assert result["sustained_writes_per_s"] in {0, *(s["writes_per_s"] for s in steps)}
-
-
-def _assert_write_summary(summary: str, result: dict[str, Any]) -> None:
     at = result["at_200"]
     assert (
-        f"{result['scenario']:<16} at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} "
+        f"write_to_device  at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} "
         f"p99 {at['p99_ms']} ms; sustained {result['sustained_writes_per_s']} writes/s "
         "with p99 < 50 ms"
     ) in summary
-
-
-def test_quick_write_to_device_prints_latencies_per_step_and_the_sustained_rate() -> None:
-    result, summary = _run_quick("write_to_device")
-    assert (result["scenario"], result["database"], result["restaurants"]) == (
-        "write_to_device",
-        "sqlite",
-        40,
-    )
-    _assert_write_steps(result, devices=200)
-    _assert_write_summary(summary, result)
     assert "target: p99 < 25 ms at 200/s; >= 1,000 writes/s with p99 < 50 ms" in summary
 
 

@@ -114,6 +114,17 @@ class PingedDevice:
             writer.close()
 
 
+def _keepalive_server(
+    start_server: Callable[..., ThreadServer], *, compression: bool = False
+) -> ThreadServer:
+    """A server that pings every INTERVAL and closes a device whose pong is DEADLINE late."""
+    return start_server(
+        ws_ping_interval_seconds=INTERVAL,
+        ws_ping_timeout_seconds=DEADLINE,
+        ws_compression=compression,
+    )
+
+
 async def _pinged(
     srv: ThreadServer, restaurant: Restaurant, device: PingedDevice, until_pings: int
 ) -> PingedDevice:
@@ -128,11 +139,7 @@ async def _pinged(
 async def test_a_device_that_answers_pings_stays_connected(
     start_server: Callable[..., ThreadServer], restaurant: Restaurant, compression: bool
 ) -> None:
-    srv = start_server(
-        ws_ping_interval_seconds=INTERVAL,
-        ws_ping_timeout_seconds=DEADLINE,
-        ws_compression=compression,
-    )
+    srv = _keepalive_server(start_server, compression=compression)
     device = await _pinged(srv, restaurant, PingedDevice(answer_each, compression=compression), 8)
     assert len(device.pings) == 8  # eight intervals at least, each ping settled in time
     assert device.close_code is None
@@ -144,11 +151,7 @@ async def test_a_device_that_answers_pings_stays_connected(
 async def test_a_device_that_does_not_answer_is_closed_after_the_timeout(
     start_server: Callable[..., ThreadServer], restaurant: Restaurant, compression: bool
 ) -> None:
-    srv = start_server(
-        ws_ping_interval_seconds=INTERVAL,
-        ws_ping_timeout_seconds=DEADLINE,
-        ws_compression=compression,
-    )
+    srv = _keepalive_server(start_server, compression=compression)
     device = await _pinged(srv, restaurant, PingedDevice(answer_none, compression=compression), 9)
     assert device.close_code == 1011  # "keepalive ping timeout"
     assert len(device.pings) == 1  # the next ping waits for the pong
@@ -163,7 +166,7 @@ async def test_a_device_that_does_not_answer_is_closed_after_the_timeout(
 async def test_a_pong_with_another_payload_does_not_settle_the_ping(
     start_server: Callable[..., ThreadServer], restaurant: Restaurant
 ) -> None:
-    srv = start_server(ws_ping_interval_seconds=INTERVAL, ws_ping_timeout_seconds=DEADLINE)
+    srv = _keepalive_server(start_server)
     device = await _pinged(srv, restaurant, PingedDevice(answer_another_payload), 9)
     assert device.close_code == 1011
     assert len(device.pings) == 1
@@ -172,7 +175,7 @@ async def test_a_pong_with_another_payload_does_not_settle_the_ping(
 async def test_a_stale_or_unsolicited_pong_does_not_reset_the_deadline(
     start_server: Callable[..., ThreadServer], restaurant: Restaurant
 ) -> None:
-    srv = start_server(ws_ping_interval_seconds=INTERVAL, ws_ping_timeout_seconds=DEADLINE)
+    srv = _keepalive_server(start_server)
     device = await _pinged(srv, restaurant, PingedDevice(answer_the_first_only), 9)
     assert device.close_code == 1011
     assert len(device.pings) == 2  # the first settled, the second never

@@ -8,7 +8,7 @@ from playwright.async_api import Request, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
-from tests.web.conftest import DatabaseDown, OpenStand
+from tests.web.conftest import DatabaseDown, HostStand, OpenStand
 from tests.web.test_actions import _statuses
 
 DATABASE_DOWN = "Could not reach the database: nothing was saved. Try again in a moment."
@@ -19,6 +19,21 @@ BACK_LIVE_TIMEOUT_MS = 30_000  # the page's backoff may be several seconds long 
 def outage(database_down_server: ThreadServer) -> DatabaseDown:
     """The page's API requests answered by a server whose database is out of reach, once down."""
     return DatabaseDown(database_down_server)
+
+
+async def _reopened_while_down(
+    stand: HostStand, outage: DatabaseDown, *, paused_clock: bool = False
+) -> None:
+    """The tab comes back (a reload, a tablet waking) during the outage, and says so.
+
+    With `paused_clock`, the page's timers wait for the test's word: no race with the backoff.
+    """
+    await outage.install(stand.page)
+    if paused_clock:
+        await stand.page.clock.install()
+    outage.down = True
+    await stand.page.reload()
+    await expect(stand.connection).to_have_text("Can't reach the database…")
 
 
 def _writes(request: Request) -> bool:
@@ -70,11 +85,7 @@ async def test_a_stand_opened_while_the_database_is_down_says_so_and_comes_up_wi
     await bistro.guest("Baker", party_size=4)
     stand = await open_stand(web_server.base_url, bistro.tokens["host"])
     page = stand.page
-    await outage.install(page)
-    outage.down = True
-    await page.reload()  # the tab comes back (a reload, a tablet waking) during the outage
-
-    await expect(stand.connection).to_have_text("Can't reach the database…")
+    await _reopened_while_down(stand, outage)
     await expect(stand.connection).to_have_attribute("data-state", "unavailable")
     outage.down = False
     await expect(stand.connection).to_have_text("Live", timeout=BACK_LIVE_TIMEOUT_MS)
@@ -90,11 +101,7 @@ async def test_a_stand_waits_as_long_as_the_server_asks_before_it_asks_again(
 ) -> None:
     stand = await open_stand(web_server.base_url, bistro.tokens["host"])
     page = stand.page
-    await outage.install(page)
-    await page.clock.install()  # the page's timers wait for the test's word: no race with backoff
-    outage.down = True
-    await page.reload()
-    await expect(stand.connection).to_have_text("Can't reach the database…")
+    await _reopened_while_down(stand, outage, paused_clock=True)
     asked = stand.count_requests("/snapshot")
 
     # The server said Retry-After: 2. The backoff alone would have tried again by now.
@@ -111,11 +118,7 @@ async def test_a_viewers_stand_opened_while_the_database_is_down_offers_no_walk_
 ) -> None:
     stand = await open_stand(web_server.base_url, bistro.tokens["viewer"])
     page = stand.page
-    await outage.install(page)
-    outage.down = True
-    await page.reload()
-
-    await expect(stand.connection).to_have_text("Can't reach the database…")
+    await _reopened_while_down(stand, outage)
     await expect(page.locator("#walk-in-form")).to_be_hidden()  # its role is not known yet
     outage.down = False
     await expect(stand.connection).to_have_text("Live", timeout=BACK_LIVE_TIMEOUT_MS)

@@ -46,6 +46,10 @@ class RowWrite(NamedTuple):
     statement: sa.Insert | sa.Update
     parameters: Mapping[str, object]
 
+    async def execute(self, conn: AsyncConnection) -> None:
+        """Run it on its own, outside a WITH."""
+        await conn.execute(self.statement, self.parameters)
+
 
 @functools.lru_cache(maxsize=64)
 def _update(table: sa.Table, columns: tuple[str, ...]) -> sa.Update:
@@ -105,7 +109,7 @@ async def append(
     """
     if writes and (len(batch) != 1 or conn.dialect.name != "postgresql"):
         for write in writes:
-            await conn.execute(write.statement, write.parameters)
+            await write.execute(conn)
         writes = ()
     rows = [
         {

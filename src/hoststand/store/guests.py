@@ -103,8 +103,7 @@ def insert_with_events(guest: Guest) -> RowWrite:
 
 async def insert(conn: AsyncConnection, *, guest: Guest) -> None:
     """Store a new guest."""
-    row = insert_with_events(guest)
-    await conn.execute(row.statement, row.parameters)
+    await insert_with_events(guest).execute(conn)
 
 
 async def get(

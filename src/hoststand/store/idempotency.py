@@ -152,7 +152,7 @@ async def store(
         now=now,
         expires_at=expires_at,
     )
-    await conn.execute(stored.statement, stored.parameters)
+    await stored.execute(conn)
 
 
 async def prune(conn: AsyncConnection, *, now: datetime) -> int:
