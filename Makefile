@@ -29,8 +29,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core, at most four (each starts its own servers and browser).
+# `make unit PYTEST_ARGS="-n 0 tests/api"` runs in one process.
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --maxprocesses 4 $(PYTEST_ARGS)
 
 test: lint typecheck unit
 

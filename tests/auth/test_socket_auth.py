@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 from collections.abc import Callable
 
 import orjson
@@ -66,7 +65,7 @@ async def test_another_restaurants_token_is_closed_with_4403(
     assert code == 4403
 
 
-@pytest.mark.parametrize("unknown", [str(uuid.uuid4()), "restaurant_123"])
+@pytest.mark.parametrize("unknown", ["5b0c3a52-1d2e-4f6a-9b7c-0d1e2f3a4b5c", "restaurant_123"])
 async def test_an_unknown_restaurant_is_4404_only_for_the_admin(
     tenant: Tenant, unknown: str
 ) -> None:

@@ -40,9 +40,9 @@ def test_a_cursor_survives_the_round_trip() -> None:
         "not a cursor",
         "%%%",
         "é",
-        _encoded(["2025-09-01T10:00:00", str(uuid.uuid4())]),  # no zone
+        _encoded(["2025-09-01T10:00:00", "48368766-f7ca-46a5-a007-68f41571f689"]),  # no zone
         _encoded(["2025-09-01T10:00:00+00:00", 7]),
-        _encoded([1, str(uuid.uuid4())]),
+        _encoded([1, "cd3b1295-8dfd-4eb2-9961-d7a4b5630224"]),
         _encoded(["2025-09-01T10:00:00+00:00", "nope"]),
         _encoded(["2025-09-01T10:00:00+00:00"]),
         _encoded({"created_at": "2025-09-01T10:00:00+00:00"}),
