@@ -49,7 +49,7 @@ class Plan:
 
 
 FULL = Plan(devices=5000, per_room=5, rounds=5, warmup=1.0, window=4.0)  # rounds moved by a third
-QUICK = Plan(devices=500, per_room=5, rounds=2, warmup=0.5, window=1.5)
+QUICK = Plan(devices=500, per_room=5, rounds=2, warmup=0.5, window=1.0)
 
 
 @dataclass

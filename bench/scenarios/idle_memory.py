@@ -16,7 +16,8 @@ from bench.fixtures import fresh_sqlite, make_tenants
 from bench.workers import Control, Pool, split
 
 WORKERS = 2
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = 2.0  # for the server to finish with the connections before its RSS is read
+QUICK_SETTLE_SECONDS = 0.5  # enough for --quick's 1,000 devices: a smoke run
 
 
 async def worker(config: dict[str, Any], ctl: Control) -> None:
@@ -52,6 +53,7 @@ def _measure(
     rooms: list[dict[str, str]],
     mode: str,
     per_room: int,
+    settle: float,
     compression: bool = False,
 ) -> dict[str, Any]:
     common = {"base_url": server.base_url, "mode": mode, "compression": compression}
@@ -62,13 +64,13 @@ def _measure(
     warm.gather()
     warm.ask(("stop",))
     warm.close()
-    time.sleep(SETTLE_SECONDS)
+    time.sleep(settle)
     before = server.rss_bytes()
     configs = [{**common, "rooms": share, "per_room": per_room} for share in split(rooms, WORKERS)]
     pool = Pool("bench.scenarios.idle_memory:worker", configs)
     try:
         devices = sum(r["ready"] for r in pool.gather(900))
-        time.sleep(SETTLE_SECONDS)
+        time.sleep(settle)
         after = server.rss_bytes()
         pool.ask(("stop",))
     finally:
@@ -85,6 +87,7 @@ def _measure(
 def run(quick: bool) -> dict[str, Any]:
     """10,000 idle devices (quick: 1,000) over 5 per restaurant, hoststand then the baseline."""
     devices, per_room = (1000, 5) if quick else (10000, 5)
+    settle = QUICK_SETTLE_SECONDS if quick else SETTLE_SECONDS
     count = devices // per_room
     url = fresh_sqlite()
     tenants = make_tenants(url, count)
@@ -92,13 +95,17 @@ def run(quick: bool) -> dict[str, Any]:
     bare_rooms = [{"id": f"room{n}", "token": ""} for n in range(count)]
     env = {"HOSTSTAND_DATABASE_URL": url, "HOSTSTAND_AUTH_FAILURE_LIMIT": "1000000"}
     with procs.serving(procs.hoststand(env)) as server:
-        hoststand = _measure(server, hs_rooms, "hoststand", per_room)
+        hoststand = _measure(server, hs_rooms, "hoststand", per_room, settle)
     with procs.serving(procs.uvicorn_baseline()) as server:
-        baseline = _measure(server, bare_rooms, "baseline", per_room)
+        baseline = _measure(server, bare_rooms, "baseline", per_room, settle)
     with procs.serving(procs.hoststand({**env, "HOSTSTAND_WS_COMPRESSION": "1"})) as server:
-        hoststand_deflate = _measure(server, hs_rooms, "hoststand", per_room, compression=True)
+        hoststand_deflate = _measure(
+            server, hs_rooms, "hoststand", per_room, settle, compression=True
+        )
     with procs.serving(procs.uvicorn_baseline(compression=True)) as server:
-        baseline_deflate = _measure(server, bare_rooms, "baseline", per_room, compression=True)
+        baseline_deflate = _measure(
+            server, bare_rooms, "baseline", per_room, settle, compression=True
+        )
     return {
         "scenario": "idle_memory",
         "devices": devices,

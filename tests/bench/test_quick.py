@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from tests.conftest import POSTGRES_URL, REDIS_URL, service_missing
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -101,8 +103,36 @@ def test_quick_write_to_device_prints_latencies_per_step_and_the_sustained_rate(
         "sqlite",
         40,
     )
+    _assert_write_steps(result, devices=200)
+    _assert_write_summary("write_to_device", result, summary)
+    assert "target: p99 < 25 ms at 200/s; >= 1,000 writes/s with p99 < 50 ms" in summary
+
+
+def test_quick_scaleout_prints_write_to_device_over_three_instances() -> None:
+    if not (POSTGRES_URL and REDIS_URL):
+        service_missing("scale-out needs HOSTSTAND_TEST_POSTGRES_URL and HOSTSTAND_TEST_REDIS_URL")
+    assert POSTGRES_URL
+    assert REDIS_URL
+    services = {
+        "HOSTSTAND_BENCH_POSTGRES_URL": POSTGRES_URL,
+        "HOSTSTAND_BENCH_REDIS_URL": REDIS_URL,
+    }
+    result, summary = _run_quick("scaleout", env=services)
+    assert (result["scenario"], result["instances"], result["database"], result["broker"]) == (
+        "scaleout",
+        3,
+        "postgresql",
+        "redis",
+    )
+    _assert_write_steps(result, devices=180)
+    _assert_write_summary("scaleout", result, summary)
+    assert "target: write-to-device across 3 instances (PostgreSQL + Redis)" in summary
+
+
+def _assert_write_steps(result: dict[str, Any], devices: int) -> None:
+    """The write-to-device steps, as write_to_device and scaleout report them."""
     assert result["quick"] is True
-    assert result["devices"] == 200
+    assert result["devices"] == devices
     steps = result["steps"]
     assert [s["writes_per_s"] for s in steps][:1] == [200]
     assert result["at_200"] == steps[0]
@@ -114,13 +144,62 @@ def test_quick_write_to_device_prints_latencies_per_step_and_the_sustained_rate(
         assert isinstance(step["errors"], int)
         assert isinstance(step["missing"], int)
     assert result["sustained_writes_per_s"] in {0, *(s["writes_per_s"] for s in steps)}
+
+
+def _assert_write_summary(name: str, result: dict[str, Any], summary: str) -> None:
     at = result["at_200"]
     assert (
-        f"write_to_device  at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} "
+        f"{name:<16} at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} "
         f"p99 {at['p99_ms']} ms; sustained {result['sustained_writes_per_s']} writes/s "
         "with p99 < 50 ms"
     ) in summary
-    assert "target: p99 < 25 ms at 200/s; >= 1,000 writes/s with p99 < 50 ms" in summary
+
+
+def test_quick_reconnect_storm_prints_the_catch_up_time_and_what_was_lost() -> None:
+    result, summary = _run_quick("reconnect_storm")
+    assert result["scenario"] == "reconnect_storm"
+    assert result["quick"] is True
+    assert result["devices"] == 500
+    assert 0 < result["p50_caught_up_s"] <= result["all_caught_up_s"]
+    for count in ("events_lost", "resyncs", "handshake_retries"):
+        assert isinstance(result[count], int)
+    assert result["server_cpu_s"] > 0
+    assert result["load_generator_cpu_s"] > 0
+    assert "500 devices caught up in" in summary
+    assert "target: all caught up < 10 s, 0 lost" in summary
+
+
+def test_quick_fanout_measures_hoststand_plain_compressed_and_its_event_path() -> None:
+    result, summary = _run_quick("fanout")
+    assert result["scenario"] == "fanout"
+    assert result["quick"] is True
+    assert (result["devices"], result["restaurants"], result["rounds"]) == (500, 100, 2)
+    runs = result["runs"]
+    # Node.js `ws` runs where Node.js is installed (bench.procs.node_baseline).
+    node = "node_ws" in runs
+    assert set(runs) - {"node_ws"} == {
+        "hoststand",
+        "hoststand_events",
+        "uvicorn_sansio",
+        "hoststand_compressed",
+        "uvicorn_sansio_compressed",
+    }
+    for figures in runs.values():
+        assert figures["devices"] == 500
+        assert len(figures["rounds_us_per_msg"]) == 2
+        assert figures["cpu_us_per_msg"] >= figures["user_us_per_msg"] > 0
+        assert figures["delivered_per_s"] > 0
+    assert runs["hoststand_events"]["writes_per_s"] > 0
+    ratios = result["cpu_ratio"]
+    expected = {
+        "hoststand_vs_uvicorn_sansio",
+        "compressed_vs_uvicorn_sansio_compressed",
+        "hoststand_compressed_vs_plain",
+    } | ({"hoststand_vs_node_ws"} if node else set())
+    assert set(ratios) == expected
+    assert all(isinstance(r, float) for r in ratios.values())
+    assert f"hoststand {runs['hoststand']['cpu_us_per_msg']} us/msg" in summary
+    assert "target: CPU/msg <= node ws, <= 1.2x uvicorn-sansio" in summary
 
 
 def test_quick_fanout_with_variants_alternates_them_with_the_baselines() -> None:
