@@ -164,8 +164,8 @@ async def move(
 ) -> Moved:
     """Move the party seated at a table to another, in one transaction; every conflict is refused.
 
-    The party stays seated since it sat down (`seated_at` is kept: turn times go on); the
-    table it leaves needs bussing (dirty). `expected_version` is the left table's.
+    The party stays seated and keeps its `seated_at` (its turn goes on); the table it leaves
+    needs bussing (dirty). `expected_version` is the version of the table it leaves.
     """
     async with change(
         ctx,
