@@ -35,7 +35,7 @@ class Aim(StrEnum):
 # Five in eight requests reach home's handlers; the stranger is tried in two in eight.
 AIMS = (Aim.HOME,) * 5 + (Aim.STRANGER, Aim.MIXED, Aim.MADE_UP)
 # Body fields holding an id, and the path parameter that names the same kind of thing.
-BODY_IDS = {"guest_id": "guest_id", "held_table_id": "table_id"}
+BODY_IDS = {"guest_id": "guest_id", "held_table_id": "table_id", "to_table_id": "to_table_id"}
 # What a request naming the stranger's things may get: validation comes before the handler,
 # and an id of another restaurant is answered as an unknown one.
 REFUSED_STRANGERS = frozenset({404, 422})
@@ -82,7 +82,7 @@ class Targets:
         rid = self._ok("POST", "restaurants", {"name": name})["id"]
         owner = self._ok("POST", f"restaurants/{rid}/tokens", {"name": "owner", "role": "owner"})
         ids = {"restaurant_id": rid}
-        self._replenish(ids, ("table_id", "guest_id", "token_id"))
+        self._replenish(ids, ("table_id", "guest_id", "token_id", "to_table_id"))
         return Tenant(ids, owner["token"])
 
     def _replenish(self, ids: dict[str, str], names: tuple[str, ...]) -> None:
@@ -90,6 +90,8 @@ class Targets:
         base = f"restaurants/{ids['restaurant_id']}"
         bodies = {
             "table_id": ("tables", {"label": f"T{uuid.uuid4().hex[:6]}", "capacity": 4}),
+            # Where a move takes the party seated at table_id: another table.
+            "to_table_id": ("tables", {"label": f"M{uuid.uuid4().hex[:6]}", "capacity": 4}),
             "guest_id": ("guests", {"name": "Rivera", "party_size": 2}),
             "token_id": ("tokens", {"name": "spare", "role": "viewer"}),
         }
@@ -136,6 +138,11 @@ class Targets:
         if case.path.endswith("/release") and response.status_code == 200:
             # The guest has left and the table needs cleaning: fresh ones can be seated again.
             self._replenish(self.home.ids, ("table_id", "guest_id"))
+        if case.path.endswith("/move") and response.status_code == 200:
+            # The party sits at to_table_id now: that is the table to release, and the next
+            # move needs another free table.
+            self.home.ids["table_id"] = self.home.ids["to_table_id"]
+            self._replenish(self.home.ids, ("to_table_id",))
         if case.method != "DELETE" or response.status_code != 204:
             return
         gone = case.path.rsplit("/", 1)[-1].strip("{}")

@@ -31,6 +31,16 @@ class Floor:
             "POST", f"{self.table_path(table)}/assign", json={"guest_id": guest["id"], **extra}
         )
 
+    async def move(self, table: dict[str, Any], to: dict[str, Any], **extra: Any) -> Any:
+        """POST .../move, as a host (headers=... passes headers)."""
+        headers = extra.pop("headers", None)
+        return await self.api.request(
+            "POST",
+            f"{self.table_path(table)}/move",
+            json={"to_table_id": to["id"], **extra},
+            headers=headers,
+        )
+
     async def release(self, table: dict[str, Any]) -> Any:
         """POST .../release, as a host."""
         return await self.api.request("POST", f"{self.table_path(table)}/release")

@@ -58,6 +58,7 @@ def example(schema: str, ids: dict[str, str]) -> Example:
         "GuestCreate": Example({"name": "Probe", "party_size": 2}),
         "GuestUpdate": Example({"notes": "probe"}),
         "Assign": Example({"guest_id": ids["guest_id"]}, ("guest_id",)),
+        "Move": Example({"to_table_id": ids["table_id"]}, ("table_id",)),
         "TokenCreate": Example({"name": "probe", "role": "viewer"}),
     }
     assert schema in examples, f"the route walk needs a valid example body of {schema}"

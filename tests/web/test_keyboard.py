@@ -169,3 +169,33 @@ async def test_every_control_has_a_label(
     await expect(stand.editing.get_by_label("Quote (minutes)", exact=True)).to_be_editable()
     await expect(stand.editing.get_by_label("Tags", exact=True)).to_have_value("window")
     assert await page.evaluate(UNNAMED) == []
+
+
+async def test_move_a_party_with_the_keyboard_alone_and_escape_backs_out(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    inside = await bistro.table("3", capacity=4)
+    await bistro.table("4", capacity=4)
+    keyes = await bistro.guest("Keyes", party_size=2)
+    await bistro.client("host").ok(
+        "POST", f"{bistro.path}/tables/{inside['id']}/assign", json={"guest_id": keyes["id"]}
+    )
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    page = stand.page
+    banner = page.locator("#seating-banner")
+
+    await tab_to(page, stand.button("Move the party at table 3"))
+    await page.keyboard.press("Enter")
+    await expect(banner).to_contain_text("Move Keyes, party of 2, from table 3")
+    await expect(stand.button("Move Keyes to table 4")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(banner).to_be_hidden()
+    await expect(stand.button("Move Keyes to table 4")).to_have_count(0)
+    await expect(stand.button("Move the party at table 3")).to_be_focused()
+
+    await page.keyboard.press("Enter")
+    await expect(stand.button("Move Keyes to table 4")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(stand.table("4")).to_have_attribute("data-status", "occupied")
+    await expect(stand.table("4")).to_contain_text("Keyes")
+    await expect(stand.table("3")).to_have_attribute("data-status", "dirty")

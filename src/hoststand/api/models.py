@@ -89,6 +89,14 @@ class SeatingOut(BaseModel):
     guest: GuestOut | None
 
 
+class MoveOut(BaseModel):
+    """A party moved: the table it left (dirty), the table it sits at now, and the party."""
+
+    from_table: TableOut
+    table: TableOut
+    guest: GuestOut
+
+
 NextCursor = Annotated[
     str | None,
     Field(description="Pass as `cursor` to get the next page; null on the last page."),

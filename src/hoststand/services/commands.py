@@ -246,6 +246,16 @@ class Assign(Command):
     override: bool = Field(False, description="Seat although a reservation holds the table soon.")
 
 
+class Move(Command):
+    """Move the party seated at a table to another table."""
+
+    to_table_id: uuid.UUID = Field(description="The table the party moves to.")
+    override_capacity: bool = Field(False, description="Move a party larger than the new table.")
+    override: bool = Field(
+        False, description="Move although a reservation holds the new table soon."
+    )
+
+
 class TokenCreate(Command):
     """A new API token for a device or a person."""
 

@@ -1,8 +1,9 @@
-"""Seating: put a party at a table, and release the table when it leaves."""
+"""Seating: put a party at a table, move it to another, and release the table when it leaves."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from hoststand.domain.access import Permission, Principal
@@ -12,7 +13,7 @@ from hoststand.domain.events import GuestAction, TableAction
 from hoststand.domain.status import GuestStatus, TableStatus, check_guest_transition
 from hoststand.services import floor as floor_service
 from hoststand.services import guests as guest_service
-from hoststand.services.commands import Assign
+from hoststand.services.commands import Assign, Move
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
 from hoststand.services.versions import check_version
@@ -30,12 +31,12 @@ def _check_table_free(table: Table, guest: Guest) -> None:
     )
 
 
-def _check_party_fits(table: Table, guest: Guest) -> None:
+def _check_party_fits(table: Table, guest: Guest, verb: str = "seat") -> None:
     if guest.party_size > table.capacity:
         raise DomainError(
             ErrorCode.PARTY_TOO_LARGE,
             f"a party of {guest.party_size} does not fit table {table.label} "
-            f"(capacity {table.capacity}); seat anyway with override_capacity",
+            f"(capacity {table.capacity}); {verb} anyway with override_capacity",
             {"party_size": guest.party_size, "capacity": table.capacity},
         )
 
@@ -45,12 +46,15 @@ def _check_guest_not_seated(guest: Guest) -> None:
     if guest.status is GuestStatus.SEATED:
         raise DomainError(
             ErrorCode.GUEST_SEATED,
-            f"{guest.name} is already seated at another table: release that table first",
+            f"{guest.name} is already seated at another table: release that table first, "
+            "or move the party from it",
             guest.view(),
         )
 
 
-async def _check_not_reserved_soon(tx: Change, table: Table, guest: Guest, window: int) -> None:
+async def _check_not_reserved_soon(
+    tx: Change, table: Table, guest: Guest, window: int, verb: str = "seat"
+) -> None:
     upcoming = await guests.overlapping_holds(
         tx.conn,
         table_id=table.id,
@@ -64,7 +68,7 @@ async def _check_not_reserved_soon(tx: Change, table: Table, guest: Guest, windo
         raise DomainError(
             ErrorCode.TABLE_RESERVED_SOON,
             f"table {table.label} is held for {first.name}'s reservation within {window} minutes; "
-            "seat anyway with override",
+            f"{verb} anyway with override",
             {"table_id": str(table.id), "reservation": first.view()},
         )
 
@@ -120,6 +124,93 @@ async def _seat(tx: Change, table: Table, guest: Guest) -> None:
     tx.respond(200, {"table": table.view(), "guest": guest.view()})
 
 
+def _check_occupied(table: Table) -> uuid.UUID:
+    if table.status is not TableStatus.OCCUPIED or table.current_guest_id is None:
+        raise DomainError(
+            ErrorCode.TABLE_NOT_OCCUPIED,
+            f"table {table.label} is not occupied (it is {table.status.value})",
+            table.view(),
+        )
+    return table.current_guest_id
+
+
+def _check_another_table(table: Table, to_table: Table) -> None:
+    if to_table.id == table.id:
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            f"the party is already at table {table.label}: move it to another table",
+            [{"field": "to_table_id", "message": "must be another table than the party's"}],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A move's outcome: the table the party left, the one it sits at now, and the party."""
+
+    from_table: Table
+    table: Table
+    guest: Guest
+
+
+async def move(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    command: Move,
+    expected_version: int | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> Moved:
+    """Move the party seated at a table to another, in one transaction; every conflict is refused.
+
+    The party stays seated and keeps its `seated_at` (its turn goes on); the table it leaves
+    needs bussing (dirty). `expected_version` is the version of the table it leaves.
+    """
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.SEAT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+        to_table = await floor_service.load(tx.conn, restaurant_id, command.to_table_id)
+        check_version(table, expected_version)
+        guest_id = _check_occupied(table)
+        _check_another_table(table, to_table)
+        guest = await guest_service.load(tx.conn, restaurant_id, guest_id)
+        _check_table_free(to_table, guest)
+        if not command.override_capacity:
+            _check_party_fits(to_table, guest, "move")
+        if not command.override:
+            await _check_not_reserved_soon(
+                tx, to_table, guest, ctx.settings.reservation_warning_minutes, "move"
+            )
+        await _move(tx, table, to_table, guest)
+    return Moved(table, to_table, guest)
+
+
+async def _move(tx: Change, table: Table, to_table: Table, guest: Guest) -> None:
+    table.status = TableStatus.DIRTY
+    table.current_guest_id = None
+    to_table.status = TableStatus.OCCUPIED
+    to_table.current_guest_id = guest.id
+    guest.table_id = to_table.id
+    guest.version += 1
+    guest.updated_at = tx.now
+    for changed in (table, to_table):
+        changed.version += 1
+        changed.updated_at = tx.now
+        # In this order: a guest sits at one table at a time (uq_tables_current_guest).
+        await floor.update(tx.conn, table=changed)
+    await guests.update(tx.conn, guest=guest)
+    tx.table_event(TableAction.RELEASED, table)
+    tx.table_event(TableAction.ASSIGNED, to_table)
+    tx.guest_event(GuestAction.UPDATED, guest)
+    tx.respond(200, {"from_table": table.view(), "table": to_table.view(), "guest": guest.view()})
+
+
 async def release(
     ctx: ServiceContext,
     *,
@@ -139,15 +230,8 @@ async def release(
     ) as tx:
         table = await floor_service.load(tx.conn, restaurant_id, table_id)
         check_version(table, expected_version)
-        if table.status is not TableStatus.OCCUPIED or table.current_guest_id is None:
-            raise DomainError(
-                ErrorCode.TABLE_NOT_OCCUPIED,
-                f"table {table.label} is not occupied (it is {table.status.value})",
-                table.view(),
-            )
-        guest = await guests.get(
-            tx.conn, restaurant_id=restaurant_id, guest_id=table.current_guest_id
-        )
+        guest_id = _check_occupied(table)
+        guest = await guests.get(tx.conn, restaurant_id=restaurant_id, guest_id=guest_id)
         table.status = TableStatus.DIRTY
         table.current_guest_id = None
         table.version += 1

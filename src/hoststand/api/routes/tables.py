@@ -1,4 +1,4 @@
-"""/api/v1/restaurants/{restaurant_id}/tables, with assign and release."""
+"""/api/v1/restaurants/{restaurant_id}/tables, with assign, move and release."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from hoststand.api.deps import (
     Limit,
     WriterDep,
 )
-from hoststand.api.models import ERRORS, SeatingOut, TableOut, TablePage
+from hoststand.api.models import ERRORS, MoveOut, SeatingOut, TableOut, TablePage
 from hoststand.domain.entities import Guest, Table
 from hoststand.domain.status import TableStatus
 from hoststand.services import floor, seating
-from hoststand.services.commands import Assign, TableCreate, TableUpdate
+from hoststand.services.commands import Assign, Move, TableCreate, TableUpdate
 
 router = APIRouter(prefix="/restaurants/{restaurant_id}/tables", tags=["tables"], responses=ERRORS)
 
@@ -132,6 +132,35 @@ async def assign_table(
         idempotency_key=writer.idempotency_key,
     )
     return _seating(table, guest)
+
+
+@router.post("/{table_id}/move", response_model=MoveOut)
+async def move_party(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    body: Move,
+    writer: WriterDep,
+) -> Response:
+    """Move the party seated here to `to_table_id`, in one transaction.
+
+    The guest stays seated (`seated_at` kept), this table becomes dirty and the new one
+    occupied. If-Match names this table's version; the ETag is the new table's.
+    """
+    moved = await seating.move(
+        writer.ctx,
+        principal=writer.principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        command=body,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
+    )
+    body_out = {
+        "from_table": moved.from_table.view(),
+        "table": moved.table.view(),
+        "guest": moved.guest.view(),
+    }
+    return responses.JSON(body_out, headers={"ETag": responses.etag(moved.table.version)})
 
 
 @router.post("/{table_id}/release", response_model=SeatingOut)

@@ -35,9 +35,9 @@ function newKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The keys of the guest and table an action is about, as its notices name them. */
-function subjects({ guest = null, table = null }) {
-  return [guest && guestKey(guest.id), table && `table:${table.id}`].filter(Boolean);
+/** The keys of the guest and tables an action is about (from: the table a move leaves), as its notices name them. */
+function subjects({ guest = null, table = null, from = null }) {
+  return [guest && guestKey(guest.id), table && `table:${table.id}`, from && `table:${from.id}`].filter(Boolean);
 }
 
 export class Actions {
@@ -140,12 +140,41 @@ export class Actions {
     });
   }
 
-  /** "Table 6 is meant for 4 to 6 guests: seat Rivera, a party of 2, there anyway?" */
-  #askRoomy(guest, table, seat) {
+  /** "Table 6 is meant for 4 to 6 guests: seat (move) Rivera, a party of 2, there anyway?" */
+  #askRoomy(guest, table, seat, verb = "seat") {
     const context = { guest, table };
-    this.notices.refusal(`${meantForSentence(table)}: seat ${guest.name}, a party of ${guest.party_size}, there anyway?`,
-      { label: "Seat anyway", run: seat },
+    const label = verb === "move" ? "Move anyway" : "Seat anyway";
+    this.notices.refusal(`${meantForSentence(table)}: ${verb} ${guest.name}, a party of ${guest.party_size}, there anyway?`,
+      { label, run: seat },
       { about: subjects(context), stillApplies: this.#unchangedSince(Promise.resolve(), context) });
+  }
+
+  /**
+   * Move the party seated at a table to another, only if the table they leave is still as the
+   * host saw it (If-Match): the party stays seated, the table they leave needs cleaning.
+   * overrides: {override_capacity} or {override} after a warning; below the new table's minimum
+   * is asked about first, once, as when seating.
+   */
+  moveParty(fromTableId, toTableId, overrides = {}, { roomy = false } = {}) {
+    const from = this.state.tables.get(fromTableId);
+    const table = this.state.tables.get(toTableId);
+    const guest = from && this.state.partyAt(from);
+    if (!guest || !table) return Promise.resolve(false);
+    const again = (more = {}, sure = roomy) => this.moveParty(fromTableId, toTableId, { ...overrides, ...more }, { roomy: sure });
+    if (!roomy && fitOf(table, guest.party_size) === "below minimum") {
+      this.#askRoomy(guest, table, () => again({}, true), "move");
+      return Promise.resolve(false);
+    }
+    const context = { guest, table, from, retry: again };
+    const request = () => this.api.move(fromTableId, toTableId, from.version, overrides);
+    const keys = [`move-here:${guest.id}:${toTableId}`, `move:${fromTableId}`, guestKey(guest.id)];
+    return this.#perform(keys, request, context, (moved) => {
+      this.state.put("tables", moved.from_table);
+      this.state.put("tables", moved.table);
+      this.state.put("guests", moved.guest);
+      if (this.ui.moving === fromTableId) Object.assign(this.ui, { seating: null, moving: null });
+      this.notices.info(`${moved.guest.name} moved to table ${moved.table.label}.`);
+    });
   }
 
   /** The party at a table leaves: the table needs cleaning. */
@@ -242,6 +271,7 @@ export class Actions {
     const versions = () => JSON.stringify([
       context.guest ? this.state.guests.get(context.guest.id)?.version ?? null : null,
       context.table ? this.state.tables.get(context.table.id)?.version ?? null : null,
+      context.from ? this.state.tables.get(context.from.id)?.version ?? null : null,
     ]);
     let seen = null;
     judged.then(() => {
@@ -253,7 +283,8 @@ export class Actions {
   /** The button of a refusal that tries again: "Seat anyway", or a move on the guest as it is now. */
   #anyway(refusal, context) {
     if (!context.retry) return null;
-    if (refusal.override) return { label: "Seat anyway", run: () => context.retry(refusal.override) };
+    const label = context.from ? "Move anyway" : "Seat anyway";
+    if (refusal.override) return { label, run: () => context.retry(refusal.override) };
     if (refusal.again) return { label: refusal.again, run: () => context.retry() };
     return null;
   }
@@ -267,5 +298,6 @@ export class Actions {
     if (!current?.id) return;
     if (context.guest?.id === current.id) this.state.put("guests", current);
     else if (context.table?.id === current.id) this.state.put("tables", current);
+    else if (context.from?.id === current.id) this.state.put("tables", current);
   }
 }

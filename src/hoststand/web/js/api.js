@@ -109,6 +109,16 @@ export class Api {
     });
   }
 
+  /**
+   * Move the party seated at a table to another, only if the table they leave is still the one
+   * we saw (its version); returns {from_table, table, guest}.
+   */
+  move(tableId, toTableId, version, overrides = {}) {
+    return this.request("POST", this.#restaurant(`/tables/${tableId}/move`), {
+      body: { to_table_id: toTableId, ...overrides }, ifMatch: version,
+    });
+  }
+
   /** The party leaves; only if the table is still the one we saw (its version). */
   release(tableId, version) {
     return this.request("POST", this.#restaurant(`/tables/${tableId}/release`), { ifMatch: version });

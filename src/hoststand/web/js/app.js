@@ -61,13 +61,13 @@ function start(session) {
   const api = new Api(session.token, session.restaurantId);
   const state = new HostState();
   // writable: null until the token's role is known, and no change is offered until it is true.
-  const ui = { seating: null, busy: new Set(), dragging: null, holding: false, writable: null };
+  // seating: the guest whose table is being chosen; moving: the table they leave, for a move.
+  const ui = { seating: null, moving: null, busy: new Set(), dragging: null, holding: false, writable: null };
   const els = elements();
   const renderer = new Renderer(els, state, ui);
   const forms = { editor: null, booking: null };
   const onChange = () => {
-    const chosen = ui.seating && state.guests.get(ui.seating);
-    if (ui.seating && !(chosen && SEATABLE.has(chosen.status))) ui.seating = null;
+    if (ui.seating && !stillChoosing(state, ui)) Object.assign(ui, { seating: null, moving: null });
     forms.editor?.update();
     forms.booking?.update();
     notices.review();
@@ -83,6 +83,13 @@ function start(session) {
   running = { sync, renderer, abort };
   sync.start();
   learnRole(api, ui, renderer, abort.signal);
+}
+
+/** The guest being seated can still be, or the party being moved still sits where it did. */
+function stillChoosing(state, ui) {
+  const chosen = state.guests.get(ui.seating);
+  if (ui.moving) return chosen?.status === "seated" && state.tables.get(ui.moving)?.current_guest_id === chosen.id;
+  return Boolean(chosen && SEATABLE.has(chosen.status));
 }
 
 /** Ask the server what this token may do; retried while the server cannot be reached. */
@@ -128,6 +135,8 @@ function wireStand(els, stand, signal) {
     seat: (button) => seating.choose(button.dataset.guestId),
     "cancel-seating": () => seating.cancel(),
     "seat-here": (button) => actions.seat(button.dataset.guestId, button.dataset.tableId),
+    move: (button) => seating.move(button.dataset.tableId),
+    "move-here": (button) => ui.moving && actions.moveParty(ui.moving, button.dataset.tableId),
     release: (button) => actions.release(button.dataset.tableId),
     clean: (button) => actions.clean(button.dataset.tableId),
     edit: (button) => ui.writable && editor.open(button.dataset.guestId),

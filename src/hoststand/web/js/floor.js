@@ -1,6 +1,7 @@
 // The floor: a tile per table, grouped by section, coloured by status; while a guest is being
-// seated, the tables they can take offer a "Seat" button (and accept the guest by drag), and
-// say when they are too small for the party, or meant for more guests than it.
+// seated (or a seated party moved), the tables they can take offer a "Seat" ("Move") button
+// (and accept a waiting guest by drag), and say when they are too small for the party, or meant
+// for more guests than it.
 
 import { clock } from "./clocks.js";
 import { actionButton } from "./controls.js";
@@ -20,7 +21,7 @@ const STATUS_WORDS = {
 /** Draw the floor into `floor`, and the "choose a table" banner while seating. */
 export function renderFloor({ floor, banner }, state, ui) {
   const seating = ui.seating ? state.guests.get(ui.seating) ?? null : null;
-  renderBanner(banner, seating, ui);
+  renderBanner(banner, seating, ui, ui.moving ? state.tables.get(ui.moving) : null);
   floor.classList.toggle("seating", Boolean(seating));
   const groups = sections(state.tablesInOrder());
   if (groups.length === 0) {
@@ -32,9 +33,15 @@ export function renderFloor({ floor, banner }, state, ui) {
     renderSection(name || (named ? "Other tables" : "Tables"), tables, state, ui, seating)));
 }
 
-function renderBanner(banner, seating, ui) {
+function renderBanner(banner, seating, ui, from) {
   banner.hidden = !seating;
   if (!seating) return banner.replaceChildren();
+  if (from) {
+    return banner.replaceChildren(
+      h("span", {}, `Move ${seating.name}, party of ${seating.party_size}, from table ${from.label}: choose their new table.`),
+      actionButton(ui, { action: "cancel-seating", text: "Cancel move", label: "Cancel move", className: "small" }),
+    );
+  }
   banner.replaceChildren(
     h("span", {}, `Choose a table for ${seating.name}, party of ${seating.party_size}, or drag them onto one.`),
     actionButton(ui, { action: "cancel-seating", text: "Cancel seating", label: "Cancel seating", className: "small" }),
@@ -57,6 +64,7 @@ function renderTile(table, cell, state, ui, seating) {
   if (seatable) classes.push("seatable");
   if (fit === "too small") classes.push("too-small");
   if (fit === "below minimum") classes.push("roomy");
+  if (seating && ui.moving === table.id) classes.push("moving-from");
   const tile = h("div", {
     class: classes.join(" "),
     role: "group",
@@ -102,6 +110,12 @@ function tileDetail(table, state) {
 function tileActions(table, state, ui, seating) {
   if (!ui.writable) return null;
   const ids = { tableId: table.id };
+  if (seating && ui.moving) {
+    return actionButton(ui, {
+      action: "move-here", ...ids, guestId: seating.id, className: "primary small",
+      text: "Move here", label: `Move ${seating.name} to table ${table.label}`,
+    });
+  }
   if (seating) {
     return actionButton(ui, {
       action: "seat-here", ...ids, guestId: seating.id, className: "primary small",
@@ -113,6 +127,8 @@ function tileActions(table, state, ui, seating) {
     return [
       // A seated party's name, size or notes still need fixing at times (two more chairs).
       party ? actionButton(ui, { action: "edit", guestId: party.id, text: "Edit", label: `Edit ${party.name}` }) : null,
+      // A party that asks for another table moves there, still seated (its time goes on).
+      party ? actionButton(ui, { action: "move", ...ids, text: "Move", label: `Move the party at table ${table.label}` }) : null,
       actionButton(ui, { action: "release", ...ids, text: "Release", label: `Release table ${table.label}` }),
     ];
   }

@@ -1,25 +1,39 @@
-// How a host points at things: pick a guest then a table (Escape backs out), drag a guest
-// onto a table, and press buttons without a redraw swallowing the press.
+// How a host points at things: pick a guest then a table (Escape backs out), pick a seated
+// party's "Move" then a table (the same way), drag a guest onto a table, and press buttons
+// without a redraw swallowing the press.
 
 const DRAG_TYPE = "application/x-hoststand-guest";
 const HOLD_LIMIT_MS = 2_000;
 
-/** Seating by keyboard or pointer: pick a guest, then a table (Escape backs out). */
-export function seatingFlow({ ui, renderer }) {
+/**
+ * Seating by keyboard or pointer: pick a guest, then a table (Escape backs out). Moving a seated
+ * party is the same choice of a table, started from the table they sit at (ui.moving).
+ */
+export function seatingFlow({ state, ui, renderer }) {
+  const chooseTable = (action) => {
+    renderer.flush();
+    const target = document.querySelector(`#floor [data-action="${action}"]`)
+      ?? document.querySelector('[data-action="cancel-seating"]');
+    target?.focus();
+  };
   return {
     choose(guestId) {
-      if (ui.seating === guestId) return this.cancel();
-      ui.seating = guestId;
-      renderer.flush();
-      const target = document.querySelector('#floor [data-action="seat-here"]')
-        ?? document.querySelector('[data-action="cancel-seating"]');
-      target?.focus();
+      if (ui.seating === guestId && !ui.moving) return this.cancel();
+      Object.assign(ui, { seating: guestId, moving: null });
+      chooseTable("seat-here");
+    },
+    move(tableId) {
+      const party = state.tables.get(tableId)?.current_guest_id;
+      if (!party || ui.moving === tableId) return this.cancel();
+      Object.assign(ui, { seating: party, moving: tableId });
+      chooseTable("move-here");
     },
     cancel() {
-      const guestId = ui.seating;
-      ui.seating = null;
+      const { seating: guestId, moving: tableId } = ui;
+      Object.assign(ui, { seating: null, moving: null });
       renderer.flush();
-      if (guestId) document.querySelector(`[data-key="seat:${CSS.escape(guestId)}"]`)?.focus();
+      const from = tableId ? `move:${tableId}` : guestId && `seat:${guestId}`;
+      if (from) document.querySelector(`[data-key="${CSS.escape(from)}"]`)?.focus();
     },
   };
 }

@@ -56,7 +56,8 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
 
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
- * page knew them), the move tried on the guest, if any, and whether it was a seating: {text,
+ * page knew them), the move tried on the guest, if any, whether it was a seating, and for a
+ * party moved to `table`, the table it was leaving (`from`): {text,
  * refresh, signOut, override, again, general, fields, parts}. `refresh`: the page was behind,
  * show the true state; `override`: fields that would make the server accept it anyway; `again`:
  * the label of a button that tries the move again; `general`: about no guest or table (the
@@ -64,7 +65,7 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
  * fields the text is about; `parts`: the text as [{text, fields}], when its sentences are about
  * different fields.
  */
-export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, timeZone = "UTC" } = {}) {
+export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, from = null, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
     // Tried again, a move that did land after all is refused on its version, and says so.
     return { text: "Can't reach hoststand right now. Check the connection and try again.", again: "Try again", general: true };
@@ -81,6 +82,7 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       return { text: say ? say(named) : `${named} is not free any more.`, refresh: true };
     }
     case "table_not_occupied":
+      if (from) return { text: partyGone(guest, from), refresh: true };
       return { text: `${named} was already cleared by another host.`, refresh: true };
     case "table_occupied":
       return { text: `Guests are seated at ${lower(named)}; release it first.`, refresh: true };
@@ -104,6 +106,7 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       return { text: unfitHold(error.details, table), fields: ["party_size", "held_table_id"], refresh: true };
     case "version_conflict": {
       if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
+      if (from && error.details?.id === from.id) return leaveConflict(error.details, from, guest);
       if (seating && table && error.details?.id === table.id) return seatConflict(error.details, table, guest);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
       return { text: say ? say(named) : CHANGED_MEANWHILE, refresh: true };
@@ -112,7 +115,8 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       return { text: CHANGED_MEANWHILE, refresh: true };
     case "not_found": { // details.kind says which is gone: a seating names a table and a guest
       const fields = error.details?.kind === "table" ? ["held_table_id"] : [];
-      return { text: `${removedOne(error, guest, named)} was removed by another host.`, refresh: true, fields };
+      const gone = from && error.details?.id === from.id ? tableName(from.label) : named; // a move names two tables
+      return { text: `${removedOne(error, guest, gone)} was removed by another host.`, refresh: true, fields };
     }
     case "validation_error":
       return validationRefusal(error.details);
@@ -156,6 +160,22 @@ function seatConflict(now, table, guest) {
   const changes = tableChanges(table, now);
   const what = changes.length ? ` (${changes.join(", ")})` : "";
   return { text: `Not seated: another host just changed ${lower(named)}${what}.`, refresh: true, again: "Seat anyway" };
+}
+
+/** "Rivera is no longer at table 8: another host moved or released them." */
+function partyGone(guest, from) {
+  return `${guest?.name ?? "The party"} is no longer at table ${from.label}: another host moved or released them.`;
+}
+
+/**
+ * A move refused because another host changed the table the party was leaving: gone from it,
+ * or still there, with what changed and an offer to move them on the table as it is now.
+ */
+function leaveConflict(now, from, guest) {
+  if (!guest || now.current_guest_id !== guest.id) return { text: partyGone(guest, from), refresh: true };
+  const changes = tableChanges(from, now);
+  const what = changes.length ? ` (${changes.join(", ")})` : "";
+  return { text: `Not moved: another host just changed table ${now.label ?? from.label}${what}.`, refresh: true, again: "Move anyway" };
 }
 
 /** "Table 8" at the start of a sentence; a table the page does not know (any more): "The table". */
