@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.async_api import Request, expect
 
 from tests.conftest import Api, Restaurant
@@ -567,6 +569,31 @@ async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
     await expect(home.booking.locator(".hint")).to_have_text(
         "Times are the restaurant's: Paris time (Central European Time)."
     )
+
+
+def _one_am_zone() -> str:
+    """An IANA zone where it is one in the morning now: 03:07 is later today."""
+    offset = (1 - datetime.now(UTC).hour + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT+6 is six hours behind UTC
+
+
+@pytest.mark.parametrize(
+    ("locale", "clock"), [("en-GB", "03:07"), ("de-DE", "03:07"), ("en-US", "3:07 AM")]
+)
+async def test_times_read_as_the_devices_locale_writes_them_two_hour_digits_on_a_24_hour_clock(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand, locale: str, clock: str
+) -> None:
+    zone = _one_am_zone()
+    place = await web_api.restaurant("Night Owl", timezone=zone)
+    today = datetime.now(ZoneInfo(zone)).date()
+    await place.guest(
+        "Keyes", party_size=2, kind="reservation", reserved_for=_stamp(f"{today}T03:07", zone)
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], locale=locale)
+    await expect(stand.reservation_entry("Keyes")).to_contain_text(f"Reservation {clock}")
+
+    await stand.book("Lindqvist", 2, f"{today + timedelta(days=1)}T03:07")  # another day
+    await expect(stand.confirmation).to_have_text(re.compile(rf"^Lindqvist booked for .*\b{clock}\.$"))
 
 
 async def test_an_edited_party_size_brings_its_turn_time_unless_the_stay_was_chosen(
