@@ -439,7 +439,8 @@ async def test_an_open_edit_takes_a_seated_partys_shape_when_another_host_seats_
 
     await place.client("host").ok("POST", assign, json={"guest_id": dubois["id"]})
     await expect(form.get_by_role("alert")).to_have_text(
-        f"Dubois was just seated by another host. Your change to the date and time is not kept: {HISTORY}"
+        "Dubois was just seated by another host."
+        f" Your change to the date and time is not kept: {HISTORY}"
     )
     for gone in ("Date and time", "Stay (minutes)", "Hold table"):
         await expect(form.get_by_label(gone)).to_be_hidden()
@@ -593,7 +594,8 @@ async def test_times_read_as_the_devices_locale_writes_them_two_hour_digits_on_a
     await expect(stand.reservation_entry("Keyes")).to_contain_text(f"Reservation {clock}")
 
     await stand.book("Lindqvist", 2, f"{today + timedelta(days=1)}T03:07")  # another day
-    await expect(stand.confirmation).to_have_text(re.compile(rf"^Lindqvist booked for .*\b{clock}\.$"))
+    booked = re.compile(rf"^Lindqvist booked for .*\b{clock}\.$")
+    await expect(stand.confirmation).to_have_text(booked)
 
 
 async def test_an_edited_party_size_brings_its_turn_time_unless_the_stay_was_chosen(
