@@ -369,6 +369,40 @@ async def test_adding_a_walk_in_shows_it_is_under_way_and_keeps_what_is_typed_me
     assert sorted(await _statuses(bistro)) == ["Ames", "Baker"]
 
 
+async def test_a_walk_in_refused_after_the_next_party_was_typed_names_the_party_it_is_about(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    held = HeldWrites()
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"], hook=held)
+    page = stand.page
+    form = page.locator("#walk-in-form")
+    error = form.get_by_role("alert")
+    await stand.add_walk_in("Rivera", 4, phone="12345")
+    await expect(form.get_by_role("button", name="Adding…")).to_be_visible()
+
+    # The next party is typed in while Rivera's is on its way, then Rivera's phone is refused.
+    await form.get_by_label("Name").fill("Baker")
+    await form.get_by_label("Party size").fill("2")
+    await form.get_by_label("Phone").fill("+1 415 555 0199")
+    async with page.expect_response(lambda response: response.request.method == "POST"):
+        held.go.set()
+
+    phone = "Check the phone number: use the international form, like +1 415 555 0123."
+    await expect(error).to_have_text(f"Could not add Rivera, party of 4: {phone}")
+    await expect(stand.page.locator(".notice")).to_have_count(0)
+    for label, value in (("Name", "Baker"), ("Party size", "2"), ("Phone", "+1 415 555 0199")):
+        await expect(form.get_by_label(label)).to_have_value(value)  # what the host typed stays
+        await expect(form.get_by_label(label)).not_to_have_attribute("aria-invalid", "true")
+    # Baker's phone is not what was refused: editing it does not answer Rivera's refusal.
+    await form.get_by_label("Phone").fill("+1 415 555 0198")
+    await expect(error).to_have_text(f"Could not add Rivera, party of 4: {phone}")
+
+    await form.get_by_role("button", name="Add to waitlist").click()
+    await expect(stand.waitlist_entry("Baker")).to_contain_text("party of 2")
+    await expect(error).to_have_count(0)
+    assert sorted(await _statuses(bistro)) == ["Baker"]
+
+
 async def test_seating_a_guest_another_host_just_seated_names_the_guest_not_the_free_table(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.async_api import Request, expect
 
 from tests.conftest import Api, Restaurant
@@ -407,6 +409,82 @@ async def test_a_seated_partys_name_size_and_notes_are_fixed_from_its_table(
     assert saved["quoted_wait_minutes"] == 15
 
 
+HISTORY = "a seated party's time, stay, held table and quote are history."
+
+
+async def _dubois_due_at_table_10(place: Restaurant, zone: str) -> tuple[dict[str, Any], str]:
+    """Dubois's reservation in ten minutes, holding table 10; the path that seats them there."""
+    ten = await place.table("10", capacity=4)
+    dubois = await place.guest(
+        "Dubois",
+        party_size=2,
+        kind="reservation",
+        reserved_for=_stamp(_wall(zone, timedelta(minutes=10)), zone),
+        held_table_id=ten["id"],
+    )
+    return dubois, f"{place.path}/tables/{ten['id']}/assign"
+
+
+async def test_an_open_edit_takes_a_seated_partys_shape_when_another_host_seats_them(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    dubois, assign = await _dubois_due_at_table_10(place, zone)
+    stand = await open_stand(web_server.base_url, place.tokens["host"], **CLOCKS)
+    form = stand.editing
+    await stand.button("Edit Dubois").click()
+    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(minutes=40)))
+    await form.get_by_label("Notes").fill("Window seat")
+
+    await place.client("host").ok("POST", assign, json={"guest_id": dubois["id"]})
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Dubois was just seated by another host."
+        f" Your change to the date and time is not kept: {HISTORY}"
+    )
+    for gone in ("Date and time", "Stay (minutes)", "Hold table"):
+        await expect(form.get_by_label(gone)).to_be_hidden()
+    await expect(form.get_by_label("Notes")).to_have_value("Window seat")
+    await form.get_by_role("button", name="Save changes").click()
+
+    await expect(form).to_be_hidden()
+    saved = (await _guests(place))["Dubois"]
+    assert (saved["status"], saved["notes"]) == ("seated", "Window seat")
+    assert saved["reserved_for"] == dubois["reserved_for"]  # history, as the stand showed it
+
+
+async def test_a_save_crossing_a_seating_is_not_made_on_top_of_the_seated_party(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand
+) -> None:
+    zone = _midday_zone()
+    place = await web_api.restaurant("Midday", timezone=zone)
+    dubois, assign = await _dubois_due_at_table_10(place, zone)
+    gate = Gate()
+    stand = await open_stand(web_server.base_url, place.tokens["host"], hook=gate, **CLOCKS)
+    form = stand.editing
+    await stand.button("Edit Dubois").click()
+    await form.get_by_label("Date and time").fill(_wall(zone, timedelta(minutes=40)))
+    await form.get_by_label("Notes").fill("Window seat")
+
+    gate.closed = True  # the page does not hear of it: its save goes on the version before
+    await place.client("host").ok("POST", assign, json={"guest_id": dubois["id"]})
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Not saved: Dubois was just seated by another host."
+        f" Your change to the date and time is not kept: {HISTORY} Check the form, then save again."
+    )
+    await expect(form.get_by_label("Date and time")).to_be_hidden()
+    saved = (await _guests(place))["Dubois"]
+    assert (saved["status"], saved["notes"], saved["version"]) == ("seated", None, 2)
+
+    await form.get_by_role("button", name="Save changes").click()  # knowing it
+    await expect(form).to_be_hidden()
+    saved = (await _guests(place))["Dubois"]
+    assert (saved["status"], saved["notes"]) == ("seated", "Window seat")
+    assert saved["reserved_for"] == dubois["reserved_for"]
+    gate.open()
+
+
 async def test_a_held_table_removed_while_booking_is_named_and_another_can_be_chosen(
     web_server: ThreadServer, web_api: Api, open_stand: OpenStand
 ) -> None:
@@ -492,6 +570,32 @@ async def test_the_time_zone_hint_names_the_restaurants_zone_as_a_host_says_it(
     await expect(home.booking.locator(".hint")).to_have_text(
         "Times are the restaurant's: Paris time (Central European Time)."
     )
+
+
+def _one_am_zone() -> str:
+    """An IANA zone where it is one in the morning now: 03:07 is later today."""
+    offset = (1 - datetime.now(UTC).hour + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT+6 is six hours behind UTC
+
+
+@pytest.mark.parametrize(
+    ("locale", "clock"), [("en-GB", "03:07"), ("de-DE", "03:07"), ("en-US", "3:07 AM")]
+)
+async def test_times_read_as_the_devices_locale_writes_them_two_hour_digits_on_a_24_hour_clock(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand, locale: str, clock: str
+) -> None:
+    zone = _one_am_zone()
+    place = await web_api.restaurant("Night Owl", timezone=zone)
+    today = datetime.now(ZoneInfo(zone)).date()
+    await place.guest(
+        "Keyes", party_size=2, kind="reservation", reserved_for=_stamp(f"{today}T03:07", zone)
+    )
+    stand = await open_stand(web_server.base_url, place.tokens["host"], locale=locale)
+    await expect(stand.reservation_entry("Keyes")).to_contain_text(f"Reservation {clock}")
+
+    await stand.book("Lindqvist", 2, f"{today + timedelta(days=1)}T03:07")  # another day
+    booked = re.compile(rf"^Lindqvist booked for .*\b{clock}\.$")
+    await expect(stand.confirmation).to_have_text(booked)
 
 
 async def test_an_edited_party_size_brings_its_turn_time_unless_the_stay_was_chosen(

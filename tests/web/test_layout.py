@@ -239,3 +239,41 @@ async def test_an_example_in_a_field_never_looks_like_a_guests_details(
     await expect(form.get_by_role("button", name="Cancel")).to_have_count(0)
     await form.get_by_role("button", name="Close").click()
     await expect(form).to_be_hidden()
+
+
+PHONE = {"width": 375, "height": 667}
+# The top bar's parts: each whole in the window, and a tap in the middle lands on it.
+TOP_BAR_OUT = """() => [...document.querySelectorAll(".topbar > *, .title > *")]
+    .filter((part) => part.checkVisibility())
+    .filter((part) => {
+        const r = part.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return r.left < 0 || r.right > innerWidth || !part.contains(hit);
+    })
+    .map((part) => part.id || part.className)"""
+
+
+@pytest.mark.parametrize("name", ["Bistro Lumière", LONG_NAME])
+async def test_the_top_bar_fits_a_phone_and_keeps_every_control_in_reach(
+    web_server: ThreadServer, web_api: Api, open_stand: OpenStand, name: str
+) -> None:
+    place = await web_api.restaurant(name)
+    table = await place.table("12", capacity=4)
+    seated = await place.guest("Ames", party_size=2)
+    await place.api.ok(
+        "POST", f"{place.path}/tables/{table['id']}/assign", json={"guest_id": seated["id"]}
+    )
+    await place.guest("Baker", party_size=4)
+    stand = await open_stand(web_server.base_url, place.tokens["host"], viewport=PHONE)
+    page = stand.page
+    await expect(stand.table("12")).to_contain_text("Ames")
+
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert await page.evaluate(POKING_OUT) == []
+    assert await page.evaluate(TOP_BAR_OUT) == []
+    # The name wraps between words, not a letter a line; the bar leaves the stand the screen.
+    assert (await _box(page.locator("#restaurant-name")))["width"] > PHONE["width"] / 3
+    assert (await _box(page.locator(".topbar")))["height"] < PHONE["height"] / 4
+    await expect(stand.connection).to_have_text("Live")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("Access token")).to_be_visible()

@@ -8,6 +8,9 @@
 // version of one guest, so a draft kept for later would be replayed on a guest that may have
 // moved on (seated, changed by another host); the booking form, which has no such base, keeps
 // its draft instead. A held table that cannot take the party is asked about in the form.
+// A guest seated, gone or cancelled meanwhile is said in the form, which then saves nothing on
+// top of that by itself: a seated party's form takes the seated shape (its time, stay, held
+// table and quote are history), and the host's edits to those fields are said not to be kept.
 
 import { InlineConfirm } from "./confirm.js";
 import { FormError } from "./formerror.js";
@@ -98,9 +101,10 @@ export class GuestEditor {
     if (guest.version <= this.#base.version) return;
     const before = this.#theirs.size;
     // Seated, gone or cancelled meanwhile: no field says it, and the list behind may no longer show them.
-    const moved = MOVED_ON.has(guest.status) && guest.status !== this.#base.status ? guestNow(guest.status, this.#base.name) : null;
+    const moved = this.#movedOn(guest);
+    const dropped = this.#reshape(guest);
     this.#catchUp(guest);
-    const parts = moved ? [{ text: moved, fields: [] }] : [];
+    const parts = moved ? [{ text: moved, fields: [] }, ...dropped] : [];
     if (this.#theirs.size > before) {
       // Goes when the host edits a field of theirs: its note below still says what they did.
       parts.push({ text: `Another host just changed ${this.#changes()}. Their changes are marked below.`, fields: [...this.#theirs] });
@@ -178,9 +182,34 @@ export class GuestEditor {
 
   /** "Ames's party size and notes": what other hosts changed. */
   #changes() {
-    const words = [...this.#theirs].map((name) => this.fields.words(name));
-    const list = words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0];
-    return `${this.#base.name}'s ${list}`;
+    return `${this.#base.name}'s ${this.#list(this.#theirs)}`;
+  }
+
+  /** "party size, phone and notes": fields, as words in a sentence. */
+  #list(names) {
+    const words = [...names].map((name) => this.fields.words(name));
+    return words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0];
+  }
+
+  /** "Ames was just seated by another host.": a guest who moved on since the form was filled, else null. */
+  #movedOn(fresh) {
+    const moved = MOVED_ON.has(fresh.status) && fresh.status !== this.#base.status;
+    return moved ? guestNow(fresh.status, this.#base.name) : null;
+  }
+
+  /**
+   * A party seated since the form was filled takes the seated shape: its history leaves the
+   * form, and with it what the host typed there. The error line's part saying so, if any.
+   */
+  #reshape(fresh) {
+    if (fresh.status !== "seated" || this.fields.seated) return [];
+    const mine = Object.keys(this.#changed()); // against the form's base, before the shape changes
+    this.fields.setKind(fresh.kind, { seated: true });
+    this.fields.sayZone(this.state.timeZone);
+    const dropped = mine.filter((name) => !this.fields.names().includes(name));
+    if (dropped.length === 0) return [];
+    const text = `Your change to the ${this.#list(dropped)} is not kept: a seated party's time, stay, held table and quote are history.`;
+    return [{ text, fields: [] }];
   }
 
   /** Save what the host changed; extra: {override_hold} once the host chose to keep the table. */
@@ -243,7 +272,16 @@ export class GuestEditor {
       return false;
     }
     this.state.put("guests", error.details);
-    const clashes = error.details.version > this.#base.version ? this.#catchUp(error.details) : [];
+    const newer = error.details.version > this.#base.version;
+    const moved = newer ? this.#movedOn(error.details) : null;
+    const dropped = moved ? this.#reshape(error.details) : [];
+    const clashes = newer ? this.#catchUp(error.details) : [];
+    if (moved) {
+      // Not sent again by itself: the host looks at the guest as they are now, then saves again.
+      const said = [{ text: `Not saved: ${moved}`, fields: [] }, ...dropped];
+      this.error.say({ parts: [...said, { text: "Check the form, then save again.", fields: [] }] });
+      return false;
+    }
     if (clashes.length === 0) {
       this.error.say({ text: `Another host just changed ${this.#base.name}; saving your changes on top…` });
       return true;

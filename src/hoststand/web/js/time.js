@@ -25,9 +25,18 @@ function cached(formats, timeZone, options) {
   return format;
 }
 
-/** "19:30" or "7:30 PM", as the browser's locale writes it, in the restaurant's zone. */
+/**
+ * How the browser's locale writes an hour: "03" on a 24-hour clock (Chromium writes "3:07" for
+ * hour "numeric" even in en-GB or de-DE, where clocks read 03:07), "3" beside AM and PM.
+ */
+function hourDigits() {
+  const { hourCycle } = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions();
+  return hourCycle === "h23" || hourCycle === "h24" ? "2-digit" : "numeric";
+}
+
+/** "03:07", "19:30" or "7:30 PM", as the browser's locale writes it, in the restaurant's zone. */
 export function clockTime(iso, timeZone) {
-  const format = cached(clockFormats, timeZone, { format: { hour: "numeric", minute: "2-digit" } });
+  const format = cached(clockFormats, timeZone, { format: { hour: hourDigits(), minute: "2-digit" } });
   return format.format(new Date(iso));
 }
 
@@ -46,7 +55,7 @@ const dateFormats = new Map();
 export function dayAndTime(iso, timeZone, now = new Date()) {
   if (dayOf(iso, timeZone) === dayOf(now, timeZone)) return `today at ${clockTime(iso, timeZone)}`;
   const format = cached(dateFormats, timeZone, {
-    format: { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" },
+    format: { weekday: "short", month: "short", day: "numeric", hour: hourDigits(), minute: "2-digit" },
   });
   return format.format(new Date(iso));
 }

@@ -2,11 +2,18 @@
 // few taps. A refusal is said in the form, by the fields it is about, as the reservation form
 // says its own (formerror.js), and what was typed stays to be fixed and sent again. The form
 // is cleared for the next party once the one sent is added, unless the host began typing the
-// next meanwhile.
+// next meanwhile; a refusal that comes once they have names the party it is about, and marks
+// none of the fields, which hold another party now.
 
 import { FormError } from "./formerror.js";
 
 const FIELDS = ["name", "party_size", "phone", "quoted_wait_minutes"];
+
+/** "Could not add Rivera, party of 4: Check the phone number…": a refusal of a party no longer in the form. */
+function lateRefusal({ name, party_size: size }, refusal) {
+  const party = name ? `${name}, party of ${size}` : `a party of ${size}`;
+  return `Could not add ${party}: ${refusal.text}`;
+}
 
 export class WalkIn {
   /** form: the walk-in <form>; signal: aborted on sign-out. */
@@ -39,8 +46,10 @@ export class WalkIn {
     this.button.textContent = "Adding…";
     this.button.setAttribute("aria-disabled", "true");
     try {
-      const added = await this.actions.addWalkIn(fields, (refusal) => this.error.say(refusal));
-      if (added && FIELDS.map((name) => this.#value(name)).join("\n") === sent) {
+      const unchanged = () => FIELDS.map((name) => this.#value(name)).join("\n") === sent;
+      const say = (refusal) => this.error.say(unchanged() ? refusal : { text: lateRefusal(fields, refusal) });
+      const added = await this.actions.addWalkIn(fields, say);
+      if (added && unchanged()) {
         this.form.reset();
         this.form.elements.name.focus();
       }
