@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from tests.api.test_seating import UNKNOWN, Floor
 from tests.conflicts.conftest import all_events
 from tests.conflicts.test_reservation_overlap import stamp
 from tests.conftest import Api, Restaurant
+from tests.servers import ThreadServer
 from tests.waiting import eventually
 
 
@@ -190,3 +192,32 @@ async def test_a_retried_reseat_replays_the_first_answer(restaurant: Restaurant)
     assert (retry.status_code, retry.json()) == (200, first.json())
     assert retry.headers["Idempotent-Replayed"] == "true"
     expect_error(await reseat(floor, table, guest), 409, "table_not_available")
+
+
+async def test_a_release_whose_events_were_pruned_is_not_undone(
+    start_server: Callable[..., ThreadServer],
+) -> None:
+    # Keep events for half a second, prune five times a second: the window (15 min) is not
+    # what refuses, the log's memory of the release is.
+    srv = start_server(event_retention_days=0.5 / 86400, prune_interval_seconds=0.2)
+    admin = Api(srv.base_url)
+    try:
+        restaurant = await admin.restaurant("Forgetful")
+        floor = Floor(restaurant)
+        table, guest = await seated_at(floor, "Pruned")
+        released = (await floor.release(table)).json()
+        # The release's two events are the last: once the one before them is pruned, so are they.
+        before_release = (await restaurant.snapshot())["seq"] - 2
+
+        async def pruned() -> bool:
+            params = {"after": before_release}
+            response = await admin.request("GET", f"{restaurant.path}/events", params=params)
+            return response.status_code == 410
+
+        await eventually(pruned, "the release's events to be pruned", timeout=10)
+        refused = await reseat(floor, released["table"], released["guest"])
+        expect_error(refused, 409, "invalid_transition")
+        assert (await floor.state(table, guest))[1]["status"] == "completed"
+        await floor.api.close()
+    finally:
+        await admin.close()
