@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     prune_interval_seconds: float = Field(3600.0, gt=0)
     idempotency_ttl_hours: float = Field(24.0, gt=0)
     reservation_warning_minutes: int = Field(30, ge=0)
+    reseat_window_minutes: int = Field(
+        15, ge=0, description="How long after a release the party can be seated again (reseat)."
+    )
     shutdown_timeout_seconds: float = Field(10.0, ge=0)
     forwarded_allow_ips: str | None = Field(
         None, description="Proxies trusted for X-Forwarded-For (uvicorn's --forwarded-allow-ips)."

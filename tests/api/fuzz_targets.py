@@ -67,6 +67,8 @@ class Targets:
         self.home = self._tenant("Fuzz Home")
         self.stranger = self._tenant("Fuzz Stranger")
         self.stranger_seq = self.seq(self.stranger)
+        # The table and party of home's last release: what a reseat can bring back.
+        self.released: dict[str, str] = {}
         self.answers: Counter[tuple[str, int]] = Counter()
 
     def close(self) -> None:
@@ -124,6 +126,10 @@ class Targets:
             params[name] = (restaurant if name == "restaurant_id" else things).ids[name]
         for field in body_ids:
             body[field] = things.ids[BODY_IDS[field]]
+        if aim is Aim.HOME and case.path.endswith("/reseat") and self.released:
+            params["table_id"] = self.released["table_id"]
+            if "guest_id" in body_ids:
+                body["guest_id"] = self.released["guest_id"]
         return aim
 
     def headers(self, case: Case) -> dict[str, str]:
@@ -136,8 +142,14 @@ class Targets:
         """Note the answer; bring back what a successful DELETE took from home."""
         self.answers[(case.operation.label, response.status_code)] += 1
         if case.path.endswith("/release") and response.status_code == 200:
-            # The guest has left and the table needs cleaning: fresh ones can be seated again.
+            # The guest has left and the table needs cleaning: fresh ones can be seated again,
+            # and the ones that left brought back by a reseat.
+            left = response.json()
+            if left.get("guest"):
+                self.released = {"table_id": left["table"]["id"], "guest_id": left["guest"]["id"]}
             self._replenish(self.home.ids, ("table_id", "guest_id"))
+        if case.path.endswith("/reseat") and response.status_code == 200:
+            self.released = {}  # back at its table, which home's ids no longer name: left there
         if case.path.endswith("/move") and response.status_code == 200:
             # The party sits at to_table_id now: that is the table to release, and the next
             # move needs another free table.

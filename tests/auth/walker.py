@@ -59,6 +59,7 @@ def example(schema: str, ids: dict[str, str]) -> Example:
         "GuestUpdate": Example({"notes": "probe"}),
         "Assign": Example({"guest_id": ids["guest_id"]}, ("guest_id",)),
         "Move": Example({"to_table_id": ids["table_id"]}, ("table_id",)),
+        "Reseat": Example({"guest_id": ids["guest_id"]}, ("guest_id",)),
         "TokenCreate": Example({"name": "probe", "role": "viewer"}),
     }
     assert schema in examples, f"the route walk needs a valid example body of {schema}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.api.test_reseating import clean, released_from
+from tests.api.test_seating import Floor
 from tests.conflicts.conftest import CONCURRENCY, Crowd, all_events
 from tests.conftest import Restaurant
 
@@ -152,3 +154,35 @@ async def test_two_moves_racing_for_one_table_move_exactly_one_party(
     )
     await host.close()
     await other.close()
+
+
+async def test_a_reseat_and_an_assign_racing_for_the_table_seat_exactly_one_party(
+    restaurant: Restaurant, crowd: Crowd
+) -> None:
+    floor = Floor(restaurant)
+    for round_ in range(5):
+        table, guest, _ = await released_from(floor, f"Raced {round_}")
+        table = await clean(floor, table)
+        other = await restaurant.guest(f"Other {round_}")
+        path = floor.table_path(table)
+        requests = [
+            (f"{path}/reseat", {"guest_id": guest["id"]}),
+            (f"{path}/assign", {"guest_id": other["id"]}),
+        ][:: 1 if round_ % 2 else -1]
+
+        responses = await crowd.fire("POST", requests, restaurant.tokens["host"])
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 409], [r.text for r in responses]
+        [loser] = [r for r in responses if r.status_code == 409]
+        assert loser.json()["error"]["code"] == "table_not_available"
+        winner = next(r.json() for r in responses if r.status_code == 200)["guest"]["id"]
+        now_table, _ = await floor.state(table, guest)
+        assert (now_table["status"], now_table["current_guest_id"]) == ("occupied", winner)
+        seated = await asyncio.gather(
+            *(floor.api.ok("GET", floor.guest_path(g)) for g in (guest, other))
+        )
+        assert [g["status"] for g in seated] == [
+            "seated" if g["id"] == winner else ("completed" if g is guest else "waiting")
+            for g in (guest, other)
+        ]

@@ -8,8 +8,10 @@ from typing import Any
 
 from playwright.async_api import Page, Route, expect
 
-from tests.conftest import Restaurant
+from tests.conflicts.test_reservation_overlap import stamp
+from tests.conftest import Api, Backend, Restaurant
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 from tests.web.conftest import Gate, HostStand, OpenStand
 
 
@@ -82,6 +84,118 @@ async def test_release_then_mark_clean(
     await stand.button("Mark clean: table 9").click()
     await expect(tile).to_have_attribute("data-status", "available")
     assert await _statuses(bistro) == {"Castillo": "completed"}
+
+
+async def test_a_release_tapped_by_mistake_is_undone_at_both_stands(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("9", capacity=4)
+    guest = await bistro.guest("Castillo", party_size=3)
+    path = f"{bistro.path}/tables/{table['id']}"
+    seated = await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
+    seated_at = seated["guest"]["seated_at"]
+    front = await open_stand(web_server.base_url, bistro.tokens["host"])
+    back = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await expect(back.table("9")).to_contain_text("Castillo")
+
+    await front.button("Release table 9").click()
+    for stand in (front, back):
+        await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    # Timestamps are whole seconds: an undo in the seating's second could not show it kept.
+    await eventually(lambda: stamp(datetime.now(UTC)) > seated_at, "the next second")
+    released = front.page.locator(".notice.info").filter(has_text="Table 9 released.")
+    await released.get_by_role("button", name="Undo").click()
+
+    await expect(front.page.locator(".notice.info")).to_contain_text("Castillo is back at table 9.")
+    for stand in (front, back):
+        tile = stand.table("9")
+        await expect(tile).to_have_attribute("data-status", "occupied")
+        await expect(tile).to_contain_text("Castillo")
+        await expect(tile.locator('[data-clock="seated"]')).to_have_attribute(
+            "data-since", seated_at
+        )
+    now = await bistro.api.ok("GET", f"{bistro.path}/guests/{guest['id']}")
+    assert (now["status"], now["seated_at"], now["table_id"]) == ("seated", seated_at, table["id"])
+
+
+async def test_an_undone_release_that_another_party_beat_is_explained(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("9", capacity=4)
+    guest = await bistro.guest("Castillo", party_size=3)
+    path = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await stand.button("Release table 9").click()
+    await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    # Another host cleans the table and seats the next party there: the undo comes too late.
+    cleaned = await bistro.api.ok("PATCH", path, json={"status": "available"})
+    other = await bistro.guest("Dunn", party_size=2)
+    body = {"guest_id": other["id"]}
+    await bistro.api.ok(
+        "POST", f"{path}/assign", json=body, headers={"If-Match": f'"{cleaned["version"]}"'}
+    )
+    await expect(stand.table("9")).to_contain_text("Dunn")
+
+    released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
+    await released.get_by_role("button", name="Undo").click()
+
+    await expect(stand.refusal).to_have_text("Table 9 was just seated by another host.")
+    assert await _statuses(bistro) == {"Castillo": "completed", "Dunn": "seated"}
+
+
+async def test_an_undone_release_after_another_host_cleaned_the_table_can_be_sent_again(
+    web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
+) -> None:
+    table = await bistro.table("9", capacity=4)
+    guest = await bistro.guest("Castillo", party_size=3)
+    path = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
+    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
+    await stand.button("Release table 9").click()
+    await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    await bistro.api.ok("PATCH", path, json={"status": "available"})
+    await expect(stand.table("9")).to_have_attribute("data-status", "available")
+
+    released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
+    await released.get_by_role("button", name="Undo").click()
+
+    await expect(stand.refusal).to_have_text(
+        "Castillo not brought back: another host just changed table 9 (available)."
+    )
+    await stand.page.get_by_role("alert").get_by_role("button", name="Bring back anyway").click()
+    await expect(stand.table("9")).to_have_attribute("data-status", "occupied")
+    assert await _statuses(bistro) == {"Castillo": "seated"}
+
+
+async def test_an_undone_release_past_the_window_is_explained(
+    sqlite_backend: Backend, open_stand: OpenStand
+) -> None:
+    strict = ThreadServer(sqlite_backend.settings(reseat_window_minutes=0)).start()
+    admin = Api(strict.base_url)
+    try:
+        bistro = await admin.restaurant("Strict Bistro")
+        table = await bistro.table("9", capacity=4)
+        guest = await bistro.guest("Castillo", party_size=3)
+        path = f"{bistro.path}/tables/{table['id']}"
+        await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
+        stand = await open_stand(strict.base_url, bistro.tokens["host"])
+        await stand.button("Release table 9").click()
+        await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+        left = (await bistro.api.ok("GET", f"{bistro.path}/guests/{guest['id']}"))["completed_at"]
+        await eventually(lambda: stamp(datetime.now(UTC)) > left, "the next second")
+
+        released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
+        await released.get_by_role("button", name="Undo").click()
+
+        await expect(stand.refusal).to_have_text(
+            "Castillo can no longer be brought back to table 9: the release is too old to undo,"
+            " or another party sat there since."
+        )
+        assert await _statuses(bistro) == {"Castillo": "completed"}
+    finally:
+        await admin.close()
+        strict.stop()
 
 
 async def test_drag_a_guest_onto_a_table_seats_them(

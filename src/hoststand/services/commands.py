@@ -246,6 +246,12 @@ class Assign(Command):
     override: bool = Field(False, description="Seat although a reservation holds the table soon.")
 
 
+class Reseat(Command):
+    """Seat again the party just released from a table by mistake."""
+
+    guest_id: uuid.UUID = Field(description="The guest released from this table.")
+
+
 class Move(Command):
     """Move the party seated at a table to another table."""
 

@@ -1,10 +1,10 @@
-"""Seating: put a party at a table, move it to another, and release the table when it leaves."""
+"""Seating: put a party at a table, move it to another, release the table, undo a release."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hoststand.domain.access import Permission, Principal
 from hoststand.domain.entities import Guest, Table
@@ -13,11 +13,11 @@ from hoststand.domain.events import GuestAction, TableAction
 from hoststand.domain.status import GuestStatus, TableStatus, check_guest_transition
 from hoststand.services import floor as floor_service
 from hoststand.services import guests as guest_service
-from hoststand.services.commands import Assign, Move
+from hoststand.services.commands import Assign, Move, Reseat
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
 from hoststand.services.versions import check_version
-from hoststand.store import floor, guests
+from hoststand.store import event_log, floor, guests
 
 
 def _check_table_free(table: Table, guest: Guest) -> None:
@@ -107,10 +107,13 @@ async def assign(
     return table, guest
 
 
-async def _seat(tx: Change, table: Table, guest: Guest) -> None:
+async def _seat(
+    tx: Change, table: Table, guest: Guest, *, seated_at: datetime | None = None
+) -> None:
     guest.status = GuestStatus.SEATED
     guest.table_id = table.id
-    guest.seated_at = tx.now
+    guest.seated_at = seated_at or tx.now
+    guest.completed_at = None
     guest.version += 1
     guest.updated_at = tx.now
     table.status = TableStatus.OCCUPIED
@@ -248,4 +251,77 @@ async def release(
         if guest is not None:
             tx.guest_event(GuestAction.STATUS_CHANGED, guest)
         tx.respond(200, {"table": table.view(), "guest": guest.view() if guest else None})
+    return table, guest
+
+
+async def _check_released_here(tx: Change, table: Table, guest: Guest, window: int) -> None:
+    # The rows keep no trace of the table a completed guest left; the event log does, for as
+    # long as it is retained (event_retention_days), far beyond the window by default.
+    refusal = {"from": guest.status.value, "to": GuestStatus.SEATED.value}
+    if guest.status is not GuestStatus.COMPLETED:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            f"{guest.name} is {guest.status.value.replace('_', ' ')}: only a party that left "
+            "its table can sit there again",
+            refusal,
+        )
+    released = await event_log.last_released_guest(
+        tx.conn, restaurant_id=tx.restaurant.id, table_id=table.id
+    )
+    if released != guest.id:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            f"{guest.name} was not the last party released from table {table.label}: "
+            "only that release can be undone",
+            refusal,
+        )
+    if guest.completed_at is None or tx.now > guest.completed_at + timedelta(minutes=window):
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            f"{guest.name} left table {table.label} more than {window} minutes ago: "
+            "seat the party as a new one",
+            refusal,
+        )
+
+
+def _check_table_free_again(table: Table) -> None:
+    # Bussed or not, the table is free; reserved or out of service, someone decided otherwise.
+    free = table.status in (TableStatus.DIRTY, TableStatus.AVAILABLE)
+    if free and table.current_guest_id is None:
+        return
+    raise DomainError(
+        ErrorCode.TABLE_NOT_AVAILABLE,
+        f"table {table.label} is {table.status.value.replace('_', ' ')}",
+        table.view(),
+    )
+
+
+async def reseat(
+    ctx: ServiceContext,
+    *,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    command: Reseat,
+    expected_version: int | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> tuple[Table, Guest]:
+    """Undo a release: the party sits at the table it just left, its turn time going on.
+
+    Only the last party released from the table, within `reseat_window_minutes` of it, while
+    the table is still free. The guest keeps its first `seated_at`.
+    """
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.SEAT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+        check_version(table, expected_version)
+        guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
+        _check_table_free_again(table)
+        await _check_released_here(tx, table, guest, ctx.settings.reseat_window_minutes)
+        await _seat(tx, table, guest, seated_at=guest.seated_at)
     return table, guest

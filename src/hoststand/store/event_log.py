@@ -11,7 +11,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hoststand.domain.events import Event, EventType
+from hoststand.domain.events import Event, EventType, GuestAction, TableAction
 from hoststand.store.schema import events
 
 # Built once (see store/guests.py): the append is on every write's path.
@@ -153,6 +153,43 @@ async def read(
         query = query.where(events.c.seq <= up_to)
     rows = await conn.execute(query.order_by(events.c.seq).limit(limit))
     return [_entity(row) for row in rows]
+
+
+async def last_released_guest(
+    conn: AsyncConnection, *, restaurant_id: uuid.UUID, table_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The guest whose release is the table's last seating event, if the log still holds it.
+
+    A release writes the table's `released` event and, at the next seq, the guest's
+    `status_changed`; a move's `released` is followed by the new table's `assigned` instead.
+    None when the table's last assign or release is not a release, or was pruned.
+    """
+    last = (
+        await conn.execute(
+            sa.select(events.c.seq, events.c.action)
+            .where(
+                events.c.restaurant_id == restaurant_id,
+                events.c.table_id == table_id,
+                events.c.type == EventType.TABLE_UPDATED.value,
+                events.c.action.in_((TableAction.ASSIGNED.value, TableAction.RELEASED.value)),
+            )
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    if last is None or last.action != TableAction.RELEASED.value:
+        return None
+    following = (
+        await conn.execute(
+            sa.select(events.c.guest_id).where(
+                events.c.restaurant_id == restaurant_id,
+                events.c.seq == last.seq + 1,
+                events.c.type == EventType.GUEST_UPDATED.value,
+                events.c.action == GuestAction.STATUS_CHANGED.value,
+            )
+        )
+    ).first()
+    return None if following is None else following.guest_id
 
 
 class LoggedMessage(NamedTuple):

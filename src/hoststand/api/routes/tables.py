@@ -1,4 +1,4 @@
-"""/api/v1/restaurants/{restaurant_id}/tables, with assign, move and release."""
+"""/api/v1/restaurants/{restaurant_id}/tables, with assign, move, release and reseat."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hoststand.api.models import ERRORS, MoveOut, SeatingOut, TableOut, TablePag
 from hoststand.domain.entities import Guest, Table
 from hoststand.domain.status import TableStatus
 from hoststand.services import floor, seating
-from hoststand.services.commands import Assign, Move, TableCreate, TableUpdate
+from hoststand.services.commands import Assign, Move, Reseat, TableCreate, TableUpdate
 
 router = APIRouter(prefix="/restaurants/{restaurant_id}/tables", tags=["tables"], responses=ERRORS)
 
@@ -175,6 +175,32 @@ async def release_table(
         principal=writer.principal,
         restaurant_id=restaurant_id,
         table_id=table_id,
+        expected_version=writer.expected_version,
+        idempotency_key=writer.idempotency_key,
+    )
+    return _seating(table, guest)
+
+
+@router.post("/{table_id}/reseat", response_model=SeatingOut)
+async def reseat_party(
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    body: Reseat,
+    writer: WriterDep,
+) -> Response:
+    """Undo a release made by mistake: the party released from this table sits here again.
+
+    Only the table's last release, within `HOSTSTAND_RESEAT_WINDOW_MINUTES` (15) of it, while
+    the table is dirty or available: the guest is seated with its first `seated_at` (its turn
+    goes on), the table occupied. Else 409 `invalid_transition` (not that party, or too late)
+    or `table_not_available`. If-Match names this table's version, as the release returned it.
+    """
+    table, guest = await seating.reseat(
+        writer.ctx,
+        principal=writer.principal,
+        restaurant_id=restaurant_id,
+        table_id=table_id,
+        command=body,
         expected_version=writer.expected_version,
         idempotency_key=writer.idempotency_key,
     )

@@ -186,7 +186,23 @@ export class Actions {
     return this.#perform([`release:${tableId}`], request, context, (seating) => {
       this.state.put("tables", seating.table);
       if (seating.guest) this.state.put("guests", seating.guest);
-      this.notices.info(`Table ${seating.table.label} released.`);
+      // A release tapped by mistake: the party is still eating.
+      const undo = seating.guest ? { label: "Undo", run: () => this.#reseat(seating.table, seating.guest) } : null;
+      this.notices.info(`Table ${seating.table.label} released.`, undo);
+    });
+  }
+
+  /** Undo a release (unless another host changed the table since): the party back at it, its time going on. */
+  #reseat(table, guest) {
+    const request = () => this.api.reseat(table.id, guest.id, table.version);
+    const context = {
+      guest, table, reseating: true, retry: () => this.#reseat(this.state.tables.get(table.id) ?? table, guest),
+    };
+    const keys = [`reseat:${table.id}`, `release:${table.id}`, guestKey(guest.id)];
+    return this.#perform(keys, request, context, (seating) => {
+      this.state.put("tables", seating.table);
+      this.state.put("guests", seating.guest);
+      this.notices.info(`${seating.guest.name} is back at table ${seating.table.label}.`);
     });
   }
 

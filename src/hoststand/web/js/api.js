@@ -124,6 +124,16 @@ export class Api {
     return this.request("POST", this.#restaurant(`/tables/${tableId}/release`), { ifMatch: version });
   }
 
+  /**
+   * Undo a release: the party released from the table sits there again, only if the table is
+   * still the one we saw (its version, as the release returned it); returns {table, guest}.
+   */
+  reseat(tableId, guestId, version) {
+    return this.request("POST", this.#restaurant(`/tables/${tableId}/reseat`), {
+      body: { guest_id: guestId }, ifMatch: version,
+    });
+  }
+
   /** Change a table's status, e.g. dirty -> available, if it is still the one we saw. */
   updateTable(tableId, fields, version) {
     return this.request("PATCH", this.#restaurant(`/tables/${tableId}`), { body: fields, ifMatch: version });

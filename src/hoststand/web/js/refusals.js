@@ -57,7 +57,8 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
 /**
  * What to tell the host about a failed request, given the guest and table involved (as the
  * page knew them), the move tried on the guest, if any, whether it was a seating, and for a
- * party moved to `table`, the table it was leaving (`from`): {text,
+ * party moved to `table`, the table it was leaving (`from`), whether it undid a release
+ * (`reseating`: the party back at `table`): {text,
  * refresh, signOut, override, again, general, fields, parts}. `refresh`: the page was behind,
  * show the true state; `override`: fields that would make the server accept it anyway; `again`:
  * the label of a button that tries the move again; `general`: about no guest or table (the
@@ -65,7 +66,7 @@ const HOLD_FIELDS = ["reserved_for", "duration_minutes", "held_table_id"];
  * fields the text is about; `parts`: the text as [{text, fields}], when its sentences are about
  * different fields.
  */
-export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, from = null, timeZone = "UTC" } = {}) {
+export function describeRefusal(error, { guest = null, table = null, move = null, seating = false, reseating = false, from = null, timeZone = "UTC" } = {}) {
   if (error instanceof NetworkError) {
     // Tried again, a move that did land after all is refused on its version, and says so.
     return { text: "Can't reach hoststand right now. Check the connection and try again.", again: "Try again", general: true };
@@ -89,6 +90,7 @@ export function describeRefusal(error, { guest = null, table = null, move = null
     case "guest_seated": // the guest, not the table chosen for them, is already seated
       return { text: GUEST_NOW.seated(guest?.name ?? error.details?.name ?? "The guest"), refresh: true };
     case "invalid_transition":
+      if (reseating) return { text: tooLateToUndo(guest, named), refresh: true };
       return { text: transitionRefusal(error.details, guest, table), refresh: true };
     case "party_too_large":
       return { ...tooLarge(error.details, guest, named), override: { override_capacity: true } };
@@ -108,6 +110,7 @@ export function describeRefusal(error, { guest = null, table = null, move = null
       if (move && guest && error.details?.id === guest.id) return moveConflict(error.details, guest, move, timeZone);
       if (from && error.details?.id === from.id) return leaveConflict(error.details, from, guest);
       if (seating && table && error.details?.id === table.id) return seatConflict(error.details, table, guest);
+      if (reseating && table && error.details?.id === table.id) return reseatConflict(error.details, table, guest);
       const say = table ? TABLE_NOW[error.details?.status] : undefined;
       return { text: say ? say(named) : CHANGED_MEANWHILE, refresh: true };
     }
@@ -160,6 +163,27 @@ function seatConflict(now, table, guest) {
   const changes = tableChanges(table, now);
   const what = changes.length ? ` (${changes.join(", ")})` : "";
   return { text: `Not seated: another host just changed ${lower(named)}${what}.`, refresh: true, again: "Seat anyway" };
+}
+
+/** An undone release refused: too late (the server's window) or another party sat there since. */
+function tooLateToUndo(guest, named) {
+  return `${guest?.name ?? "The party"} can no longer be brought back to ${lower(named)}: `
+    + "the release is too old to undo, or another party sat there since.";
+}
+
+/**
+ * An undone release refused because another host changed the table first: what they changed
+ * and, while it is still free (dirty or cleaned), an offer to bring the party back to it as it is now.
+ */
+function reseatConflict(now, table, guest) {
+  const named = tableName(now.label ?? table.label);
+  const free = (now.status === "dirty" || now.status === "available") && !now.current_guest_id;
+  const say = TABLE_NOW[now.status];
+  if (!free && say) return { text: say(named), refresh: true };
+  const changes = tableChanges(table, now);
+  const what = changes.length ? ` (${changes.join(", ")})` : "";
+  const name = guest?.name ?? "The party";
+  return { text: `${name} not brought back: another host just changed ${lower(named)}${what}.`, refresh: true, again: "Bring back anyway" };
 }
 
 /** "Rivera is no longer at table 8: another host moved or released them." */
