@@ -86,6 +86,26 @@ async def test_release_then_mark_clean(
     assert await _statuses(bistro) == {"Castillo": "completed"}
 
 
+async def _released_at_a_stand(
+    bistro: Restaurant, base_url: str, open_stand: OpenStand
+) -> tuple[str, HostStand, dict[str, Any]]:
+    """Castillo seated at table 9, then released at a stand: the table's path, the stand, the
+    guest."""
+    table = await bistro.table("9", capacity=4)
+    guest = await bistro.guest("Castillo", party_size=3)
+    path = f"{bistro.path}/tables/{table['id']}"
+    await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
+    stand = await open_stand(base_url, bistro.tokens["host"])
+    await stand.button("Release table 9").click()
+    await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    return path, stand, guest
+
+
+async def _undo_the_release(stand: HostStand) -> None:
+    released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
+    await released.get_by_role("button", name="Undo").click()
+
+
 async def test_a_release_tapped_by_mistake_is_undone_at_both_stands(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
@@ -103,8 +123,7 @@ async def test_a_release_tapped_by_mistake_is_undone_at_both_stands(
         await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
     # Timestamps are whole seconds: an undo in the seating's second could not show it kept.
     await eventually(lambda: stamp(datetime.now(UTC)) > seated_at, "the next second")
-    released = front.page.locator(".notice.info").filter(has_text="Table 9 released.")
-    await released.get_by_role("button", name="Undo").click()
+    await _undo_the_release(front)
 
     await expect(front.page.locator(".notice.info")).to_contain_text("Castillo is back at table 9.")
     for stand in (front, back):
@@ -121,13 +140,7 @@ async def test_a_release_tapped_by_mistake_is_undone_at_both_stands(
 async def test_an_undone_release_that_another_party_beat_is_explained(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
-    table = await bistro.table("9", capacity=4)
-    guest = await bistro.guest("Castillo", party_size=3)
-    path = f"{bistro.path}/tables/{table['id']}"
-    await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
-    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
-    await stand.button("Release table 9").click()
-    await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    path, stand, _ = await _released_at_a_stand(bistro, web_server.base_url, open_stand)
     # Another host cleans the table and seats the next party there: the undo comes too late.
     cleaned = await bistro.api.ok("PATCH", path, json={"status": "available"})
     other = await bistro.guest("Dunn", party_size=2)
@@ -137,8 +150,7 @@ async def test_an_undone_release_that_another_party_beat_is_explained(
     )
     await expect(stand.table("9")).to_contain_text("Dunn")
 
-    released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
-    await released.get_by_role("button", name="Undo").click()
+    await _undo_the_release(stand)
 
     await expect(stand.refusal).to_have_text("Table 9 was just seated by another host.")
     assert await _statuses(bistro) == {"Castillo": "completed", "Dunn": "seated"}
@@ -147,18 +159,11 @@ async def test_an_undone_release_that_another_party_beat_is_explained(
 async def test_an_undone_release_after_another_host_cleaned_the_table_can_be_sent_again(
     web_server: ThreadServer, bistro: Restaurant, open_stand: OpenStand
 ) -> None:
-    table = await bistro.table("9", capacity=4)
-    guest = await bistro.guest("Castillo", party_size=3)
-    path = f"{bistro.path}/tables/{table['id']}"
-    await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
-    stand = await open_stand(web_server.base_url, bistro.tokens["host"])
-    await stand.button("Release table 9").click()
-    await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+    path, stand, _ = await _released_at_a_stand(bistro, web_server.base_url, open_stand)
     await bistro.api.ok("PATCH", path, json={"status": "available"})
     await expect(stand.table("9")).to_have_attribute("data-status", "available")
 
-    released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
-    await released.get_by_role("button", name="Undo").click()
+    await _undo_the_release(stand)
 
     await expect(stand.refusal).to_have_text(
         "Castillo not brought back: another host just changed table 9 (available)."
@@ -175,18 +180,11 @@ async def test_an_undone_release_past_the_window_is_explained(
     admin = Api(strict.base_url)
     try:
         bistro = await admin.restaurant("Strict Bistro")
-        table = await bistro.table("9", capacity=4)
-        guest = await bistro.guest("Castillo", party_size=3)
-        path = f"{bistro.path}/tables/{table['id']}"
-        await bistro.api.ok("POST", f"{path}/assign", json={"guest_id": guest["id"]})
-        stand = await open_stand(strict.base_url, bistro.tokens["host"])
-        await stand.button("Release table 9").click()
-        await expect(stand.table("9")).to_have_attribute("data-status", "dirty")
+        _, stand, guest = await _released_at_a_stand(bistro, strict.base_url, open_stand)
         left = (await bistro.api.ok("GET", f"{bistro.path}/guests/{guest['id']}"))["completed_at"]
         await eventually(lambda: stamp(datetime.now(UTC)) > left, "the next second")
 
-        released = stand.page.locator(".notice.info").filter(has_text="Table 9 released.")
-        await released.get_by_role("button", name="Undo").click()
+        await _undo_the_release(stand)
 
         await expect(stand.refusal).to_have_text(
             "Castillo can no longer be brought back to table 9: the release is too old to undo,"

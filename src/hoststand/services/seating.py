@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,6 +75,25 @@ async def _check_not_reserved_soon(
         )
 
 
+@asynccontextmanager
+async def _at_table(
+    ctx: ServiceContext,
+    principal: Principal,
+    restaurant_id: uuid.UUID,
+    table_id: uuid.UUID,
+    idempotency_key: IdempotencyKey | None,
+) -> AsyncIterator[tuple[Change, Table]]:
+    """A seating change (the restaurant locked, Permission.SEAT) and the table it starts from."""
+    async with change(
+        ctx,
+        principal=principal,
+        restaurant_id=restaurant_id,
+        permission=Permission.SEAT,
+        idempotency_key=idempotency_key,
+    ) as tx:
+        yield tx, await floor_service.load(tx.conn, restaurant_id, table_id)
+
+
 async def assign(
     ctx: ServiceContext,
     *,
@@ -84,14 +105,7 @@ async def assign(
     idempotency_key: IdempotencyKey | None = None,
 ) -> tuple[Table, Guest]:
     """Seat a guest at a table, both linked, in one transaction; every conflict is refused."""
-    async with change(
-        ctx,
-        principal=principal,
-        restaurant_id=restaurant_id,
-        permission=Permission.SEAT,
-        idempotency_key=idempotency_key,
-    ) as tx:
-        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+    async with _at_table(ctx, principal, restaurant_id, table_id, idempotency_key) as (tx, table):
         check_version(table, expected_version)
         guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
         _check_table_free(table, guest)
@@ -170,14 +184,7 @@ async def move(
     The party stays seated and keeps its `seated_at` (its turn goes on); the table it leaves
     needs bussing (dirty). `expected_version` is the version of the table it leaves.
     """
-    async with change(
-        ctx,
-        principal=principal,
-        restaurant_id=restaurant_id,
-        permission=Permission.SEAT,
-        idempotency_key=idempotency_key,
-    ) as tx:
-        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+    async with _at_table(ctx, principal, restaurant_id, table_id, idempotency_key) as (tx, table):
         to_table = await floor_service.load(tx.conn, restaurant_id, command.to_table_id)
         check_version(table, expected_version)
         guest_id = _check_occupied(table)
@@ -224,14 +231,7 @@ async def release(
     idempotency_key: IdempotencyKey | None = None,
 ) -> tuple[Table, Guest | None]:
     """The party leaves: the guest is completed, the table dirty until it is cleaned."""
-    async with change(
-        ctx,
-        principal=principal,
-        restaurant_id=restaurant_id,
-        permission=Permission.SEAT,
-        idempotency_key=idempotency_key,
-    ) as tx:
-        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+    async with _at_table(ctx, principal, restaurant_id, table_id, idempotency_key) as (tx, table):
         check_version(table, expected_version)
         guest_id = _check_occupied(table)
         guest = await guests.get(tx.conn, restaurant_id=restaurant_id, guest_id=guest_id)
@@ -311,14 +311,7 @@ async def reseat(
     Only the last party released from the table, within `reseat_window_minutes` of it, while
     the table is still free. The guest keeps its first `seated_at`.
     """
-    async with change(
-        ctx,
-        principal=principal,
-        restaurant_id=restaurant_id,
-        permission=Permission.SEAT,
-        idempotency_key=idempotency_key,
-    ) as tx:
-        table = await floor_service.load(tx.conn, restaurant_id, table_id)
+    async with _at_table(ctx, principal, restaurant_id, table_id, idempotency_key) as (tx, table):
         check_version(table, expected_version)
         guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
         _check_table_free_again(table)
