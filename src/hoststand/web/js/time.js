@@ -27,16 +27,17 @@ function cached(formats, timeZone, options) {
 
 /**
  * How the browser's locale writes an hour: "03" on a 24-hour clock (Chromium writes "3:07" for
- * hour "numeric" even in en-GB or de-DE, where clocks read 03:07), "3" beside AM and PM.
+ * hour "numeric" even in en-GB or de-DE, where clocks read 03:07), "3" beside AM and PM. Read
+ * once: the formats below are built from it on every call, before their cache is looked up.
  */
-function hourDigits() {
+const HOUR = (() => {
   const { hourCycle } = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions();
   return hourCycle === "h23" || hourCycle === "h24" ? "2-digit" : "numeric";
-}
+})();
 
 /** "03:07", "19:30" or "7:30 PM", as the browser's locale writes it, in the restaurant's zone. */
 export function clockTime(iso, timeZone) {
-  const format = cached(clockFormats, timeZone, { format: { hour: hourDigits(), minute: "2-digit" } });
+  const format = cached(clockFormats, timeZone, { format: { hour: HOUR, minute: "2-digit" } });
   return format.format(new Date(iso));
 }
 
@@ -55,7 +56,7 @@ const dateFormats = new Map();
 export function dayAndTime(iso, timeZone, now = new Date()) {
   if (dayOf(iso, timeZone) === dayOf(now, timeZone)) return `today at ${clockTime(iso, timeZone)}`;
   const format = cached(dateFormats, timeZone, {
-    format: { weekday: "short", month: "short", day: "numeric", hour: hourDigits(), minute: "2-digit" },
+    format: { weekday: "short", month: "short", day: "numeric", hour: HOUR, minute: "2-digit" },
   });
   return format.format(new Date(iso));
 }
