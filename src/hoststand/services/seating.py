@@ -121,9 +121,18 @@ async def assign(
     return table, guest
 
 
+def _hold_only_where_seated(guest: Guest, table: Table) -> None:
+    # A party sitting elsewhere no longer needs the table it held; kept, the hold would keep that
+    # table from other reservations (table_already_held) and show the party coming to it, for
+    # the rest of its window. Released in the seating's transaction, so its guest event says so.
+    if guest.held_table_id not in (None, table.id):
+        guest.held_table_id = None
+
+
 async def _seat(
     tx: Change, table: Table, guest: Guest, *, seated_at: datetime | None = None
 ) -> None:
+    _hold_only_where_seated(guest, table)
     guest.status = GuestStatus.SEATED
     guest.table_id = table.id
     guest.seated_at = seated_at or tx.now
@@ -207,6 +216,7 @@ async def _move(tx: Change, table: Table, to_table: Table, guest: Guest) -> None
     to_table.status = TableStatus.OCCUPIED
     to_table.current_guest_id = guest.id
     guest.table_id = to_table.id
+    _hold_only_where_seated(guest, to_table)
     guest.version += 1
     guest.updated_at = tx.now
     for changed in (table, to_table):
