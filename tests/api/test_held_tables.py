@@ -146,3 +146,28 @@ async def test_undoing_a_release_keeps_the_hold_where_the_party_sat(
 
     assert back_at_held["held_table_id"] == held["id"]
     assert back_elsewhere["held_table_id"] is None
+
+
+async def test_undoing_a_release_gives_way_to_a_hold_taken_since(
+    restaurant: Restaurant,
+) -> None:
+    floor = Floor(restaurant)
+    held = await restaurant.table("Held")
+    reservation = await arriving(restaurant, held)
+    await floor.assign(held, reservation)
+    await floor.release(held)
+    # The party left: its hold stopped, and another reservation took the table meanwhile.
+    later = await book_later(restaurant, held)
+    assert later.status_code == 201, later.text
+
+    back = await reseat(floor, held, reservation)
+
+    assert back.status_code == 200, back.text
+    guest = back.json()["guest"]
+    assert (guest["status"], guest["table_id"], guest["held_table_id"]) == (
+        "seated",
+        held["id"],
+        None,
+    )
+    still = await floor.api.ok("GET", floor.guest_path(later.json()))
+    assert still["held_table_id"] == held["id"]
