@@ -120,19 +120,25 @@ async def test_moving_to_a_table_that_is_not_free_is_refused(restaurant: Restaur
     assert await floor.state(table, guest) == (table, guest)
 
 
-async def test_a_reservation_moves_to_the_table_held_for_it(restaurant: Restaurant) -> None:
+async def test_a_reservation_seated_elsewhere_moves_to_the_table_it_held_once_that_is_free(
+    restaurant: Restaurant,
+) -> None:
     floor = Floor(restaurant)
     table = await restaurant.table("Walk-up")
     held = await restaurant.table("Held", status="reserved")
     reservation = await book(restaurant, datetime.now(UTC) + timedelta(minutes=10), held)
-    await floor.assign(table, reservation)
+    await floor.assign(table, reservation)  # seated elsewhere: the hold is released
 
+    error = expect_error(await floor.move(table, held), 409, "table_not_available")
+    assert error["details"]["status"] == "reserved"
+    await floor.api.ok("PATCH", floor.table_path(held), json={"status": "available"})
     moved = await floor.api.ok(
         "POST", f"{floor.table_path(table)}/move", json={"to_table_id": held["id"]}
     )
 
     assert moved["table"]["status"] == "occupied"
     assert moved["guest"]["table_id"] == held["id"]
+    assert moved["guest"]["held_table_id"] is None
 
 
 async def test_moving_a_party_to_its_own_table_is_refused(restaurant: Restaurant) -> None:

@@ -121,9 +121,18 @@ async def assign(
     return table, guest
 
 
+def _hold_only_where_seated(guest: Guest, table: Table) -> None:
+    # A party sitting elsewhere no longer needs the table it held; kept, the hold would keep that
+    # table from other reservations (table_already_held) and show the party coming to it, for
+    # the rest of its window. Released in the seating's transaction, so its guest event says so.
+    if guest.held_table_id not in (None, table.id):
+        guest.held_table_id = None
+
+
 async def _seat(
     tx: Change, table: Table, guest: Guest, *, seated_at: datetime | None = None
 ) -> None:
+    _hold_only_where_seated(guest, table)
     guest.status = GuestStatus.SEATED
     guest.table_id = table.id
     guest.seated_at = seated_at or tx.now
@@ -207,6 +216,7 @@ async def _move(tx: Change, table: Table, to_table: Table, guest: Guest) -> None
     to_table.status = TableStatus.OCCUPIED
     to_table.current_guest_id = guest.id
     guest.table_id = to_table.id
+    _hold_only_where_seated(guest, to_table)
     guest.version += 1
     guest.updated_at = tx.now
     for changed in (table, to_table):
@@ -284,6 +294,23 @@ async def _check_released_here(tx: Change, table: Table, guest: Guest, window: i
         )
 
 
+async def _give_way_to_holds_taken_since(tx: Change, guest: Guest) -> None:
+    # A completed reservation holds nothing, so another may have taken its table's slot since
+    # the release; the undone release then seats the party without its hold rather than
+    # overlapping that one (the exclusion constraint, on PostgreSQL, would refuse the write).
+    if guest.held_table_id is None or guest.reserved_for is None or guest.reserved_until is None:
+        return
+    taken = await guests.overlapping_holds(
+        tx.conn,
+        table_id=guest.held_table_id,
+        start=guest.reserved_for,
+        end=guest.reserved_until,
+        except_id=guest.id,
+    )
+    if taken:
+        guest.held_table_id = None
+
+
 def _check_table_free_again(table: Table) -> None:
     # Bussed or not, the table is free; reserved or out of service, someone decided otherwise.
     free = table.status in (TableStatus.DIRTY, TableStatus.AVAILABLE)
@@ -316,5 +343,6 @@ async def reseat(
         guest = await guest_service.load(tx.conn, restaurant_id, command.guest_id)
         _check_table_free_again(table)
         await _check_released_here(tx, table, guest, ctx.settings.reseat_window_minutes)
+        await _give_way_to_holds_taken_since(tx, guest)
         await _seat(tx, table, guest, seated_at=guest.seated_at)
     return table, guest
