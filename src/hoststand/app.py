@@ -15,7 +15,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Receive, Scope, Send
 
 from hoststand import __version__
-from hoststand.api import errors
+from hoststand.api import docs_pages, errors
 from hoststand.api.deps import API_PREFIX, require_bearer
 from hoststand.api.responses import JSON
 from hoststand.api.routes import guests, health, me, restaurants, sync, tables, tokens
@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=JSON,
+        # FastAPI's pages load their scripts from CDNs; docs_pages serves them from here.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     # Each router straight on the app, not inside an /api/v1 router: FastAPI matches an
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # would be two or three to solve on every request. A route that forgets it is refused here.
     require_bearer(app.routes)
     app.include_router(health.router)
+    docs_pages.install(app)
     # Listed in the route table, as every endpoint is; App serves it first (see there).
     app.add_api_websocket_route("/realtime", realtime)
     if WEB.is_dir():

@@ -1,0 +1,70 @@
+"""The API's own pages, /docs (Swagger UI) and /redoc, with their scripts served by this server.
+
+FastAPI's pages load Swagger UI, ReDoc, a favicon and Google's fonts from CDNs: with no internet
+(a restaurant's back office, a laptop on a plane) they stay blank. These are FastAPI's pages as
+its "self-hosting JavaScript and CSS for docs" recipe builds them, the files taken from the
+installed fastapi-offline package (Swagger UI 5 and ReDoc 2, as FastAPI's CDN URLs name them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
+ASSETS_URL = "/docs/assets"
+# The package's files: swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js, favicon.png.
+ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Serve /docs, its OAuth2 redirect, /redoc and their assets (the app's docs_url is None)."""
+    openapi_url, redirect_url = app.openapi_url, app.swagger_ui_oauth2_redirect_url
+    if openapi_url is None or redirect_url is None:
+        raise RuntimeError("the API's pages need openapi_url and swagger_ui_oauth2_redirect_url")
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = _root_path(request)
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            oauth2_redirect_url=root + redirect_url,
+            init_oauth=app.swagger_ui_init_oauth,
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    async def swagger_ui_redirect(request: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc(request: Request) -> HTMLResponse:
+        root = _root_path(request)
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    app.add_route(DOCS_URL, swagger_ui, include_in_schema=False)
+    app.add_route(redirect_url, swagger_ui_redirect, include_in_schema=False)
+    app.add_route(REDOC_URL, redoc, include_in_schema=False)
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+
+
+def _root_path(request: Request) -> str:
+    # Behind a proxy that serves the app under a prefix, as FastAPI's own pages do.
+    return str(request.scope.get("root_path", "")).rstrip("/")
