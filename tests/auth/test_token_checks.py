@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 
 from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.access import ADMIN, Role
@@ -168,3 +169,48 @@ async def test_a_poll_does_not_bring_back_a_token_forgotten_meanwhile(setup: Set
     await s.hub.poll_once()
     with pytest.raises(Unauthorized):
         await s.auth.authenticate(s.secret, client="ipad")
+
+
+async def test_a_revocation_by_another_process_is_seen_by_the_next_poll(
+    setup: Setup, backend: Backend
+) -> None:
+    s = setup
+    await s.auth.authenticate(s.secret, client="ipad")
+    await s.hub.poll_once()  # the first: a full sweep, and the change mark the next start from
+    await s.hub.poll_once()
+    # An admin command's own connection: on SQLite, only the file's data_version tells.
+    other = Database(backend.url, schema=backend.schema, pool_size=1)
+    try:
+        async with other.write() as conn:
+            await token_rows.revoke(conn, token_id=s.token_id, at=utcnow())
+    finally:
+        await other.close()
+    await s.hub.poll_once()
+    with pytest.raises(Unauthorized):  # within the TTL: refused because the poll saw it
+        await s.auth.authenticate(s.secret, client="ipad")
+
+
+async def test_a_poll_after_nothing_was_committed_reads_nothing_and_renews_the_trust(
+    setup: Setup, backend: Backend
+) -> None:
+    s = setup
+    principal = await s.auth.authenticate(s.secret, client="ipad")
+    await s.auth.close()  # its touch of last_used_at written
+    await s.hub.poll_once()
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(s.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        s.clock.now += TTL * 0.6
+        await s.hub.poll_once()
+        s.clock.now += TTL * 0.6  # past the first check's TTL, within the poll's
+        assert await s.auth.authenticate(s.secret, client="ipad") == principal
+    finally:
+        sa.event.remove(s.db.engine.sync_engine, "before_cursor_execute", seen)
+    if backend.name == "sqlite":
+        assert statements == []  # no poll read, and the token came from the cache
+    else:
+        assert statements  # PostgreSQL has no cheap mark: its polls always read

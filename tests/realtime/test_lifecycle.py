@@ -71,6 +71,18 @@ async def test_a_device_that_falls_behind_is_closed_with_4409_and_resumes(
         assert [e["seq"] for e in events] == [hello["seq"] - 1, hello["seq"]]
 
 
+async def test_the_queue_limit_bounds_one_turn_of_the_loop_not_a_device_s_whole_feed(
+    start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
+) -> None:
+    srv = start_server(ws_queue_limit=2)
+    device = await connect(restaurant, base_url=srv.base_url)
+    for n in range(6):  # three times the limit, one message a turn
+        guest = await restaurant.guest(f"Turn {n}")
+        assert (await device.recv())["guest_id"] == guest["id"]
+    await device.assert_quiet()
+    assert await metric(srv.base_url, "hoststand_overflow_closes_total") == 0
+
+
 async def test_a_device_that_stops_reading_is_closed_with_4409_and_never_slows_the_others(
     start_server: Callable[..., ThreadServer], restaurant: Restaurant, connect: Connect
 ) -> None:

@@ -115,6 +115,8 @@ class Hub:
         self._poller: asyncio.Task[None] | None = None
         # The database's clock at the last poll (db_clock); None until a full sweep succeeds.
         self._watermark: int | None = None
+        # The database's change mark when the previous poll began (Database.change_mark).
+        self._mark: tuple[int, int, int] | None = None
         self.accepting = True
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -610,10 +612,21 @@ class Hub:
 
         Either kind tells the token cache which tokens were revoked (or gone) and that all
         others it holds were checked as of the poll's start (Authenticator.checked).
+
+        On SQLite a poll of changes first asks whether anything was committed since the
+        previous poll began (Database.change_mark: this process's writes, and SQLite's count of
+        the others'); if nothing was, it reads nothing and only renews the token cache's trust.
+        An idle server's polls were most of its CPU, and a busy relay's background.
         """
         full = full or self._watermark is None
         cache = self.token_cache
         started = cache.now() if cache is not None else 0.0
+        mark = await self.ctx.db.change_mark()
+        if not full and mark is not None and mark == self._mark:
+            # Nothing was committed since the previous poll began: it would read no row.
+            if cache is not None:
+                cache.checked(started=started, revoked=())
+            return
         rooms = [r for r in self.rooms.values() if r.ready.is_set()] if full else []
         deleted: set[uuid.UUID] = set()  # read by the change read; the sweep finds them by key
         async with self.ctx.db.read() as db:
@@ -629,7 +642,7 @@ class Hub:
                 seqs = await restaurants.seqs_changed_since(db, since_ms=since)
                 revoked = await tokens.revoked_since(db, since_ms=since)
                 deleted = await restaurants.deleted_since(db, since_ms=since)
-        self._watermark = watermark
+        self._watermark, self._mark = watermark, mark
         now = time.monotonic()
         for room in rooms:
             room.recent.trim(now)  # quiet and lingering rooms' old events go here

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -48,6 +49,21 @@ class _Cached:
     principal: Principal
     until: float  # trusted until then: its last check against the database plus the TTL
     used: float
+    renewal: int  # the last log poll's check (_Renewal.number) applied to it, or seen before it
+
+
+@dataclass(frozen=True, slots=True)
+class _Renewal:
+    """A log poll's answer for every token it did not find revoked: trusted until `until`.
+
+    Applied to each cached entry when it is next used (`Authenticator._renew`), not to every
+    entry when the poll answers: a poll comes twice a second, and walking thousands of entries
+    each time cost an idle server more than everything else it did.
+    """
+
+    number: int
+    started: float
+    until: float
 
 
 class FailureLimiter:
@@ -104,6 +120,7 @@ class Authenticator:
         # Bumped by forget(): a lookup that raced with a revocation must not cache its answer.
         self._generation = 0
         self._touched: OrderedDict[uuid.UUID, float] = OrderedDict()
+        self._renewal = _Renewal(0, -math.inf, -math.inf)
         self._tasks: set[asyncio.Task[None]] = set()
         self.limiter = FailureLimiter(
             settings.auth_failure_limit, settings.auth_failure_window_seconds
@@ -136,6 +153,8 @@ class Authenticator:
     async def _lookup(self, secret_hash: str) -> Principal | None:
         now = self._clock()
         cached = self._cache.get(secret_hash)
+        if cached is not None:
+            self._renew(cached)
         if cached is not None and cached.until > now:
             cached.used = now
             assert cached.principal.token_id is not None
@@ -150,7 +169,7 @@ class Authenticator:
         principal = token.principal()
         if generation == self._generation:
             self._cache[secret_hash] = _Cached(
-                principal, now + self.ctx.settings.token_cache_seconds, now
+                principal, now + self.ctx.settings.token_cache_seconds, now, self._renewal.number
             )
             if len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -181,13 +200,26 @@ class Authenticator:
         """
         if revoked:
             self._generation += 1  # a lookup racing with this revocation must not cache it
+            for key, entry in list(self._cache.items()):
+                if entry.principal.token_id in revoked:
+                    del self._cache[key]
         until = started + self.ctx.settings.token_cache_seconds
-        for key, entry in list(self._cache.items()):
-            token_id = entry.principal.token_id
-            if token_id in revoked:
-                del self._cache[key]
-            elif started - entry.used < RECHECK_IDLE_SECONDS:
-                entry.until = max(entry.until, until)
+        self._renewal = _Renewal(self._renewal.number + 1, started, until)
+
+    def _renew(self, entry: _Cached) -> None:
+        """Apply the last poll's answer to `entry`, as `checked` would have when it came.
+
+        Only once per poll, and before `entry.used` moves: until then it is what it was when
+        the poll answered, so the entry is renewed exactly when it was in use at the poll's
+        start. Of several polls since the entry's last use only the last counts; an earlier
+        one's shorter trust is given up, which costs at most a lookup, never a late refusal.
+        """
+        renewal = self._renewal
+        if entry.renewal == renewal.number:
+            return
+        entry.renewal = renewal.number
+        if renewal.started - entry.used < RECHECK_IDLE_SECONDS:
+            entry.until = max(entry.until, renewal.until)
 
     async def close(self) -> None:
         """Let the token touches in flight finish, before the database closes."""

@@ -60,6 +60,10 @@ class Database:
         # Writes since the writer's last checkpoint (_checkpoint_when_due).
         self._checkpoint_every = checkpoint_every
         self._writes_since_checkpoint = 0
+        # What change_mark is made of: this process's write transactions ended, and the
+        # writer's connections opened (each has its own data_version).
+        self._writes_ended = 0
+        self._writers_opened = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,11 +88,34 @@ class Database:
             # A refused or cancelled write is rolled back by begin(); a connection SQLAlchemy
             # invalidated (a cancelled rollback, a disconnect) reconnects at the next begin().
             conn = self._writer or await self._connect_writer()
-            async with conn.begin():
-                # Sent with the first statement, on the loop's thread if the lock is free.
-                _driver(conn).begin("BEGIN IMMEDIATE", inline=not bulk)
-                yield conn
+            try:
+                async with conn.begin():
+                    # Sent with the first statement, on the loop's thread if the lock is free.
+                    _driver(conn).begin("BEGIN IMMEDIATE", inline=not bulk)
+                    yield conn
+            finally:
+                self._writes_ended += 1  # committed or not, it may have reached the file
             await self._checkpoint_when_due(conn, bulk=bulk)
+
+    async def change_mark(self) -> tuple[int, int, int] | None:
+        """A mark that is the same as an earlier one only if nothing was committed in between.
+
+        SQLite only, where it is cheap: this process writes through one connection and counts
+        its transactions, and SQLite counts the other connections' commits (the admin
+        commands', another process's) in `PRAGMA data_version`, read on the event loop's
+        thread, no trip. None on PostgreSQL, and whenever it cannot be read without waiting:
+        then anything may have changed.
+        """
+        if self._write_lock is None or self._write_lock.locked():
+            return None
+        async with self._write_lock:
+            writer = self._writer or await self._connect_writer()
+            if writer.sync_connection is None or writer.invalidated:
+                return None
+            version = _driver(writer).data_version()
+        if version is None:
+            return None
+        return self._writers_opened, self._writes_ended, version
 
     async def _checkpoint_when_due(self, conn: AsyncConnection, *, bulk: bool) -> None:
         """Copy the WAL back into the database every so many writes, and after a bulk one.
@@ -109,6 +136,7 @@ class Database:
 
     async def _connect_writer(self) -> AsyncConnection:
         self._writer = await _WriterConnection(self.engine)
+        self._writers_opened += 1
         return self._writer
 
     @contextlib.asynccontextmanager

@@ -321,6 +321,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         except Exception as error:
             self._handle_exception(error)
 
+    def data_version(self) -> int | None:
+        """SQLite's `PRAGMA data_version`, on the calling thread: it moves when another
+        connection commits. None while this connection has a statement on its own thread.
+
+        For a caller that holds what keeps this connection's transactions out (the writer's
+        lock): outside a transaction the pragma reads a counter in memory, no lock.
+        """
+        raw: sqlite3.Connection | None = self._connection._connection
+        if raw is None or self._execute_mutex.locked() or raw.in_transaction:
+            return None
+        (version,) = raw.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
     async def checkpoint(self) -> None:
         """Copy the WAL back into the database file, on this connection's thread.
 
