@@ -1,0 +1,59 @@
+"""The threads of SQLite's connections: each one ended, and waited for, when the database closes.
+
+aiosqlite runs a connection's statements on a thread of its own, which hands each result back
+to the event loop (call_soon_threadsafe). SQLAlchemy's pool closes, at dispose, only the
+connections checked in; a connection still checked out (by work that was cancelled, or
+dropped and left to the garbage collector) keeps its thread, which runs what it was given to
+the end and then calls back into the loop. Once the loop has closed, that call raises in the
+thread ("RuntimeError: Event loop is closed").
+
+So the driver counts here every connection it opens, and Database.close stops them all: each
+thread closes its SQLite connection after the work queued before, then exits; close waits for
+the threads, for a bounded time. Nothing then remains to call into the loop: a later close of
+such a connection (the garbage collector's) finds its thread gone and queues nothing it runs.
+A statement whose caller was cancelled was interrupted then (sqlite_driver); one that waits
+for SQLite's lock (the busy timeout) cannot be interrupted, and is what the bound is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import aiosqlite
+
+
+class ConnectionThreads:
+    """The aiosqlite connections one driver opened whose threads may still run."""
+
+    def __init__(self) -> None:
+        self._connections: list[aiosqlite.Connection] = []
+
+    def add(self, connection: aiosqlite.Connection) -> None:
+        """Count a connection just opened; forget those whose thread has ended."""
+        self._connections = [c for c in self._connections if c._thread.is_alive()]
+        self._connections.append(connection)
+
+    async def stop(self, timeout: float) -> int:
+        """Have every thread close its connection and exit; wait `timeout` seconds at most.
+
+        Returns how many threads still run then.
+        """
+        threads: list[threading.Thread] = []
+        for connection in self._connections:
+            if connection._thread.is_alive():
+                connection.stop()  # after what is queued; its future is not needed
+                threads.append(connection._thread)
+        self._connections = []
+        if not threads:
+            return 0
+        # Joined off the loop: a thread still hands its last results to the loop meanwhile.
+        return await asyncio.to_thread(_join, threads, timeout)
+
+
+def _join(threads: list[threading.Thread], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(thread.is_alive() for thread in threads)
