@@ -40,7 +40,7 @@ close the connection, with the cancelled task waiting for that. The DBAPI object
 connections it opens, so that Database.close can end their threads (sqlite_threads).
 
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
-`_conn`, `_connection`, `_thread`), as SQLAlchemy's own adapter does: pyproject pins both
+`_conn`, `_connection`, `_thread`, `_tx`), as SQLAlchemy's own adapter does: pyproject pins both
 ranges, and the tests of this module pin the behaviour.
 """
 

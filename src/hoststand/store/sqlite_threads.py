@@ -9,10 +9,10 @@ thread ("RuntimeError: Event loop is closed").
 
 So the driver counts here every connection it opens, and Database.close stops them all: each
 thread closes its SQLite connection after the work queued before, then exits; close waits for
-the threads, for a bounded time. Nothing then remains to call into the loop: a later close of
-such a connection (the garbage collector's) finds its thread gone and queues nothing it runs.
-A statement whose caller was cancelled was interrupted then (sqlite_driver); one that waits
-for SQLite's lock (the busy timeout) cannot be interrupted, and is what the bound is for.
+the threads, for a bounded time. Nothing then remains to call into the loop: a connection so
+stopped counts as closed, and a later close of it (its holder's, or the garbage collector's)
+queues nothing. A statement whose caller was cancelled was interrupted then (sqlite_driver);
+one that waits for SQLite's lock (the busy timeout) cannot be interrupted: the bound is for it.
 """
 
 from __future__ import annotations
@@ -43,13 +43,26 @@ class ConnectionThreads:
         threads: list[threading.Thread] = []
         for connection in self._connections:
             if connection._thread.is_alive():
-                connection.stop()  # after what is queued; its future is not needed
+                _stop(connection)
                 threads.append(connection._thread)
         self._connections = []
         if not threads:
             return 0
         # Joined off the loop: a thread still hands its last results to the loop meanwhile.
         return await asyncio.to_thread(_join, threads, timeout)
+
+
+def _stop(connection: aiosqlite.Connection) -> None:
+    """Close the connection on its thread, after the work queued there, and end the thread.
+
+    It counts as closed at once, here: its holder's close() later returns at once, where
+    aiosqlite's would queue a second stop behind the first, which ends the thread, and wait
+    for it forever; work queued later is refused ("Connection closed").
+    """
+    raw, connection._connection = connection._connection, None
+    if raw is not None:
+        connection._tx.put_nowait((None, raw.close))
+    connection.stop()  # finds nothing left to close; its future is not needed
 
 
 def _join(threads: list[threading.Thread], timeout: float) -> int:
