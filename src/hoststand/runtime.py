@@ -55,10 +55,12 @@ class Runtime:
         Each step waits for the work it stops, for a bounded time, so that nothing runs on
         the database's threads once the lifespan has ended and the event loop closes.
         """
-        await self.hub.stop(self.ctx.settings.shutdown_timeout_seconds)
-        await background.cancel_and_wait(self._tasks, "housekeeping")
-        await self.authenticator.close()
-        await self.ctx.db.close()
+        try:
+            await self.hub.stop(self.ctx.settings.shutdown_timeout_seconds)
+            await background.cancel_and_wait(self._tasks, "housekeeping")
+            await self.authenticator.close()
+        finally:  # whatever failed before: no database thread may outlive the loop
+            await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:
         outage = failures.Outage(log, "pruning", "attempts")

@@ -134,3 +134,31 @@ async def test_close_gives_up_on_a_statement_it_cannot_end_after_its_timeout(
         await conn.close()
     await asyncio.to_thread(raw._thread.join, 5)
     assert not raw._thread.is_alive()  # it ended by itself, once its statement did
+
+
+def test_a_thread_that_ends_after_the_event_loop_calls_nothing_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    gate = threading.Event()
+    threads: list[threading.Thread] = []
+
+    async def open_and_close() -> None:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+        conn = await database.engine.connect()  # left checked out
+        await conn.execute(sa.text("SELECT 1"))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, aiosqlite.Connection)
+        threads.append(raw._thread)
+        # As a thread starved of CPU: it gets to its stop past close's bound, and past the end
+        # of the event loop that asked for it.
+        raw._tx.put_nowait((None, gate.wait))
+        await database.close(timeout=0.1)
+        await conn.close()  # closed already: nothing is queued
+
+    asyncio.run(open_and_close())
+    gate.set()
+    threads[0].join(5)
+    assert not threads[0].is_alive()
+    assert [repr(args.exc_value) for args in raised] == []

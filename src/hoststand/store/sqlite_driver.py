@@ -40,8 +40,9 @@ close the connection, with the cancelled task waiting for that. The DBAPI object
 connections it opens, so that Database.close can end their threads (sqlite_threads).
 
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
-`_conn`, `_connection`, `_thread`, `_tx`), as SQLAlchemy's own adapter does: pyproject pins both
-ranges, and the tests of this module pin the behaviour.
+`_conn`, `_connection`; sqlite_threads: `_thread`, `_tx`, `_running` and the worker's stop
+sentinel), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
+module and of Database.close pin the behaviour.
 """
 
 from __future__ import annotations
