@@ -261,9 +261,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     ) -> _Outcome:
         """`work` on the connection's thread; interrupted there if its caller is cancelled.
 
-        A cancelled statement would run on to its end: SQLAlchemy closes the connection
-        behind it, and the cancelled task waits for that (a shutdown, for every task it
-        cancels), or, dropped, the thread calls back into a loop that may have closed.
+        Left alone, a cancelled statement runs on to its end, holding the thread: SQLAlchemy
+        closes the connection behind it, and the cancelled task (each task a shutdown
+        cancels) waits for that, or, dropped, the thread calls back into the loop late.
         """
         try:
             outcome: _Outcome = await self._connection._execute(

@@ -11,7 +11,7 @@ So the driver counts here every connection it opens, and Database.close stops th
 thread closes its SQLite connection after the work queued before, then exits; close waits for
 the threads, for a bounded time. Nothing then remains to call into the loop: a connection so
 stopped counts as closed, and a later close of it (its holder's, or the garbage collector's)
-queues nothing. A statement whose caller was cancelled was interrupted then (sqlite_driver);
+queues nothing that runs. A statement whose caller was cancelled was interrupted (sqlite_driver);
 one that waits for SQLite's lock (the busy timeout) cannot be interrupted: the bound is for it.
 """
 
