@@ -121,6 +121,11 @@ class ThreadServer:
             self._server.should_exit = True
             self._thread.join(15)
 
+    @property
+    def stopped(self) -> bool:
+        """Whether its thread has ended: the app's lifespan is over and its event loop closed."""
+        return self._thread is not None and not self._thread.is_alive()
+
 
 @dataclass
 class ProcessServer:

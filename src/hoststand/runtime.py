@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from hoststand import background
 from hoststand.bus import create_broker
 from hoststand.config import Settings
 from hoststand.metrics import Metrics
@@ -50,14 +50,17 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._prune_forever(), name="prune"))
 
     async def stop(self) -> None:
-        """Close devices with 1012, stop background work, close the database."""
-        await self.hub.stop(self.ctx.settings.shutdown_timeout_seconds)
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.authenticator.close()
-        await self.ctx.db.close()
+        """Close devices with 1012, stop background work, close the database.
+
+        Each step waits for the work it stops, for a bounded time, so that nothing runs on
+        the database's threads once the lifespan has ended and the event loop closes.
+        """
+        try:
+            await self.hub.stop(self.ctx.settings.shutdown_timeout_seconds)
+            await background.cancel_and_wait(self._tasks, "housekeeping")
+            await self.authenticator.close()
+        finally:  # whatever failed before: no database thread may outlive the loop
+            await self.ctx.db.close()
 
     async def _prune_forever(self) -> None:
         outage = failures.Outage(log, "pruning", "attempts")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import threading
 import uuid
+from pathlib import Path
 
+import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -89,3 +93,72 @@ async def test_direct_tls_false_in_the_url_connects_without_direct_tls(
         await database.ping()
     finally:
         await database.close()
+
+
+async def test_close_ends_the_thread_of_a_connection_still_checked_out(
+    sqlite_backend: Backend,
+) -> None:
+    # Work cancelled or dropped can leave its connection out of the pool, which dispose closes
+    # only what is in; the thread of the one left out would call into a closed event loop.
+    database = Database(sqlite_backend.url)
+    conn = await database.engine.connect()
+    await conn.execute(sa.text("SELECT 1"))
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, aiosqlite.Connection)
+    await database.close()
+    assert not raw._thread.is_alive()
+    await conn.close()  # what its owner would do later, if ever: nothing left to close
+
+
+async def test_close_gives_up_on_a_statement_it_cannot_end_after_its_timeout(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'stuck.db'}")
+    conn = await database.engine.connect()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, aiosqlite.Connection)
+    # As one waiting for another process's lock: SQLite's interrupt does not end it.
+    stuck, release = threading.Event(), threading.Event()
+    raw._conn.create_function("stuck", 0, lambda: stuck.set() or release.wait(10))
+    statement = asyncio.create_task(conn.execute(sa.text("SELECT stuck()")))
+    try:
+        assert await asyncio.to_thread(stuck.wait, 5)
+        await database.close(timeout=0.1)
+        assert raw._thread.is_alive()
+        assert "1 SQLite connection(s) still busy" in caplog.text
+        # Closed for its holder all the same (SQLAlchemy closes so one it gives up on): at once.
+        await asyncio.wait_for(raw.close(), 5)
+    finally:
+        release.set()
+        await statement
+        await conn.close()
+    await asyncio.to_thread(raw._thread.join, 5)
+    assert not raw._thread.is_alive()  # it ended by itself, once its statement did
+
+
+def test_a_thread_that_ends_after_the_event_loop_calls_nothing_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    gate = threading.Event()
+    threads: list[threading.Thread] = []
+
+    async def open_and_close() -> None:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+        conn = await database.engine.connect()  # left checked out
+        await conn.execute(sa.text("SELECT 1"))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, aiosqlite.Connection)
+        threads.append(raw._thread)
+        # As a thread starved of CPU: it gets to its stop past close's bound, and past the end
+        # of the event loop that asked for it.
+        raw._tx.put_nowait((None, gate.wait))
+        await database.close(timeout=0.1)
+        await conn.close()  # closed already: nothing is queued
+
+    asyncio.run(open_and_close())
+    gate.set()
+    threads[0].join(5)
+    assert not threads[0].is_alive()
+    assert [repr(args.exc_value) for args in raised] == []

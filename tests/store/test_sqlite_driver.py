@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import engine as async_engine
 
 from hoststand.store.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from hoststand.store.sqlite_driver import OneTripConnection
+from tests.store.endless import Endless
 
 ITEMS = sa.table("items", sa.column("id", sa.Integer), sa.column("name", sa.String))
 
@@ -412,3 +413,23 @@ async def test_streamed_results_still_work(db: Database) -> None:
     async with db.read() as conn:
         stream = await conn.stream(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))
         assert [row.name async for row in stream] == ["s0", "s1", "s2"]
+
+
+async def test_a_statement_whose_caller_is_cancelled_is_interrupted_on_sqlites_thread(
+    db: Database,
+) -> None:
+    endless = Endless()
+    reading = asyncio.create_task(endless.run(db))
+    await endless.wait_began()
+    reading.cancel()
+    try:
+        # Left running, the statement would hold its thread, and the cancelled task waiting
+        # for SQLAlchemy to close the connection behind it, forever.
+        done, _ = await asyncio.wait([reading], timeout=5)
+        assert done, "the cancelled read still waits for its statement"
+        assert reading.cancelled()
+    finally:
+        endless.interrupt()
+        await asyncio.wait([reading], timeout=5)
+    async with db.read() as conn:
+        assert await conn.scalar(sa.text("SELECT count(*) FROM items")) == 0

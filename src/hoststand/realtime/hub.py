@@ -13,7 +13,6 @@ for this hub's devices and for the REST token cache alike.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -23,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from hoststand import background
 from hoststand.bus import Envelope
 from hoststand.bus.memory import MemoryBroker
 from hoststand.domain.events import DataScope, Event, EventType
@@ -112,6 +112,7 @@ class Hub:
         self._tokens: Counter[uuid.UUID] = Counter()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False  # no task is spawned once stop has cancelled them
         self._poller: asyncio.Task[None] | None = None
         # The database's clock at the last poll (db_clock); None until a full sweep succeeds.
         self._watermark: int | None = None
@@ -127,7 +128,12 @@ class Hub:
         self._poller = asyncio.create_task(self._poll_forever(), name="hub-poller")
 
     async def stop(self, timeout: float) -> None:
-        """Close every device with 1012 (reconnect and resume elsewhere), then stop."""
+        """Close every device with 1012 (reconnect and resume elsewhere), then stop.
+
+        The hub's own work (the poller, gap fills, relays, unsubscribes) is cancelled and
+        awaited (background.cancel_and_wait), so that none of it runs once the database has
+        closed; from then on the hub spawns no more (a cancelled fill would start the next).
+        """
         self.accepting = False
         connections = [c for room in self.rooms.values() for c in room.connections]
         for conn in connections:
@@ -135,12 +141,9 @@ class Hub:
         await asyncio.gather(*(c.wait_closed(timeout) for c in connections))
         for room in self.rooms.values():
             room.stop_lingering()
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-        for task in list(self._tasks):
-            task.cancel()
+        self._stopped = True
+        work = [*self._tasks, *([self._poller] if self._poller is not None else [])]
+        await background.cancel_and_wait(work, "hub")
         await self.ctx.broker.close()
 
     def connection_count(self) -> int:
@@ -148,6 +151,9 @@ class Hub:
         return sum(len(room.connections) for room in self.rooms.values())
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if self._stopped:
+            coro.close()
+            return
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

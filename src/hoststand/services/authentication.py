@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from hoststand import background
 from hoststand.domain.access import ADMIN, OPEN_MODE, Principal
 from hoststand.domain.errors import DomainError, ErrorCode
 from hoststand.services.context import ServiceContext
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60.0
 CACHE_SIZE = 10_000
+# A touch is one short write: at shutdown it is let finish for this long, then cancelled.
+TOUCH_CLOSE_TIMEOUT_SECONDS = 2.0
 # A cached token unused this long is no longer renewed by the log poll; its next use looks it
 # up again.
 RECHECK_IDLE_SECONDS = 60.0
@@ -222,9 +225,10 @@ class Authenticator:
             entry.until = max(entry.until, renewal.until)
 
     async def close(self) -> None:
-        """Let the token touches in flight finish, before the database closes."""
+        """Let the token touches in flight finish, before the database closes (bounded)."""
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            _, late = await asyncio.wait(list(self._tasks), timeout=TOUCH_CLOSE_TIMEOUT_SECONDS)
+            await background.cancel_and_wait(late, "token touch")
 
     def forget(self, token_id: uuid.UUID) -> None:
         """Drop a revoked token from the cache at once."""

@@ -27,6 +27,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A guest update appends 5-10 pages to the WAL: about as often as SQLite's own auto-checkpoint
 # (1,000 pages).
 CHECKPOINT_EVERY_WRITES = 100
+# How long close waits for the write in progress, and then for SQLite's threads: at shutdown,
+# the work that ran there was cancelled and its statements interrupted (sqlite_driver), so it
+# takes milliseconds; only a statement waiting for the lock of another process takes longer.
+CLOSE_TIMEOUT_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +195,41 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
-    async def close(self) -> None:
-        """Close the writer's connection and every pooled one."""
+    async def close(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Close the writer's connection and every pooled one; on SQLite, end their threads.
+
+        Waits for the write in progress, if any, and then for every SQLite connection's thread
+        to end (sqlite_threads), also those of connections still checked out: `timeout`
+        seconds at most for each, after which what still runs is left to end by itself.
+        """
         if self._write_lock is not None:
-            async with self._write_lock:  # after the write in progress, if any
-                writer, self._writer = self._writer, None
-                if writer is not None:
-                    await writer.close()
+            await self._close_writer(timeout)
         await self.engine.dispose()
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(dbapi, sqlite_driver.OneTripDBAPI):
+            running = await dbapi.threads.stop(timeout)
+            if running:
+                log.warning(
+                    "%d SQLite connection(s) still busy %.1f s after the database closed: "
+                    "a statement waiting for the database lock (another process writing?)",
+                    running,
+                    timeout,
+                )
+
+    async def _close_writer(self, timeout: float) -> None:
+        """Close the writer's connection, after the write in progress (its thread's, if late)."""
+        assert self._write_lock is not None
+        try:
+            await asyncio.wait_for(self._write_lock.acquire(), timeout)
+        except TimeoutError:
+            log.warning("a write still ran %.1f s after the database began to close", timeout)
+            return
+        try:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                await writer.close()
+        finally:
+            self._write_lock.release()
 
 
 def _driver(conn: AsyncConnection) -> sqlite_driver.OneTripConnection:

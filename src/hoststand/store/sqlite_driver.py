@@ -33,17 +33,27 @@ statements. The writer's connection (store/database.py) asks `runs_inline` first
 sends a BEGIN still waiting if SQLite grants it at once, and then runs the statement on the
 sync connection, outside any greenlet, where this cursor runs it in place.
 
+A statement on the connection's thread whose caller is cancelled is interrupted there
+(sqlite3's interrupt, made to be called from another thread): cancelling a task does not stop
+what it started on the thread, which would otherwise run to its end and only then let SQLAlchemy
+close the connection, with the cancelled task waiting for that. The DBAPI object counts the
+connections it opens, so that Database.close can end their threads (sqlite_threads).
+
 It leans on internals of SQLAlchemy 2.1 (the adapter classes) and of aiosqlite (`_execute`,
-`_conn`), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
-module pin the behaviour.
+`_conn`, `_connection`; sqlite_threads: `_thread`, `_tx`, `_running` and the worker's stop
+sentinel), as SQLAlchemy's own adapter does: pyproject pins both ranges, and the tests of this
+module and of Database.close pin the behaviour.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, cast
 
 import aiosqlite
@@ -59,6 +69,8 @@ from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import in_greenlet
+
+from hoststand.store.sqlite_threads import ConnectionThreads
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +137,17 @@ def _executemany(
         return _Outcome(None, [], cursor.rowcount, cursor.lastrowid)
     finally:
         cursor.close()
+
+
+def _interrupt(connection: aiosqlite.Connection) -> None:
+    """End the statement running on the connection's thread, if any (SQLite: a no-op if none).
+
+    A statement that waits for the database lock (the busy timeout) runs on regardless.
+    """
+    raw: sqlite3.Connection | None = connection._connection
+    if raw is not None:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed on its thread meanwhile
+            raw.interrupt()
 
 
 def _checkpoint(connection: aiosqlite.Connection) -> None:
@@ -230,10 +253,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             if begin is None and adapt.inline:
                 self._outcome = work(self._aiosqlite, None, operation, parameters)
             else:
-                self._outcome = await self._connection._execute(
-                    work, self._connection, begin, operation, parameters
-                )
+                self._outcome = await self._on_thread(work, begin, operation, parameters)
             self._rows = collections.deque(self._outcome.rows)
+
+    async def _on_thread(
+        self, work: _Work, begin: str | None, operation: Any, parameters: Any
+    ) -> _Outcome:
+        """`work` on the connection's thread; interrupted there if its caller is cancelled.
+
+        Left alone, a cancelled statement runs on to its end, holding the thread: SQLAlchemy
+        closes the connection behind it, and the cancelled task (each task a shutdown
+        cancels) waits for that, or, dropped, the thread calls back into the loop late.
+        """
+        try:
+            outcome: _Outcome = await self._connection._execute(
+                work, self._connection, begin, operation, parameters
+            )
+        except asyncio.CancelledError:
+            _interrupt(self._aiosqlite)
+            raise
+        return outcome
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         """Nothing to do: pysqlite ignores input sizes too."""
@@ -354,11 +393,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """The DBAPI module SQLAlchemy's aiosqlite dialect is given: connects OneTripConnections."""
+    """The DBAPI module SQLAlchemy's aiosqlite dialect is given: connects OneTripConnections.
+
+    One per engine: `threads` are those of the connections it opened (sqlite_threads).
+    """
+
+    def __init__(self, aiosqlite: ModuleType, sqlite: ModuleType) -> None:
+        super().__init__(aiosqlite, sqlite)
+        self.threads = ConnectionThreads()
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         """Connect as the stock adapter does, then wrap the same aiosqlite connection."""
         stock = super().connect(*arg, **kw)
+        self.threads.add(cast(aiosqlite.Connection, stock._connection))
         return OneTripConnection(self, stock._connection)
 
 
