@@ -33,6 +33,14 @@ async def database(backend: Backend) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def sqlite_database(sqlite_backend: Backend) -> AsyncIterator[Database]:
+    """The migrated SQLite test file, for what only SQLite does."""
+    db = Database(sqlite_backend.url, pool_size=2)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
 async def postgres_database(postgres_backend: Backend) -> AsyncIterator[Database]:
     """The migrated PostgreSQL test schema, for what only PostgreSQL does."""
     db = Database(postgres_backend.url, schema=postgres_backend.schema, pool_size=2)

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-
-import pytest
 
 from hoststand.store import floor
 from hoststand.store.database import Database
 from tests.conftest import Backend
 from tests.store.conftest import a_restaurant, a_table
-
-
-@pytest.fixture
-async def sqlite_database(sqlite_backend: Backend) -> AsyncIterator[Database]:
-    """The SQLite test file, where the mark is kept."""
-    db = Database(sqlite_backend.url, pool_size=2)
-    yield db
-    await db.close()
 
 
 async def test_a_mark_stays_while_nothing_is_committed(

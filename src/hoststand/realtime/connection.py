@@ -59,7 +59,7 @@ class Ticks:
     per iteration: a burst bigger than that closes it with 4409, written synchronously or not.
     """
 
-    __slots__ = ("_advance_soon", "_call_soon", "_context", "_loop", "_next", "counted")
+    __slots__ = ("_bound_advance", "_call_soon", "_context", "_loop", "_next", "counted")
 
     def __init__(self) -> None:
         self._next = 0
@@ -69,7 +69,7 @@ class Ticks:
         # What `current` schedules, made once: this runs in every iteration that delivers
         # (each relay's, under a fan-out load), and a call_soon that copies the caller's
         # context and binds the method anew cost three times what these leave.
-        self._advance_soon = self._advance
+        self._bound_advance = self._advance
         self._context = contextvars.Context()  # _advance reads no context variable
         self._loop: asyncio.AbstractEventLoop | None = None
         self._call_soon: Callable[..., object] | None = None
@@ -81,7 +81,7 @@ class Ticks:
             loop = asyncio.get_running_loop()
             if loop is not self._loop or self._call_soon is None:
                 self._loop, self._call_soon = loop, loop.call_soon
-            self._call_soon(self._advance_soon, context=self._context)
+            self._call_soon(self._bound_advance, context=self._context)
         return self.counted
 
     def _advance(self) -> None:

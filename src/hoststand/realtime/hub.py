@@ -34,6 +34,7 @@ from hoststand.realtime.wire import text_frame
 from hoststand.services.authentication import Authenticator
 from hoststand.services.context import ServiceContext
 from hoststand.store import db_clock, event_log, failures, restaurants, tokens
+from hoststand.store.database import ChangeMark
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class Hub:
         # The database's clock at the last poll (db_clock); None until a full sweep succeeds.
         self._watermark: int | None = None
         # The database's change mark when the previous poll began (Database.change_mark).
-        self._mark: tuple[int, int, int] | None = None
+        self._mark: ChangeMark | None = None
         self.accepting = True
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -22,15 +22,19 @@ from hoststand.services.versions import check_version
 from hoststand.store import event_log, floor, guests
 
 
-def _check_table_free(table: Table, guest: Guest) -> None:
-    held_for_guest = table.status is TableStatus.RESERVED and guest.held_table_id == table.id
-    if table.status is TableStatus.AVAILABLE or held_for_guest:
-        return
-    raise DomainError(
+def _not_available(table: Table) -> DomainError:
+    return DomainError(
         ErrorCode.TABLE_NOT_AVAILABLE,
         f"table {table.label} is {table.status.value.replace('_', ' ')}",
         table.view(),
     )
+
+
+def _check_table_free(table: Table, guest: Guest) -> None:
+    held_for_guest = table.status is TableStatus.RESERVED and guest.held_table_id == table.id
+    if table.status is TableStatus.AVAILABLE or held_for_guest:
+        return
+    raise _not_available(table)
 
 
 def _check_party_fits(table: Table, guest: Guest, verb: str = "seat") -> None:
@@ -316,11 +320,7 @@ def _check_table_free_again(table: Table) -> None:
     free = table.status in (TableStatus.DIRTY, TableStatus.AVAILABLE)
     if free and table.current_guest_id is None:
         return
-    raise DomainError(
-        ErrorCode.TABLE_NOT_AVAILABLE,
-        f"table {table.label} is {table.status.value.replace('_', ' ')}",
-        table.view(),
-    )
+    raise _not_available(table)
 
 
 async def reseat(

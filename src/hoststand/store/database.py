@@ -34,6 +34,9 @@ CLOSE_TIMEOUT_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
 
+# Database.change_mark: writer connections opened, write transactions ended, data_version.
+ChangeMark = tuple[int, int, int]
+
 # A read's transaction on PostgreSQL: one snapshot, and no writes.
 _SNAPSHOT_READ = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 # A write's, whatever the server's default_transaction_isolation: the writes' locking (store/
@@ -101,7 +104,7 @@ class Database:
                 self._writes_ended += 1  # committed or not, it may have reached the file
             await self._checkpoint_when_due(conn, bulk=bulk)
 
-    async def change_mark(self) -> tuple[int, int, int] | None:
+    async def change_mark(self) -> ChangeMark | None:
         """A mark that is the same as an earlier one only if nothing was committed in between.
 
         SQLite only, where it is cheap: this process writes through one connection and counts
