@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from html.parser import HTMLParser
@@ -82,3 +84,30 @@ async def test_the_docs_page_keeps_its_oauth2_redirect(stranger: httpx.AsyncClie
     redirect = await stranger.get("/docs/oauth2-redirect")
     assert redirect.status_code == 200
     assert "oauth2" in redirect.text
+
+
+@pytest.mark.parametrize("page", ["/docs", "/docs/oauth2-redirect", "/redoc"])
+async def test_the_api_pages_tell_the_browser_to_run_and_load_only_what_this_server_sent(
+    stranger: httpx.AsyncClient, page: str
+) -> None:
+    response = await stranger.get(page)
+    assert response.status_code == 200
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["img-src"] == "'self' data:"
+    assert policy["connect-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    # Inline scripts run by their hash alone: the page's own, as it was sent.
+    sources = policy["script-src"].split()
+    assert sources[0] == "'self'"
+    assert "'unsafe-inline'" not in sources
+    inline = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    assert len(inline) == (0 if page == "/redoc" else 1)
+    assert sources[1:] == [
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in inline
+    ]
+    assert response.headers["x-content-type-options"] == "nosniff"

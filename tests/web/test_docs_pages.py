@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, Route, expect
 
 from tests.conftest import Restaurant
 from tests.servers import ThreadServer
@@ -22,6 +22,7 @@ class Offline:
     page: Page
     elsewhere: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -41,6 +42,12 @@ async def offline(browser: Browser, web_server: ThreadServer) -> AsyncIterator[O
 
     await context.route("**/*", only_here)
     page.on("pageerror", lambda error: tab.errors.append(str(error)))
+
+    def note_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            tab.console_errors.append(message.text)
+
+    page.on("console", note_error)
     yield tab
     await context.close()
 
@@ -69,6 +76,7 @@ async def test_the_docs_page_renders_and_authorizes_with_no_internet(
 
     assert offline.elsewhere == [], "the page reached for other hosts"
     assert offline.errors == []
+    assert offline.console_errors == []  # the page's policy allowed its own inline script
 
 
 async def test_the_redoc_page_renders_with_no_internet(offline: Offline) -> None:
@@ -76,8 +84,11 @@ async def test_the_redoc_page_renders_with_no_internet(offline: Offline) -> None
     await page.goto("/redoc")
     await expect(page.get_by_role("heading", name="hoststand", exact=False).first).to_be_visible()
     await expect(page.get_by_text("/api/v1/me").first).to_be_attached()
-    # ReDoc's bundle names its "API docs by Redocly" logo by a fixed URL; offline it drops the
-    # picture (its onError), as it does here. Nothing else leaves the machine.
+    # ReDoc's bundle names its "API docs by Redocly" logo by a fixed URL: the page's policy
+    # refuses it before it leaves the machine, and ReDoc drops the picture (its onError).
     await expect(page.get_by_alt_text("redocly logo")).to_have_count(0)
-    assert set(offline.elsewhere) <= {REDOCLY_LOGO}, "the page reached for other hosts"
+    assert offline.elsewhere == [], "the page reached for other hosts"
     assert offline.errors == []
+    assert len(offline.console_errors) == 1, offline.console_errors
+    assert REDOCLY_LOGO in offline.console_errors[0]
+    assert "Content Security Policy" in offline.console_errors[0]
