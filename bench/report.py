@@ -31,7 +31,9 @@ def _line(result: dict[str, Any]) -> str:
         at = result["at_200"]
         return (
             f"{name:<16} at 200/s p50 {at['p50_ms']} p95 {at['p95_ms']} p99 {at['p99_ms']} ms; "
-            f"sustained {result['sustained_writes_per_s']} writes/s with p99 < 50 ms"
+            f"sustained {result['sustained_writes_per_s']} writes/s with p99 < 50 ms "
+            f"(median of {result['windows_per_step']} windows; in every window "
+            f"{result['sustained_every_window_writes_per_s']})"
         )
     if name == "idle_memory":
         return (

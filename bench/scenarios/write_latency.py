@@ -6,6 +6,12 @@ carries it. An unmeasured warm-up at the first rate opens the HTTP connections a
 server's caches; then W rises step by step until p99 passes 50 ms. Writes go through
 bench/http1.py, whose CPU cost per request is a sixteenth of httpx's: the generator shares the
 machine with the server.
+
+Each step is measured in a few windows (3 of 3 s; 2 of 1 s in the quick plan) and its figures
+are the medians of the windows', as every figure of a shared, noisy machine is quoted: one
+neighbour's burst of 50 ms in one window no longer decides the step. The result says both
+rates: `sustained_writes_per_s` by the median p99, and `sustained_every_window_writes_per_s`,
+the highest step below which no window of any step missed. Each window is kept in the step.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import itertools
 import random
+import statistics
 import time
 from typing import Any
 
@@ -29,6 +36,8 @@ from bench.workers import Control, Pool, split
 WORKERS = 2
 P99_LIMIT_MS = 50.0
 STEPS = (200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200, 1500, 2000, 2500, 3000)
+WINDOWS, WINDOW_SECONDS = 3, 3.0
+QUICK_WINDOWS, QUICK_WINDOW_SECONDS = 2, 1.0
 WARMUP_SECONDS = 2.0
 REQUEST_TIMEOUT_SECONDS = 10.0
 
@@ -147,7 +156,7 @@ def measure(
     servers: list[procs.Server], tenants: list[Tenant], *, per_room: int, quick: bool
 ) -> dict[str, Any]:
     """Connect the devices over `servers`, warm up, then raise W step by step."""
-    seconds = 2.0 if quick else 5.0
+    windows, seconds = (QUICK_WINDOWS, QUICK_WINDOW_SECONDS) if quick else (WINDOWS, WINDOW_SECONDS)
     steps = STEPS[:2] if quick else STEPS
     bases = [s.base_url for s in servers]
     configs = [
@@ -161,37 +170,69 @@ def measure(
         warmup = WARMUP_SECONDS / 2 if quick else WARMUP_SECONDS
         pool.ask(("step", steps[0] / WORKERS, warmup), timeout=warmup * 10 + 60)
         for rate in steps:
-            cpu0 = sum(s.cpu_seconds() for s in servers)
-            replies = pool.ask(("step", rate / WORKERS, seconds), timeout=seconds * 10 + 60)
-            cpu = sum(s.cpu_seconds() for s in servers) - cpu0
-            latencies = [x for r in replies for x in r["latencies"]]
-            expected = sum(r["writes"] for r in replies) * per_room
-            step = {
-                "writes_per_s": rate,
-                **latency_summary(latencies),
-                "errors": sum(r["errors"] for r in replies),
-                "missing": expected - len(latencies),
-                "server_cpu_util": round(cpu / seconds, 2),
-                # The load generator's processes (writers and devices) share the machine.
-                "generator_cpu_util": round(sum(r["cpu_seconds"] for r in replies) / seconds, 2),
-            }
+            measured = [_window(pool, servers, rate, seconds, per_room) for _ in range(windows)]
+            step = {"writes_per_s": rate, **_medians(measured), "windows": measured}
             results.append(step)
-            if step["p99_ms"] >= P99_LIMIT_MS or step["errors"] or step["missing"]:
+            if not _passes(step):
                 break
         pool.tell(("done",))
         pool.gather()
     finally:
         pool.close()
-    passing = [
-        s for s in results if s["p99_ms"] < P99_LIMIT_MS and not s["errors"] and not s["missing"]
-    ]
+    every_window = 0
+    for step in results:
+        if not all(_passes(w) for w in step["windows"]):
+            break
+        every_window = step["writes_per_s"]
+    passing = [s["writes_per_s"] for s in results if _passes(s)]
     return {
         "restaurants": len(tenants),
         "devices": devices,
+        "windows_per_step": windows,
+        "window_seconds": seconds,
         "at_200": results[0],
         "steps": results,
-        "sustained_writes_per_s": passing[-1]["writes_per_s"] if passing else 0,
+        "sustained_writes_per_s": passing[-1] if passing else 0,
+        "sustained_every_window_writes_per_s": every_window,
     }
+
+
+def _window(
+    pool: Pool, servers: list[procs.Server], rate: int, seconds: float, per_room: int
+) -> dict[str, Any]:
+    """One window of writes at `rate`: its latencies, failures and CPU."""
+    cpu0 = sum(s.cpu_seconds() for s in servers)
+    replies = pool.ask(("step", rate / WORKERS, seconds), timeout=seconds * 10 + 60)
+    cpu = sum(s.cpu_seconds() for s in servers) - cpu0
+    latencies = [x for r in replies for x in r["latencies"]]
+    expected = sum(r["writes"] for r in replies) * per_room
+    return {
+        **latency_summary(latencies),
+        "errors": sum(r["errors"] for r in replies),
+        "missing": expected - len(latencies),
+        "server_cpu_util": round(cpu / seconds, 2),
+        # The load generator's processes (writers and devices) share the machine.
+        "generator_cpu_util": round(sum(r["cpu_seconds"] for r in replies) / seconds, 2),
+    }
+
+
+def _medians(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A step's figures: each the median of its windows', but the worst max and every failure."""
+    middle = {
+        key: round(statistics.median(w[key] for w in windows), 2)
+        for key in ("p50_ms", "p95_ms", "p99_ms", "server_cpu_util", "generator_cpu_util")
+    }
+    return {
+        **middle,
+        "max_ms": max(w["max_ms"] for w in windows),
+        "samples": sum(w["samples"] for w in windows),
+        "errors": sum(w["errors"] for w in windows),
+        "missing": sum(w["missing"] for w in windows),
+    }
+
+
+def _passes(figures: dict[str, Any]) -> bool:
+    return figures["p99_ms"] < P99_LIMIT_MS and not figures["errors"] and not figures["missing"]
 
 
 def run(quick: bool) -> dict[str, Any]:
