@@ -182,24 +182,16 @@ def _check_seated_edit(guest: Guest, given: dict[str, Any]) -> None:
     """Refuse a change of a seated party's history, or a hold on another table than its own."""
     if guest.status is not GuestStatus.SEATED:
         return
-    changed = {
-        name for name in SEATED_HISTORY if name in given and given[name] != getattr(guest, name)
-    }
-    if changed:
-        words = " and ".join(SEATED_HISTORY[name] for name in sorted(changed))
-        raise DomainError(
-            ErrorCode.GUEST_SEATED,
-            f"{guest.name} is seated: a seated party's {words} cannot change any more",
-            guest.view(),
-        )
+    changed = [n for n in SEATED_HISTORY if n in given and given[n] != getattr(guest, n)]
     held = given.get("held_table_id", guest.held_table_id)
-    if held not in (None, guest.held_table_id, guest.table_id):
+    if changed:
+        why = f"a seated party's {' and '.join(SEATED_HISTORY[n] for n in changed)} cannot change"
+    elif held not in (None, guest.held_table_id, guest.table_id):
         # Held, another table would be kept from other reservations for a party eating here.
-        raise DomainError(
-            ErrorCode.GUEST_SEATED,
-            f"{guest.name} is seated: a seated party holds only the table it sits at, or none",
-            guest.view(),
-        )
+        why = "a seated party holds only the table it sits at, or none"
+    else:
+        return
+    raise DomainError(ErrorCode.GUEST_SEATED, f"{guest.name} is seated: {why}", guest.view())
 
 
 async def update(
