@@ -391,3 +391,40 @@ async def test_a_seated_guest_cannot_be_deleted(restaurant: Restaurant) -> None:
     error = expect_error(await restaurant.api.request("DELETE", path), 409, "guest_seated")
     assert error["details"]["id"] == guest["id"]
     assert (await restaurant.api.ok("GET", path))["status"] == "seated"
+
+
+async def seated(restaurant: Restaurant, **fields: Any) -> str:
+    """A guest seated at a new table; the guest's API path."""
+    table, guest = await restaurant.table(), await restaurant.guest("Eating", **fields)
+    await restaurant.api.ok(
+        "POST", f"{restaurant.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
+    )
+    return f"{restaurant.path}/guests/{guest['id']}"
+
+
+async def test_a_seated_partys_reservation_time_and_quote_are_history(
+    restaurant: Restaurant,
+) -> None:
+    host = restaurant.client("host")
+    booked = await seated(restaurant, kind="reservation", reserved_for="2030-01-01T19:00:00Z")
+    walked_in = await seated(restaurant, quoted_wait_minutes=15)
+
+    for path, change in (
+        (booked, {"reserved_for": "2030-01-01T19:30:00Z"}),
+        (walked_in, {"quoted_wait_minutes": 30}),
+    ):
+        before = await host.ok("GET", path)
+        error = expect_error(await host.request("PATCH", path, json=change), 409, "guest_seated")
+        assert error["details"] == before
+        assert await host.ok("GET", path) == before
+    # The value it has is no change: a client sending its whole form is not refused for it.
+    same = await host.ok("PATCH", booked, json={"reserved_for": "2030-01-01T19:00:00Z"})
+    assert same["reserved_for"] == "2030-01-01T19:00:00Z"
+
+
+async def test_a_seated_partys_stay_can_still_be_changed(restaurant: Restaurant) -> None:
+    path = await seated(restaurant, kind="reservation", reserved_for="2030-01-01T19:00:00Z")
+
+    longer = await restaurant.client("host").ok("PATCH", path, json={"duration_minutes": 150})
+
+    assert (longer["duration_minutes"], longer["reserved_until"]) == (150, "2030-01-01T21:30:00Z")

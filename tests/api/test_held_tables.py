@@ -171,3 +171,63 @@ async def test_undoing_a_release_gives_way_to_a_hold_taken_since(
     )
     still = await floor.api.ok("GET", floor.guest_path(later.json()))
     assert still["held_table_id"] == held["id"]
+
+
+async def test_a_seated_reservation_cannot_hold_another_table(restaurant: Restaurant) -> None:
+    floor = Floor(restaurant)
+    held, other = await restaurant.table("Held"), await restaurant.table("Other")
+    reservation = await arriving(restaurant, held)
+    await floor.assign(held, reservation)
+    path = floor.guest_path(reservation)
+
+    error = expect_error(
+        await floor.api.request("PATCH", path, json={"held_table_id": other["id"]}),
+        409,
+        "guest_seated",
+    )
+
+    assert error["details"]["held_table_id"] == held["id"]
+    assert (await floor.api.ok("GET", path))["held_table_id"] == held["id"]
+    later = await book_later(restaurant, other)
+    assert later.status_code == 201, later.text
+
+
+async def test_a_seated_reservation_may_let_its_hold_go_and_hold_its_own_table_again(
+    restaurant: Restaurant,
+) -> None:
+    floor = Floor(restaurant)
+    held = await restaurant.table("Held")
+    reservation = await arriving(restaurant, held)
+    await floor.assign(held, reservation)
+    path = floor.guest_path(reservation)
+
+    let_go = await floor.api.ok("PATCH", path, json={"held_table_id": None})
+    again = await floor.api.ok("PATCH", path, json={"held_table_id": held["id"]})
+
+    assert (let_go["held_table_id"], again["held_table_id"]) == (None, held["id"])
+    expect_error(await book_later(restaurant, held), 409, "table_already_held")
+
+
+async def test_a_finished_reservation_may_hold_any_table_of_its_own_restaurant_only(
+    restaurant: Restaurant,
+) -> None:
+    floor = Floor(restaurant)
+    held, other = await restaurant.table("Held"), await restaurant.table("Other")
+    elsewhere = await (await restaurant.api.restaurant("Elsewhere")).table("Theirs")
+    reservation = await arriving(restaurant, held)
+    path = floor.guest_path(reservation)
+    await floor.api.ok("PATCH", path, json={"status": "cancelled"})
+
+    # A cancelled reservation holds nothing: the table it names is checked when it is restored.
+    moved = await floor.api.ok("PATCH", path, json={"held_table_id": other["id"]})
+    later = await book_later(restaurant, other)
+    error = expect_error(
+        await floor.api.request("PATCH", path, json={"held_table_id": elsewhere["id"]}),
+        404,
+        "not_found",
+    )
+
+    assert moved["held_table_id"] == other["id"]
+    assert later.status_code == 201, later.text
+    assert error["details"] == {"kind": "table", "id": elsewhere["id"]}
+    assert (await floor.api.ok("GET", path))["held_table_id"] == other["id"]

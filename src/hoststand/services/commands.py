@@ -225,10 +225,23 @@ class GuestUpdate(Command):
     phone: Phone = None
     status: NotNull[GuestStatus] = None
     # A reservation needs its time and a walk-in has none: null is never a valid change.
-    reserved_for: NotNull[AwareDatetime] = None
-    duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
-    held_table_id: uuid.UUID | None = None
-    quoted_wait_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    reserved_for: NotNull[AwareDatetime] = Field(
+        None, description="Reservations only. Refused (guest_seated) once the party is seated."
+    )
+    duration_minutes: int | None = Field(
+        None,
+        ge=5,
+        le=24 * 60,
+        description="Reservations only: the stay; a seated party's too (when its table frees).",
+    )
+    held_table_id: uuid.UUID | None = Field(
+        None,
+        description="Reservations only: a table of the restaurant, or null. Once the party is "
+        "seated, only the table it sits at or null (else guest_seated).",
+    )
+    quoted_wait_minutes: int | None = Field(
+        None, ge=0, le=24 * 60, description="Refused (guest_seated) once the party is seated."
+    )
     notes: str | None = Field(None, max_length=2000)
     tags: NotNull[Tags] = None
     override_hold: bool = Field(False, description=HOLD_ANYWAY)

@@ -33,6 +33,9 @@ from hoststand.store import floor, guests
 from hoststand.store.guests import GuestFilter
 
 RESERVATION_FIELDS = frozenset({"reserved_for", "duration_minutes", "held_table_id"})
+# What a seated party's booking said before it sat down: its reservation time and its wait
+# quote are history then. Its stay is not: it says when its table comes free.
+SEATED_HISTORY = {"reserved_for": "reservation time", "quoted_wait_minutes": "wait quote"}
 
 
 async def load(conn: AsyncConnection, restaurant_id: uuid.UUID, guest_id: uuid.UUID) -> Guest:
@@ -53,13 +56,17 @@ def named(tx: Change, guest_id: uuid.UUID) -> Guest:
 async def check_hold(tx: Change, guest: Guest, *, fit: bool = False) -> None:
     """Refuse a reservation's hold on a table that another reservation holds at that time.
 
-    With `fit`, also one on a table that cannot take the party (see _check_hold_fits).
+    With `fit`, also one on a table that cannot take the party (see _check_hold_fits). The
+    table must be the restaurant's even while the guest holds nothing (cancelled, no-show): a
+    restore holds it again.
     """
-    if guest.held_table_id is None or guest.status not in HOLDING_GUEST_STATUSES:
+    if guest.held_table_id is None:
         return
     table = await floor.get(tx.conn, restaurant_id=tx.restaurant.id, table_id=guest.held_table_id)
     if table is None:
         raise not_found("table", guest.held_table_id)
+    if guest.status not in HOLDING_GUEST_STATUSES:
+        return
     start, end = guest.reserved_for, guest.reserved_until
     assert start is not None
     assert end is not None
@@ -171,6 +178,22 @@ def _check_fields_fit_kind(guest: Guest, given: dict[str, Any]) -> None:
         )
 
 
+def _check_seated_edit(guest: Guest, given: dict[str, Any]) -> None:
+    """Refuse a change of a seated party's history, or a hold on another table than its own."""
+    if guest.status is not GuestStatus.SEATED:
+        return
+    changed = [n for n in SEATED_HISTORY if n in given and given[n] != getattr(guest, n)]
+    held = given.get("held_table_id", guest.held_table_id)
+    if changed:
+        why = f"a seated party's {' and '.join(SEATED_HISTORY[n] for n in changed)} cannot change"
+    elif held not in (None, guest.held_table_id, guest.table_id):
+        # Held, another table would be kept from other reservations for a party eating here.
+        why = "a seated party holds only the table it sits at, or none"
+    else:
+        return
+    raise DomainError(ErrorCode.GUEST_SEATED, f"{guest.name} is seated: {why}", guest.view())
+
+
 async def update(
     ctx: ServiceContext,
     *,
@@ -195,6 +218,7 @@ async def update(
         was = copy.copy(guest)
         given = command.given()
         _check_fields_fit_kind(guest, given)
+        _check_seated_edit(guest, given)
         old_status = guest.status
         if command.status is not None:
             _apply_status(guest, command.status, tx.now)

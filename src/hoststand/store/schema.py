@@ -218,6 +218,14 @@ events = sa.Table(
     # The wire message, serialised once at commit: replay sends these bytes as they are.
     sa.Column("message", sa.Text, nullable=False),
     sa.Index("ix_events_occurred_at", "occurred_at"),
+    # A table's last seating event (event_log.last_released_guest); guest events name no table.
+    sa.Index(
+        "ix_events_table_seq",
+        "table_id",
+        "seq",
+        sqlite_where=sa.text("table_id IS NOT NULL"),
+        postgresql_where=sa.text("table_id IS NOT NULL"),
+    ),
 )
 
 api_tokens = sa.Table(
