@@ -150,6 +150,9 @@ async def test_choosing_a_table_for_a_guest_keeps_their_row_as_it_was(
     stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
     row = stand.waitlist_entry("Ames")
     seat = stand.button("Seat Ames")
+    # The row's buttons come once the page has learnt the token's role (GET /me), which "Live"
+    # does not wait for: measured before, the row has none.
+    await expect(seat).to_be_visible()
     height, buttons = await row.evaluate(ROW_SHAPE)
     assert len(buttons) == 5
     assert len({top for _, top, _ in buttons}) == 1, f"the buttons take two lines: {buttons}"
