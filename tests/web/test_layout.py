@@ -7,7 +7,8 @@ from playwright.async_api import FloatRect, Locator, expect
 
 from tests.conftest import Api, Restaurant
 from tests.servers import ThreadServer
-from tests.web.conftest import OpenStand
+from tests.web.conftest import DatabaseDown, OpenStand
+from tests.web.test_sync_recovery import Tamper
 
 
 async def _box(locator: Locator) -> FloatRect:
@@ -149,6 +150,9 @@ async def test_choosing_a_table_for_a_guest_keeps_their_row_as_it_was(
     stand = await open_stand(web_server.base_url, bistro.tokens["host"], viewport=VIEWPORTS[device])
     row = stand.waitlist_entry("Ames")
     seat = stand.button("Seat Ames")
+    # The row's buttons come once the page has learnt the token's role (GET /me), which "Live"
+    # does not wait for: measured before, the row has none.
+    await expect(seat).to_be_visible()
     height, buttons = await row.evaluate(ROW_SHAPE)
     assert len(buttons) == 5
     assert len({top for _, top, _ in buttons}) == 1, f"the buttons take two lines: {buttons}"
@@ -277,3 +281,49 @@ async def test_the_top_bar_fits_a_phone_and_keeps_every_control_in_reach(
     await expect(stand.connection).to_have_text("Live")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_label("Access token")).to_be_visible()
+
+
+# How many lines the summary's text takes, and whether any of it is cut off.
+SUMMARY_LINES = """() => {
+    const summary = document.getElementById("summary");
+    const text = document.createRange();
+    text.selectNodeContents(summary);
+    const lines = new Set([...text.getClientRects()].map((line) => Math.round(line.top)));
+    return [lines.size, summary.scrollWidth > summary.clientWidth];
+}"""
+WHOLE = "(element) => element.scrollWidth <= element.clientWidth"
+
+
+async def test_on_a_phone_the_summary_keeps_its_line_beside_the_long_database_badge(
+    web_server: ThreadServer,
+    database_down_server: ThreadServer,
+    bistro: Restaurant,
+    open_stand: OpenStand,
+) -> None:
+    for n in range(1, 13):
+        await bistro.table(str(n), capacity=4)
+    for name in ("Ames", "Baker", "Castillo"):
+        await bistro.guest(name, party_size=2)
+    tamper = Tamper()
+    stand = await open_stand(
+        web_server.base_url, bistro.tokens["host"], viewport=PHONE, hook=tamper
+    )
+    page = stand.page
+    summary = page.locator("#summary")
+    await expect(summary).to_have_text("3 waiting · 12 of 12 tables free")
+    assert await page.evaluate(SUMMARY_LINES) == [1, False]
+
+    # The database goes out of reach as the server asks for a resync: the stand keeps what it
+    # shows, and its badge says why nothing new comes.
+    outage = DatabaseDown(database_down_server)
+    await outage.install(page)
+    outage.down = True
+    tamper.next_event = "resync"
+    await bistro.guest("Drago", party_size=2)
+    await expect(stand.connection).to_have_text("Can't reach the database…")
+    await expect(summary).to_have_text("3 waiting · 12 of 12 tables free")
+    assert await page.evaluate(SUMMARY_LINES) == [1, False], "the badge squeezes the summary"
+    assert await stand.connection.evaluate(WHOLE), "the badge's words are cut off"
+    assert await page.evaluate(TOP_BAR_OUT) == []
+    assert await page.evaluate(POKING_OUT) == []
+    assert (await _box(page.locator(".topbar")))["height"] < PHONE["height"] / 4

@@ -295,6 +295,10 @@ export class GuestEditor {
   }
 
   #closed() {
+    // The close event is dispatched later (Chromium: at the next frame). A form opened again
+    // meanwhile (Escape then Enter at once, on a busy tablet) is not this closing's to reset:
+    // it would lose its guest and save nothing.
+    if (this.dialog.open) return;
     this.confirm.dismiss();
     const guestId = this.#guestId;
     this.#guestId = null;
