@@ -33,7 +33,7 @@ def _stamp(wall: str, zone: str) -> str:
 
 
 def _zone_hint(zone: str, device: str = "Pacific/Honolulu") -> str:
-    """The forms' hint for a restaurant in an Etc/GMT zone, read on a device in another."""
+    """The forms' hint for a restaurant in UTC or an Etc/GMT zone, read on a device in another."""
     now = datetime.now(UTC)
     hours = int(now.astimezone(ZoneInfo(zone)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
     ahead = hours - int(now.astimezone(ZoneInfo(device)).utcoffset().total_seconds()) // 3600  # type: ignore[union-attr]
