@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.api.checks import assert_wire_timestamps, expect_error, failing_fields
+from tests.api.test_moving import seated_at
+from tests.api.test_seating import Floor
 from tests.conftest import Api, Restaurant
 
 UNKNOWN = "11111111-2222-4333-8444-555555555555"
@@ -393,21 +395,16 @@ async def test_a_seated_guest_cannot_be_deleted(restaurant: Restaurant) -> None:
     assert (await restaurant.api.ok("GET", path))["status"] == "seated"
 
 
-async def seated(restaurant: Restaurant, **fields: Any) -> str:
-    """A guest seated at a new table; the guest's API path."""
-    table, guest = await restaurant.table(), await restaurant.guest("Eating", **fields)
-    await restaurant.api.ok(
-        "POST", f"{restaurant.path}/tables/{table['id']}/assign", json={"guest_id": guest["id"]}
-    )
-    return f"{restaurant.path}/guests/{guest['id']}"
-
-
 async def test_a_seated_partys_reservation_time_and_quote_are_history(
     restaurant: Restaurant,
 ) -> None:
-    host = restaurant.client("host")
-    booked = await seated(restaurant, kind="reservation", reserved_for="2030-01-01T19:00:00Z")
-    walked_in = await seated(restaurant, quoted_wait_minutes=15)
+    floor = Floor(restaurant)
+    host = floor.api
+    _, reservation = await seated_at(
+        floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"
+    )
+    _, walk_in = await seated_at(floor, "Walked in", quoted_wait_minutes=15)
+    booked, walked_in = floor.guest_path(reservation), floor.guest_path(walk_in)
 
     for path, change in (
         (booked, {"reserved_for": "2030-01-01T19:30:00Z"}),
@@ -423,8 +420,13 @@ async def test_a_seated_partys_reservation_time_and_quote_are_history(
 
 
 async def test_a_seated_partys_stay_can_still_be_changed(restaurant: Restaurant) -> None:
-    path = await seated(restaurant, kind="reservation", reserved_for="2030-01-01T19:00:00Z")
+    floor = Floor(restaurant)
+    _, reservation = await seated_at(
+        floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"
+    )
 
-    longer = await restaurant.client("host").ok("PATCH", path, json={"duration_minutes": 150})
+    longer = await floor.api.ok(
+        "PATCH", floor.guest_path(reservation), json={"duration_minutes": 150}
+    )
 
     assert (longer["duration_minutes"], longer["reserved_until"]) == (150, "2030-01-01T21:30:00Z")
