@@ -578,8 +578,11 @@ async def test_a_guest_with_a_move_on_its_way_takes_no_second_move_until_the_ans
     await expect(row).to_have_attribute("aria-busy", "true")
     for name in ("Seat Ames", "Notify Ames", "Mark Ames arrived", "Cancel Ames"):
         await expect(stand.button(name)).to_have_attribute("aria-disabled", "true")
-    await stand.button("Cancel Ames").click(force=True)
-    await stand.button("Mark Ames as no-show").click(force=True)
+    # Clicked through, as a tap on a greyed-out button: each found and clicked in one task of
+    # the page. A pointer press has the page redraw its lists once it is let go (gestures.js),
+    # and a forced click finds its button first: the redraw could replace it before the click.
+    await stand.button("Cancel Ames").dispatch_event("click")
+    await stand.button("Mark Ames as no-show").dispatch_event("click")
     await stand.waitlist_entry("Ames").drag_to(stand.table("1"))
     await expect(stand.button("Notify Baker")).not_to_have_attribute("aria-disabled", "true")
     async with page.expect_response(lambda response: response.request.method == "PATCH"):
