@@ -30,6 +30,16 @@ async def test_with_compression_on_each_device_gets_what_it_negotiated(
     plain = await connect(restaurant, base_url=srv.base_url, compression=None)
     assert [e.name for e in deflated.ws.protocol.extensions] == ["permessage-deflate"]
     assert plain.ws.protocol.extensions == []
+    # The deflated device's client decodes each frame through its extension: whether the
+    # server compressed it is its RSV1 bit (RFC 7692 6), which an uncompressed frame lacks.
+    extension = deflated.ws.protocol.extensions[0]
+    compressed: list[bool] = []
+
+    def decode(frame: Frame, *, max_size: int | None = None) -> Frame:
+        compressed.append(frame.rsv1)
+        return type(extension).decode(extension, frame, max_size=max_size)
+
+    extension.decode = decode  # type: ignore[method-assign]
     await sender.send({"type": "user_action", "action": "hover", "guest_id": "g-7"})
     guest = await restaurant.guest("Deflate")
     for device in (deflated, plain):
@@ -38,6 +48,7 @@ async def test_with_compression_on_each_device_gets_what_it_negotiated(
         event = await device.recv()
         assert (event["type"], event["guest_id"]) == ("guest_updated", guest["id"])
         assert event["seq"] == device.hello["seq"] + 1
+    assert compressed == [True, True]
 
 
 async def test_a_device_that_lags_gets_its_backlog_then_live_messages_in_order(

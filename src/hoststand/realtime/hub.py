@@ -71,7 +71,10 @@ class Room:
         self.restaurant_id = restaurant_id
         self.seq = -1  # known once ready: every event up to it has been fanned out
         self.recent = recent  # the last events fanned out, for devices that resume
-        self.connections: set[Connection] = set()
+        # A tuple, replaced when a device joins or leaves: a fan-out reads its devices from one
+        # array, where a set's table (32 slots for 5 devices) is read slot by slot, and what a
+        # fan-out iterates never changes under it.
+        self.connections: tuple[Connection, ...] = ()
         self.pending: dict[int, Envelope] = {}
         self.filling = False
         # The log's seq the poller saw while a fill was running: the fill goes on to it. Only a
@@ -192,7 +195,7 @@ class Hub:
                 raise room.failed
             # No await from reading `current` to joining the room: every later event reaches
             # this device, queued behind the greeting and the replay (its writer starts after).
-            room.connections.add(conn)
+            room.connections += (conn,)
             conn.room = room
             if conn.token_id is not None:
                 self._tokens[conn.token_id] += 1
@@ -346,7 +349,8 @@ class Hub:
         room = self.rooms.get(conn.restaurant_id)
         if room is None or conn not in room.connections:
             return
-        room.connections.discard(conn)
+        at = room.connections.index(conn)
+        room.connections = room.connections[:at] + room.connections[at + 1 :]
         conn.room = None
         token_id = conn.token_id
         if token_id is not None:
@@ -513,7 +517,7 @@ class Hub:
                     conn.close(CloseCode.UNAUTHORIZED, "token revoked")
 
     def _close_room(self, room: Room, code: int, reason: str) -> None:
-        for conn in list(room.connections):
+        for conn in room.connections:
             conn.close(code, reason)
 
     # ---- filling gaps from the log -----------------------------------------------------

@@ -59,7 +59,7 @@ _USED = (
 class DirectSocket:
     """Writes to uvicorn's websockets-sansio protocol of one connection, synchronously."""
 
-    __slots__ = ("_flag", "_protocol")
+    __slots__ = ("_flag", "_plain", "_protocol", "_transport")
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
@@ -67,6 +67,12 @@ class DirectSocket:
         # (protocol.DeviceProtocol); None for another protocol's, asked through is_set().
         writable = getattr(protocol, "writable", None)
         self._flag: Flag | None = writable if type(writable) is Flag else None
+        # What `write` reads for every message kept here, settled once, rather than read
+        # through the protocol and websockets' connection object each time (each one more
+        # object, and a cache miss, per delivery): the transport, the protocol's for good, and
+        # once the upgrade is done, whether no extension was negotiated (`forget_handshake`).
+        self._transport = protocol.transport
+        self._plain = False
 
     @classmethod
     def behind(cls, send: Any) -> DirectSocket | None:
@@ -102,6 +108,7 @@ class DirectSocket:
             if request is not None:
                 request.headers.clear()
             protocol.request = protocol.response = None
+            self._plain = not protocol.conn.extensions
 
     def write(self, text: str | bytes, frame: bytes | None = None) -> bool:
         """Send now; False when the transport is paused (the caller queues the message).
@@ -115,13 +122,13 @@ class DirectSocket:
         flag = self._flag
         if not (flag.value if flag is not None else protocol.writable.is_set()):
             return False
-        transport = protocol.transport
+        transport = self._transport
         if transport.is_closing():
             return True
-        conn = protocol.conn
-        if not conn.extensions:
+        if self._plain:
             transport.write(frame if frame is not None else text_frame(text))
             return True
+        conn = protocol.conn  # framed per device by websockets: deflated, or before the upgrade
         try:
             conn.send_text(text.encode() if isinstance(text, str) else text)
         except InvalidState:
