@@ -99,13 +99,14 @@ def _forget_handshake(websocket: WebSocket, direct: DirectSocket | None) -> None
     The upgrade's headers and query were read by the handshake (the token, the restaurant) and
     by nothing after it, nor are the scope's other entries (ASGI versions, extensions, state).
     The scope is emptied in place, as Uvicorn's protocol and the ASGI call chain hold it too.
+    The direct socket drops its part, and settles how it frames (see DirectSocket.handshaken).
     """
     scope = websocket.scope
     kept = {key: scope[key] for key in _SCOPE_KEPT if key in scope}
     scope.clear()
     scope.update(kept)
     if direct is not None:
-        direct.forget_handshake()
+        direct.handshaken()
 
 
 class Connection:
