@@ -4,6 +4,9 @@ Not a scenario of `make bench`: a micro-measure for working on the write path. I
 server on a fresh database, sends PATCH guest updates (one at a time by default,
 `--concurrency` at once otherwise) and prints the server's CPU time and the wall time per write.
 `--keyed` sends each with a fresh Idempotency-Key and If-Match, as docs/WRITES.md asks clients to.
+`--devices N` connects N devices to every restaurant first (from a process of their own), so
+that each write's event is delivered N times: the CPU it adds is what the event path costs a
+write, which `python -m bench write_to_device` counts and this otherwise does not.
 
 The machine is shared and noisy, so variants are compared in one run: `--variant NAME=SRC`
 (repeatable) serves the hoststand package found in SRC (a checkout's `src` directory, put first
@@ -29,9 +32,14 @@ from typing import Any
 import orjson
 
 from bench import procs, variants
+from bench.devices import bounded, hoststand_device
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.http1 import ConnectionPool
 from bench.stats import latency_summary
+from bench.workers import Control, Pool
+
+DEVICES_READY_TIMEOUT = 600.0
+DELIVERIES_TIMEOUT = 60.0
 
 
 async def _writes(
@@ -67,6 +75,77 @@ async def _writes(
     finally:
         await http.close()
     return latencies
+
+
+async def devices(config: dict[str, Any], ctl: Control) -> None:
+    """Connect `per_room` devices to each restaurant; on ("wait", N), answer once N arrived.
+
+    The answer is the count received, which is less than N if they did not all arrive within
+    DELIVERIES_TIMEOUT.
+    """
+    try:
+        await _devices(config, ctl)
+    except Exception as exc:
+        ctl.send({"error": repr(exc)})
+
+
+async def _devices(config: dict[str, Any], ctl: Control) -> None:
+    tenants = [Tenant(**t) for t in config["tenants"]]
+    factories = [
+        (lambda t=t: hoststand_device(config["base_url"], t.restaurant_id, t.token))
+        for t in tenants
+        for _ in range(config["per_room"])
+    ]
+    sockets = [ws for ws, _ in await bounded(factories)]
+    received, wanted, arrived = 0, 0, asyncio.Event()
+
+    async def read(ws: Any) -> None:
+        nonlocal received
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                received += 1
+                if received >= wanted:
+                    arrived.set()
+
+    readers = [asyncio.create_task(read(ws)) for ws in sockets]
+    ctl.send({"ready": len(sockets)})
+    while (command := await ctl.recv())[0] == "wait":
+        wanted = command[1]
+        arrived.clear()
+        if received < wanted:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), DELIVERIES_TIMEOUT)
+        ctl.send({"received": received})
+    for ws in sockets:
+        ws.transport.abort()
+    await asyncio.gather(*readers, return_exceptions=True)
+
+
+@contextlib.contextmanager
+def _connected(server: procs.Server, tenants: list[Tenant], per_room: int) -> Iterator[Pool | None]:
+    """`per_room` devices on each restaurant of `server` (none for 0), until the block ends."""
+    if not per_room:
+        yield None
+        return
+    config = {
+        "base_url": server.base_url,
+        "per_room": per_room,
+        "tenants": [t.__dict__ for t in tenants],
+    }
+    pool = Pool("bench.write_cost:devices", [config])
+    try:
+        pool.gather(DEVICES_READY_TIMEOUT)
+        yield pool
+    finally:
+        pool.close()
+
+
+def _delivered(pool: Pool | None, wanted: int) -> int:
+    """How many events the devices have received, once `wanted` arrived (or the wait ran out)."""
+    if pool is None:
+        return 0
+    [reply] = pool.ask(("wait", wanted), timeout=DELIVERIES_TIMEOUT + 30)
+    return int(reply["received"])
 
 
 @contextlib.contextmanager
@@ -108,15 +187,22 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             env["HOSTSTAND_DATABASE_SCHEMA"] = schema
         env.update(variants.served_from(src))
         env.update(pair.partition("=")[::2] for pair in args.env)
-        with procs.serving(procs.hoststand(env)) as server:
+        with (
+            procs.serving(procs.hoststand(env)) as server,
+            _connected(server, tenants, args.devices) as devices,
+        ):
             asyncio.run(_writes(server, tenants, args.warmup, args.concurrency, keyed=args.keyed))
+            before = _delivered(devices, args.warmup * args.devices)
             spy = _py_spy(server, args.profile) if args.profile else None
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
             latencies = asyncio.run(
                 _writes(server, tenants, args.writes, args.concurrency, keyed=args.keyed)
             )
-            wall, cpu = time.perf_counter() - wall0, server.cpu_seconds() - cpu0
+            wall = time.perf_counter() - wall0
+            # The server's CPU once every event is out: a delivery runs after its write's response.
+            after = _delivered(devices, before + args.writes * args.devices)
+            cpu = server.cpu_seconds() - cpu0
             threads = _thread_cpu(server, threads0)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -128,6 +214,7 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
         "other_threads_cpu_ms": round(threads["other"] * per_write, 3),
         "wall_ms_per_write": round(wall * per_write, 3),
         "writes_per_s": round(args.writes / wall),
+        "deliveries_per_write": round((after - before) / args.writes, 3),
         **latency_summary(latencies),
     }
 
@@ -160,6 +247,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "writes": args.writes,
         "concurrency": args.concurrency,
         "keyed": args.keyed,
+        "devices_per_restaurant": args.devices,
         "rounds": args.rounds,
         "load_1m": round(os.getloadavg()[0], 2),
         "medians": medians,
@@ -176,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--restaurants", type=int, default=20)
+    parser.add_argument(
+        "--devices", type=int, default=0, help="devices connected to each restaurant"
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=SRC")
     parser.add_argument("--postgres", metavar="URL", help="postgresql+asyncpg://... (new schema)")

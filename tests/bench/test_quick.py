@@ -74,6 +74,19 @@ def test_ping_cost_prints_the_server_cpu_per_ping_of_each_variant() -> None:
     assert result["cpu_ratio_to_first"] == {"current": 1.0}
 
 
+def test_write_cost_with_devices_counts_every_write_delivered_to_each_device() -> None:
+    stdout, _ = _run(
+        "bench.write_cost", *("--writes=40", "--warmup=10", "--restaurants=4", "--devices=2")
+    )
+    [line] = stdout.splitlines()
+    result = orjson.loads(line)
+    assert result["devices_per_restaurant"] == 2
+    figures = result["medians"]["current"]
+    assert figures["deliveries_per_write"] == 2.0
+    assert figures["server_cpu_ms_per_write"] > 0
+    assert figures["samples"] == 40
+
+
 def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
     result, summary = _run_quick("idle_memory")
     assert result["scenario"] == "idle_memory"
