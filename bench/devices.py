@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from hoststand.realtime.client import open_feed
+
+if TYPE_CHECKING:
+    from bench.fixtures import Tenant
 
 T = TypeVar("T")
 CONNECT_CONCURRENCY = 100
@@ -33,6 +36,23 @@ async def hoststand_device(
         ping_interval=None,
         max_queue=None,
     )
+
+
+async def tenant_devices(
+    base_urls: Sequence[str], tenants: Sequence[Tenant], per_room: int
+) -> list[ClientConnection]:
+    """`per_room` devices on each tenant's restaurant; with several instances, the devices of a
+    restaurant are spread over all of them (its d-th on `base_urls[d % len(base_urls)]`)."""
+    factories = [
+        (
+            lambda t=t, base=base_urls[d % len(base_urls)]: hoststand_device(
+                base, t.restaurant_id, t.token
+            )
+        )
+        for t in tenants
+        for d in range(per_room)
+    ]
+    return [ws for ws, _ in await bounded(factories)]
 
 
 async def baseline_device(

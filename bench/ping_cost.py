@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from bench import procs, variants
-from bench.devices import bounded, hoststand_device
+from bench.devices import tenant_devices
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.stats import median
 
@@ -35,16 +35,7 @@ async def _window(
     server: procs.Server, tenants: list[Tenant], per_room: int, seconds: float
 ) -> float:
     """Connect, ping for `seconds` (after a settling half second); server CPU us per ping."""
-    sockets = [
-        ws
-        for ws, _ in await bounded(
-            [
-                (lambda t=t: hoststand_device(server.base_url, t.restaurant_id, t.token))
-                for t in tenants
-                for _ in range(per_room)
-            ]
-        )
-    ]
+    sockets = await tenant_devices([server.base_url], tenants, per_room)
     answered = 0
     stop = time.perf_counter() + SETTLE_SECONDS + seconds
 

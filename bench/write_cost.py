@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from bench import procs, variants
-from bench.devices import bounded, hoststand_device
+from bench.devices import tenant_devices
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.http1 import ConnectionPool
 from bench.stats import latency_summary
@@ -91,12 +91,7 @@ async def devices(config: dict[str, Any], ctl: Control) -> None:
 
 async def _devices(config: dict[str, Any], ctl: Control) -> None:
     tenants = [Tenant(**t) for t in config["tenants"]]
-    factories = [
-        (lambda t=t: hoststand_device(config["base_url"], t.restaurant_id, t.token))
-        for t in tenants
-        for _ in range(config["per_room"])
-    ]
-    sockets = [ws for ws, _ in await bounded(factories)]
+    sockets = await tenant_devices([config["base_url"]], tenants, config["per_room"])
     received, wanted, arrived = 0, 0, asyncio.Event()
 
     async def read(ws: Any) -> None:
@@ -189,10 +184,10 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
         env.update(pair.partition("=")[::2] for pair in args.env)
         with (
             procs.serving(procs.hoststand(env)) as server,
-            _connected(server, tenants, args.devices) as devices,
+            _connected(server, tenants, args.devices) as receivers,
         ):
             asyncio.run(_writes(server, tenants, args.warmup, args.concurrency, keyed=args.keyed))
-            before = _delivered(devices, args.warmup * args.devices)
+            before = _delivered(receivers, args.warmup * args.devices)
             spy = _py_spy(server, args.profile) if args.profile else None
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
@@ -201,7 +196,7 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             )
             wall = time.perf_counter() - wall0
             # The server's CPU once every event is out: a delivery runs after its write's response.
-            after = _delivered(devices, before + args.writes * args.devices)
+            after = _delivered(receivers, before + args.writes * args.devices)
             cpu = server.cpu_seconds() - cpu0
             threads = _thread_cpu(server, threads0)
             if spy is not None:

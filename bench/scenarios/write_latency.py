@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from bench import procs
-from bench.devices import bounded, hoststand_device
+from bench.devices import tenant_devices
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.http1 import ConnectionPool
 from bench.stats import latency_summary
@@ -56,12 +56,7 @@ async def _worker(config: dict[str, Any], ctl: Control) -> None:
     tenants = [Tenant(**t) for t in config["tenants"]]
     sent: dict[str, float] = {}
     latencies: list[float] = []
-    factories = [
-        (lambda t=t, base=bases[d % len(bases)]: hoststand_device(base, t.restaurant_id, t.token))
-        for t in tenants
-        for d in range(per_room)
-    ]
-    sockets = [ws for ws, _ in await bounded(factories)]
+    sockets = await tenant_devices(bases, tenants, per_room)
 
     async def read(ws: Any) -> None:
         with contextlib.suppress(Exception):
