@@ -4,6 +4,8 @@ Not a scenario of `make bench`: a micro-measure for working on the write path. I
 server on a fresh database, sends PATCH guest updates (one at a time by default,
 `--concurrency` at once otherwise) and prints the server's CPU time and the wall time per write.
 `--keyed` sends each with a fresh Idempotency-Key and If-Match, as docs/WRITES.md asks clients to.
+`--get` sends GETs of the same guests instead: the read path's cost, in the same figures (each
+"write" is then a read).
 `--devices N` connects N devices to every restaurant first (from a process of their own), so
 that each write's event is delivered N times: the CPU it adds is what the event path costs a
 write, which `python -m bench write_to_device` counts and this otherwise does not.
@@ -43,7 +45,13 @@ DELIVERIES_TIMEOUT = 60.0
 
 
 async def _writes(
-    server: procs.Server, tenants: list[Tenant], count: int, lanes: int, *, keyed: bool = False
+    server: procs.Server,
+    tenants: list[Tenant],
+    count: int,
+    lanes: int,
+    *,
+    keyed: bool = False,
+    get: bool = False,
 ) -> list[float]:
     latencies: list[float] = []
     http = ConnectionPool("127.0.0.1", server.port)
@@ -57,13 +65,14 @@ async def _writes(
                 headers["Idempotency-Key"] = uuid.uuid4().hex
                 if t.guest_id in versions:
                     headers["If-Match"] = f'"{versions[t.guest_id]}"'
+            path = f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}"
             started = time.perf_counter()
-            status, body = await http.request(
-                "PATCH",
-                f"/api/v1/restaurants/{t.restaurant_id}/guests/{t.guest_id}",
-                headers,
-                orjson.dumps({"notes": f"n{n}"}),
-            )
+            if get:
+                status, body = await http.request("GET", path, headers, b"")
+            else:
+                status, body = await http.request(
+                    "PATCH", path, headers, orjson.dumps({"notes": f"n{n}"})
+                )
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 raise RuntimeError(f"{status}: {body.decode()}")
@@ -186,13 +195,19 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             procs.serving(procs.hoststand(env)) as server,
             _connected(server, tenants, args.devices) as receivers,
         ):
-            asyncio.run(_writes(server, tenants, args.warmup, args.concurrency, keyed=args.keyed))
+            asyncio.run(
+                _writes(
+                    server, tenants, args.warmup, args.concurrency, keyed=args.keyed, get=args.get
+                )
+            )
             before = _delivered(receivers, args.warmup * args.devices)
             spy = _py_spy(server, args.profile) if args.profile else None
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
             latencies = asyncio.run(
-                _writes(server, tenants, args.writes, args.concurrency, keyed=args.keyed)
+                _writes(
+                    server, tenants, args.writes, args.concurrency, keyed=args.keyed, get=args.get
+                )
             )
             wall = time.perf_counter() - wall0
             # The server's CPU once every event is out: a delivery runs after its write's response.
@@ -242,6 +257,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "writes": args.writes,
         "concurrency": args.concurrency,
         "keyed": args.keyed,
+        "request": "GET" if args.get else "PATCH",
         "devices_per_restaurant": args.devices,
         "rounds": args.rounds,
         "load_1m": round(os.getloadavg()[0], 2),
@@ -272,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="send Idempotency-Key and If-Match, as docs/WRITES.md asks clients to",
     )
+    parser.add_argument(
+        "--get", action="store_true", help="send GETs of the guests instead: the read path"
+    )
     args = parser.parse_args(argv)
+    if args.get and (args.keyed or args.devices):
+        parser.error("--get sends reads: no --keyed, and no events for --devices to count")
     if args.keyed and args.concurrency > 1:
         parser.error("--keyed needs --concurrency 1: If-Match names what the last write returned")
     print(orjson.dumps(compare(args)).decode(), flush=True)

@@ -26,8 +26,8 @@ class Endless:
         self._sqlite: sqlite3.Connection | None = None
 
     async def run(self, db: Database) -> None:
-        """Run the statement in a read transaction (until it is interrupted)."""
-        async with db.read() as conn:
+        """Run the statement in a bulk read, on SQLite's thread (until it is interrupted)."""
+        async with db.read(bulk=True) as conn:
             connection = (await conn.get_raw_connection()).driver_connection
             assert isinstance(connection, aiosqlite.Connection)
             self._sqlite = connection._conn

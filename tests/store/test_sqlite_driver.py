@@ -150,6 +150,66 @@ async def test_an_inline_write_begins_and_commits_without_a_greenlet(
         assert names.all() == ["a"]
 
 
+async def _read_both(db: Database) -> None:
+    async with db.read() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars()
+        assert names.all() == ["a", "b"]
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))).scalar() == 2
+
+
+async def test_a_read_costs_no_trip_whatever_its_length(db: Database, trips: Calls) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS), [{"name": "a"}, {"name": "b"}])
+    await _read_both(db)
+    # It connected a reader (the writer is connected already), then BEGIN, both statements
+    # and COMMIT ran here; the next read makes no trip at all.
+    trips.clear()
+    await _read_both(db)
+    assert trips.mine() == []
+
+
+async def test_a_read_costs_no_greenlet_but_its_checkout(db: Database, greenlets: Calls) -> None:
+    async with db.write() as conn:
+        await conn.execute(sa.insert(ITEMS), [{"name": "a"}, {"name": "b"}])
+    await _read_both(db)
+    greenlets.clear()
+    await _read_both(db)
+    # The pool's checkout, which could have to connect; BEGIN, the statements, COMMIT and the
+    # connection's return to the pool run without one.
+    assert greenlets.mine() == ["connect"]
+
+    async def refused() -> None:
+        async with db.read() as conn:
+            await conn.execute(sa.text("SELECT nothing FROM nowhere"))
+
+    with pytest.raises(OperationalError):
+        await refused()
+    await _read_both(db)  # the failed read's connection was given back clean
+
+
+async def test_a_read_waits_for_no_writer_and_sees_only_what_was_committed(
+    db: Database, path: Path
+) -> None:
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO items (name) VALUES ('uncommitted')")
+        loop_thread = threading.get_ident()
+
+        async def read() -> tuple[list[int], int]:
+            async with db.read() as conn:
+                seen = await threads_of(conn, 1)
+                count = sa.select(sa.func.count()).select_from(ITEMS)
+                return seen, (await conn.execute(count)).scalar_one()
+
+        # The other connection holds the write lock: a read runs on, on the loop's thread.
+        assert await asyncio.wait_for(read(), 5) == ([loop_thread], 0)
+        other.execute("COMMIT")
+        assert (await read())[1] == 1
+    finally:
+        other.close()
+
+
 async def test_a_bulk_write_costs_one_trip_per_statement_one_to_commit_and_a_checkpoint(
     db: Database, trips: Calls
 ) -> None:
@@ -265,13 +325,17 @@ async def threads_of(conn: AsyncConnection, statements: int) -> list[int]:
     return seen
 
 
-async def test_only_a_writer_runs_statements_on_the_event_loops_thread(db: Database) -> None:
+async def test_reads_and_writes_run_on_the_event_loops_thread_bulk_ones_on_sqlites(
+    db: Database,
+) -> None:
     loop_thread = threading.get_ident()
     async with db.write() as conn:
         assert await threads_of(conn, 3) == [loop_thread] * 3
     async with db.read() as conn:
-        assert loop_thread not in await threads_of(conn, 2)
+        assert await threads_of(conn, 3) == [loop_thread] * 3
     async with db.write(bulk=True) as conn:
+        assert loop_thread not in await threads_of(conn, 2)
+    async with db.read(bulk=True) as conn:
         assert loop_thread not in await threads_of(conn, 2)
 
 

@@ -640,7 +640,8 @@ class Hub:
             return
         rooms = [r for r in self.rooms.values() if r.ready.is_set()] if full else []
         deleted: set[uuid.UUID] = set()  # read by the change read; the sweep finds them by key
-        async with self.ctx.db.read() as db:
+        # The sweep reads every room and token this instance serves: off the event loop.
+        async with self.ctx.db.read(bulk=full) as db:
             watermark = await db_clock.read(db)
             if full:
                 keys = [r.restaurant_id for r in rooms]

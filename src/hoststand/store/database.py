@@ -142,17 +142,35 @@ class Database:
             log.warning("WAL checkpoint failed", exc_info=True)
 
     async def _connect_writer(self) -> AsyncConnection:
-        self._writer = await _WriterConnection(self.engine)
+        self._writer = await _InlineConnection(self.engine)
         self._writers_opened += 1
         return self._writer
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction that sees one consistent snapshot of the database."""
-        # PostgreSQL: one BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION.
-        options = {} if self.is_sqlite else _SNAPSHOT_READ
-        async with self._transaction(options) as conn:
-            yield conn
+    async def read(self, *, bulk: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction that sees one consistent snapshot of the database.
+
+        On SQLite it runs on the event loop's thread, BEGIN, statements and COMMIT, and gives
+        its connection back to the pool there: in WAL mode a reader waits for no writer
+        (sqlite_driver). `bulk` is for a read that may return many rows (the log poll's
+        sweep): its statements run on SQLite's thread, so that the event loop never waits for
+        them.
+        """
+        if not self.is_sqlite:
+            # One BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION.
+            async with self._transaction(_SNAPSHOT_READ) as conn:
+                yield conn
+            return
+        conn = _InlineConnection(self.engine)
+        await conn.start()  # the pool's checkout
+        try:
+            async with conn.begin():
+                _driver(conn).begin(sqlite_driver.READ_BEGIN, inline=not bulk)
+                yield conn
+        finally:
+            if not conn.close_inline():
+                # Rolls back what was not committed; shielded, as AsyncConnection's own exit is.
+                await asyncio.shield(conn.close())
 
     @contextlib.asynccontextmanager
     async def _transaction(
@@ -242,17 +260,18 @@ def _driver(conn: AsyncConnection) -> sqlite_driver.OneTripConnection:
     return driver
 
 
-class _WriterConnection(AsyncConnection):
-    """SQLite's writer: a statement that runs inline runs without a greenlet (sqlite_driver).
+class _InlineConnection(AsyncConnection):
+    """SQLite's writer, and its readers: a statement that runs inline runs without a greenlet
+    (sqlite_driver).
 
     The stock execute spawns a greenlet per statement so that the driver can await; an inline
     statement never awaits. Only `execute` (and `scalar`, which calls it) takes this path, and
-    `begin`, whose transaction begins and commits the same way (_WriterTransaction).
+    `begin`, whose transaction begins and commits the same way (_InlineTransaction).
     """
 
     def begin(self) -> AsyncTransaction:
         """A transaction that begins and commits without a greenlet where nothing can wait."""
-        return _WriterTransaction(self)
+        return _InlineTransaction(self)
 
     async def execute(
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
@@ -264,8 +283,24 @@ class _WriterConnection(AsyncConnection):
                 return sync.execute(statement, parameters, execution_options=execution_options)
         return await super().execute(statement, parameters, execution_options=execution_options)
 
+    def close_inline(self) -> bool:
+        """Give the connection back to the pool here, if nothing is left to roll back.
 
-class _WriterTransaction(AsyncTransaction):
+        The stock close runs in a greenlet, in case the pool's rollback must go to SQLite's
+        thread: with no transaction left, that rollback makes no trip (sqlite_driver), so
+        nothing waits. False if that was not so and the connection is still open.
+        """
+        sync = self.sync_connection
+        if sync is None or sync.invalidated or sync.in_transaction():
+            return False
+        driver = sync.connection.dbapi_connection
+        if not isinstance(driver, sqlite_driver.OneTripConnection) or driver.in_transaction:
+            return False
+        sync.close()
+        return True
+
+
+class _InlineTransaction(AsyncTransaction):
     """The writer's transaction: no greenlet for a BEGIN or a COMMIT that cannot wait.
 
     SQLAlchemy's begin and commit each spawn a greenlet, in case the driver awaits. Here the

@@ -11,7 +11,7 @@ takes the database lock just before that statement, which is what it is for. And
 rollback outside any transaction, which pysqlite would ignore anyway, is answered without
 the trip: the pool rolls back every connection it takes back, mostly after a commit.
 
-A write transaction begun `inline` makes no trip, whatever its length. Its BEGIN IMMEDIATE is
+A transaction begun `inline` makes no trip, whatever its length. A write's BEGIN IMMEDIATE is
 tried on the calling thread, the event loop's, with the busy timeout at zero; only if another
 connection holds the write lock does it go to the thread with the first statement, to wait
 there (the busy timeout) as before.
@@ -21,10 +21,18 @@ microseconds each, less than the trip they spare. So does its COMMIT, which writ
 transaction's pages to the WAL without an fsync (synchronous=NORMAL); what could fsync is a
 checkpoint, which SQLite runs in the commit that takes the WAL past 1,000 pages: the
 connection's auto-checkpoint is turned off at its first inline commit, and Database runs
-`checkpoint` on SQLite's thread every so many writes instead. The connection is opened with
-check_same_thread=False for that; the cursor's mutex, held across each trip, keeps the two
-threads from ever using it at once. Transactions that may touch many rows (pruning, a
-restaurant's cascade) are not begun inline, so that the event loop never waits for them.
+`checkpoint` on SQLite's thread every so many writes instead.
+
+A read begun `inline` runs its deferred BEGIN, its statements and its COMMIT on the calling
+thread as well: in WAL mode a reader waits for no writer and no PASSIVE checkpoint (what is
+left is the WAL's recovery after another process died in a commit, a few milliseconds), and
+the trips there and back, one per statement and one for the COMMIT, were half of a guest
+GET's CPU.
+
+The connection is opened with check_same_thread=False for that; the cursor's mutex, held
+across each trip, keeps the two threads from ever using it at once. Transactions that may
+touch many rows (pruning, a restaurant's cascade, the log poll's sweep) are not begun inline,
+so that the event loop never waits for them.
 
 A statement that runs inline needs no greenlet either. SQLAlchemy's async connection runs
 each statement in a greenlet of its own, only so that the driver can await its trip: a spawn
@@ -71,6 +79,9 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import in_greenlet
 
 from hoststand.store.sqlite_threads import ConnectionThreads
+
+# A read's BEGIN: deferred, SQLite takes the snapshot at the first statement (OneTripDialect).
+READ_BEGIN = "BEGIN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,18 @@ def _begin_without_waiting(connection: aiosqlite.Connection, begin: str, timeout
     finally:
         raw.execute(f"PRAGMA busy_timeout={timeout}")
     return True
+
+
+def _begin_here(connection: aiosqlite.Connection, begin: str, timeout: int) -> bool:
+    """Send `begin` on the calling thread if it need not wait; False, and no transaction, if not.
+
+    A read's deferred BEGIN takes no lock: it is sent as it is. A write's BEGIN IMMEDIATE takes
+    the write lock, which another connection may hold: it is tried without waiting.
+    """
+    if begin == READ_BEGIN:
+        connection._conn.execute(begin)
+        return True
+    return _begin_without_waiting(connection, begin, timeout)
 
 
 def _executemany(
@@ -211,9 +234,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         begin = adapt.take_begin()
         if begin is None or not adapt.inline:
             return begin
-        return (
-            None if _begin_without_waiting(self._aiosqlite, begin, adapt.busy_timeout()) else begin
-        )
+        return None if _begin_here(self._aiosqlite, begin, adapt.busy_timeout()) else begin
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
         """Run one statement: in place when the writer's execute found it can run inline."""
@@ -303,21 +324,23 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def begin(self, statement: str = "BEGIN", *, inline: bool = False) -> None:
         """Begin a transaction with `statement` when the next statement runs.
 
-        `inline`: the statements after that one run on the calling thread (see the module).
+        `inline`: the statements run on the calling thread (see the module); a write's first
+        one only if the write lock is free.
         """
         self._begin = statement
         self.inline = inline
 
     def runs_inline(self) -> bool:
-        """Whether a statement runs on the calling thread now: an inline write holding the lock.
+        """Whether a statement runs on the calling thread now: an inline read, or an inline
+        write holding the lock.
 
-        A BEGIN still to send is sent here, if SQLite grants its lock at once.
+        A BEGIN still to send is sent here, if SQLite grants its lock at once (_begin_here).
         """
         connection = cast(aiosqlite.Connection, self._connection)
         if not self.inline or self._execute_mutex.locked() or connection._connection is None:
             return False
         if self._begin is not None:
-            if not _begin_without_waiting(connection, self._begin, self.busy_timeout()):
+            if not _begin_here(connection, self._begin, self.busy_timeout()):
                 return False
             self._begin = None
         return True
@@ -337,13 +360,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return begin
 
     def commits_inline(self) -> bool:
-        """Whether commit runs on the calling thread: an inline write, or nothing to commit."""
+        """Whether commit runs on the calling thread: an inline transaction, or nothing to
+        commit."""
         return self._begin is not None or (self.inline and not self._execute_mutex.locked())
 
     def commit(self) -> None:
         """Commit, unless the transaction never reached SQLite (no statement ran).
 
-        An inline write commits on the calling thread too, never checkpointing: see checkpoint.
+        An inline transaction commits on the calling thread too, never checkpointing: see
+        checkpoint.
         """
         inline, self.inline = self.inline, False
         if self.take_begin() is not None:
@@ -381,6 +406,12 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """
         async with self._execute_mutex:
             await self._connection._execute(_checkpoint, self._connection)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether SQLite holds a transaction open, or a BEGIN is still to be sent."""
+        raw: sqlite3.Connection | None = self._connection._connection
+        return self._begin is not None or (raw is not None and raw.in_transaction)
 
     def rollback(self) -> None:
         """Roll back the transaction, if there is one: a trip to the thread only then."""
@@ -430,7 +461,7 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
         """A plain BEGIN, with the first statement; Database.write makes a writer's IMMEDIATE."""
         connection = dbapi_connection.dbapi_connection
         assert isinstance(connection, OneTripConnection)
-        connection.begin("BEGIN")
+        connection.begin(READ_BEGIN)
 
 
 # The URL that selects OneTripDialect (Database gives it to the engine for sqlite+aiosqlite).
