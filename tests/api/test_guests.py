@@ -419,6 +419,33 @@ async def test_a_seated_partys_reservation_time_and_quote_are_history(
     assert same["reserved_for"] == "2030-01-01T19:00:00Z"
 
 
+async def test_a_departed_partys_reservation_time_and_quote_stay_history(
+    restaurant: Restaurant,
+) -> None:
+    floor = Floor(restaurant)
+    host = floor.api
+    table, reservation = await seated_at(
+        floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"
+    )
+    other_table, walk_in = await seated_at(floor, "Walked in", quoted_wait_minutes=15)
+    for seated_table in (table, other_table):
+        assert (await floor.release(seated_table)).json()["guest"]["status"] == "completed"
+    booked, walked_in = floor.guest_path(reservation), floor.guest_path(walk_in)
+
+    for path, change in (
+        (booked, {"reserved_for": "2030-01-01T19:30:00Z"}),
+        (walked_in, {"quoted_wait_minutes": 30}),
+    ):
+        before = await host.ok("GET", path)
+        error = expect_error(await host.request("PATCH", path, json=change), 409, "guest_seated")
+        assert "was seated" in error["message"]
+        assert error["details"] == before
+        assert await host.ok("GET", path) == before
+    # Its notes are not history: a host can still write down how the evening went.
+    noted = await host.ok("PATCH", booked, json={"notes": "birthday, came back for dessert"})
+    assert (noted["status"], noted["notes"]) == ("completed", "birthday, came back for dessert")
+
+
 async def test_a_seated_partys_stay_can_still_be_changed(restaurant: Restaurant) -> None:
     floor = Floor(restaurant)
     _, reservation = await seated_at(

@@ -226,7 +226,9 @@ class GuestUpdate(Command):
     status: NotNull[GuestStatus] = None
     # A reservation needs its time and a walk-in has none: null is never a valid change.
     reserved_for: NotNull[AwareDatetime] = Field(
-        None, description="Reservations only. Refused (guest_seated) once the party is seated."
+        None,
+        description="Reservations only. Refused (guest_seated) once the party is seated, and "
+        "after it left.",
     )
     duration_minutes: int | None = Field(
         None,
@@ -240,7 +242,10 @@ class GuestUpdate(Command):
         "seated, only the table it sits at or null (else guest_seated).",
     )
     quoted_wait_minutes: int | None = Field(
-        None, ge=0, le=24 * 60, description="Refused (guest_seated) once the party is seated."
+        None,
+        ge=0,
+        le=24 * 60,
+        description="Refused (guest_seated) once the party is seated, and after it left.",
     )
     notes: str | None = Field(None, max_length=2000)
     tags: NotNull[Tags] = None

@@ -18,6 +18,7 @@ from hoststand.domain.events import GuestAction
 from hoststand.domain.status import (
     FINISHED_GUEST_STATUSES,
     HOLDING_GUEST_STATUSES,
+    SEATING_ONLY_GUEST,
     GuestKind,
     GuestStatus,
     TableStatus,
@@ -179,19 +180,22 @@ def _check_fields_fit_kind(guest: Guest, given: dict[str, Any]) -> None:
 
 
 def _check_seated_edit(guest: Guest, given: dict[str, Any]) -> None:
-    """Refuse a change of a seated party's history, or a hold on another table than its own."""
-    if guest.status is not GuestStatus.SEATED:
+    """Refuse a change of the history of a party that is or was seated (it has left: completed),
+    or a hold on another table than its own while it sits."""
+    if guest.status not in SEATING_ONLY_GUEST:
         return
+    seated = guest.status is GuestStatus.SEATED
     changed = [n for n in SEATED_HISTORY if n in given and given[n] != getattr(guest, n)]
     held = given.get("held_table_id", guest.held_table_id)
     if changed:
         why = f"a seated party's {' and '.join(SEATED_HISTORY[n] for n in changed)} cannot change"
-    elif held not in (None, guest.held_table_id, guest.table_id):
+    elif seated and held not in (None, guest.held_table_id, guest.table_id):
         # Held, another table would be kept from other reservations for a party eating here.
         why = "a seated party holds only the table it sits at, or none"
     else:
         return
-    raise DomainError(ErrorCode.GUEST_SEATED, f"{guest.name} is seated: {why}", guest.view())
+    state = "is seated" if seated else "was seated"
+    raise DomainError(ErrorCode.GUEST_SEATED, f"{guest.name} {state}: {why}", guest.view())
 
 
 async def update(

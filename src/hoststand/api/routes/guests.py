@@ -101,8 +101,9 @@ async def update_guest(
 
     Holding another table, or growing the party, is refused (409 hold_does_not_fit) when the
     held table is then too small or out of service, unless the body says override_hold. A
-    seated party's reserved_for and quoted_wait_minutes are history, and it holds only the
-    table it sits at: changing them, or holding another table, is refused (409 guest_seated).
+    seated party's reserved_for and quoted_wait_minutes are history, also once it has left
+    (completed), and it holds only the table it sits at: changing them, or holding another
+    table, is refused (409 guest_seated).
     """
     updated = await guests.update(
         writer.ctx,
