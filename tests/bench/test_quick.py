@@ -87,6 +87,18 @@ def test_write_cost_with_devices_counts_every_write_delivered_to_each_device() -
     assert figures["samples"] == 40
 
 
+def test_write_cost_get_measures_reads_of_the_guests() -> None:
+    stdout, _ = _run(
+        "bench.write_cost", *("--writes=40", "--warmup=10", "--restaurants=4", "--get")
+    )
+    [line] = stdout.splitlines()
+    result = orjson.loads(line)
+    assert result["request"] == "GET"  # each answered 200, or the run fails
+    figures = result["medians"]["current"]
+    assert figures["server_cpu_ms_per_write"] > 0
+    assert figures["samples"] == 40
+
+
 def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary() -> None:
     result, summary = _run_quick("idle_memory")
     assert result["scenario"] == "idle_memory"
