@@ -301,15 +301,16 @@ class _InlineConnection(AsyncConnection):
 
 
 class _InlineTransaction(AsyncTransaction):
-    """The writer's transaction: no greenlet for a BEGIN or a COMMIT that cannot wait.
+    """The writer's transaction, and a reader's: no greenlet for a BEGIN or a COMMIT that
+    cannot wait.
 
     SQLAlchemy's begin and commit each spawn a greenlet, in case the driver awaits. Here the
     BEGIN only marks the connection (OneTripDialect.do_begin: it goes out with the first
-    statement), and an inline write's COMMIT runs on the calling thread (OneTripConnection):
-    neither waits. The two greenlets were 0.9% of a guest update's instructions on the real
-    server (6% in-process through ASGI), and each took a fresh frame stack (an mmap). A
-    connection that must reconnect, a COMMIT that must go to SQLite's thread (a bulk write),
-    and every rollback take the stock path.
+    statement), and an inline transaction's COMMIT runs on the calling thread
+    (OneTripConnection): neither waits. The two greenlets were 0.9% of a guest update's
+    instructions on the real server (6% in-process through ASGI), and each took a fresh frame
+    stack (an mmap). A connection that must reconnect, a COMMIT that must go to SQLite's thread
+    (a bulk write or read), and every rollback take the stock path.
     """
 
     __slots__ = ()

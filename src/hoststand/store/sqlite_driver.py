@@ -37,9 +37,10 @@ so that the event loop never waits for them.
 A statement that runs inline needs no greenlet either. SQLAlchemy's async connection runs
 each statement in a greenlet of its own, only so that the driver can await its trip: a spawn
 (~7 us) and a switch per statement, a tenth of a guest update's service time with four
-statements. The writer's connection (store/database.py) asks `runs_inline` first, which also
-sends a BEGIN still waiting if SQLite grants it at once, and then runs the statement on the
-sync connection, outside any greenlet, where this cursor runs it in place.
+statements. The connection class of the writer and of the readers (store/database.py) asks
+`runs_inline` first, which also sends a BEGIN still waiting if SQLite grants it at once, and
+then runs the statement on the sync connection, outside any greenlet, where this cursor runs
+it in place.
 
 A statement on the connection's thread whose caller is cancelled is interrupted there
 (sqlite3's interrupt, made to be called from another thread): cancelling a task does not stop
