@@ -69,6 +69,12 @@ class ThreadServer:
         return self._server.server_state.connections  # type: ignore[return-value]
 
     @property
+    def thread(self) -> threading.Thread:
+        """The thread its event loop runs on."""
+        assert self._thread is not None
+        return self._thread
+
+    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The server's event loop."""
         return self._loop

@@ -1,4 +1,5 @@
-"""The HTTP protocol that hands a socket over to the devices' WebSocket protocol, bytes and all.
+"""The HTTP protocol `serve` runs: it hands a socket over to the devices' WebSocket protocol,
+bytes and all, and writes each response in one piece (hoststand.http_writes).
 
 Uvicorn's httptools protocol, on an upgrade request, gives the WebSocket protocol a copy of the
 request it rebuilds from the parsed headers, and nothing of what came after the request in the
@@ -18,11 +19,14 @@ from typing import cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from hoststand.http_writes import HeldHead
+
 SERVED_BY = "hoststand.realtime.upgrade:UpgradingProtocol"  # for uvicorn.Config(http=...)
 
 
 class UpgradingProtocol(HttpToolsProtocol):
-    """Uvicorn's httptools protocol, except that what follows an upgrade request is kept."""
+    """Uvicorn's httptools protocol, except that what follows an upgrade request is kept, and
+    that a response's head and body go out in one write."""
 
     _reading = b""  # the data being parsed, during data_received
 
@@ -35,6 +39,16 @@ class UpgradingProtocol(HttpToolsProtocol):
         self._reading = data
         HttpToolsProtocol.data_received(self, data)
         self._reading = b""
+
+    def on_headers_complete(self) -> None:
+        """Uvicorn's; the request's cycle, if it made one, writes through a HeldHead."""
+        cycle = self.cycle
+        HttpToolsProtocol.on_headers_complete(self)
+        new = self.cycle
+        if new is not cycle and new is not None:  # not for an upgrade
+            held = HeldHead(self.transport, new.on_response)
+            new.transport = held  # type: ignore[assignment]
+            new.on_response = held.response_complete
 
     def handle_websocket_upgrade(self) -> None:
         """Upgrade as Uvicorn does, then give the WebSocket protocol the rest of the read.
