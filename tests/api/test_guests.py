@@ -395,27 +395,44 @@ async def test_a_seated_guest_cannot_be_deleted(restaurant: Restaurant) -> None:
     assert (await restaurant.api.ok("GET", path))["status"] == "seated"
 
 
+# A reservation's time and a walk-in's quote, each changed: history once the party has sat.
+HISTORY_EDITS = ({"reserved_for": "2030-01-01T19:30:00Z"}, {"quoted_wait_minutes": 30})
+
+
+async def _seat_a_reservation_and_a_walk_in(floor: Floor) -> list[tuple[Any, Any]]:
+    """(table, guest) of a reservation for 19:00 and of a walk-in quoted 15 minutes, seated."""
+    return [
+        await seated_at(floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"),
+        await seated_at(floor, "Walked in", quoted_wait_minutes=15),
+    ]
+
+
+async def _history_refused(floor: Floor, guests: list[Any]) -> list[str]:
+    """Each of HISTORY_EDITS on its guest: refused, nothing changed; the refusals' messages."""
+    messages = []
+    for guest, change in zip(guests, HISTORY_EDITS, strict=True):
+        path = floor.guest_path(guest)
+        before = await floor.api.ok("GET", path)
+        refused = await floor.api.request("PATCH", path, json=change)
+        error = expect_error(refused, 409, "guest_seated")
+        assert error["details"] == before
+        assert await floor.api.ok("GET", path) == before
+        messages.append(error["message"])
+    return messages
+
+
 async def test_a_seated_partys_reservation_time_and_quote_are_history(
     restaurant: Restaurant,
 ) -> None:
     floor = Floor(restaurant)
-    host = floor.api
-    _, reservation = await seated_at(
-        floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"
-    )
-    _, walk_in = await seated_at(floor, "Walked in", quoted_wait_minutes=15)
-    booked, walked_in = floor.guest_path(reservation), floor.guest_path(walk_in)
+    seated = await _seat_a_reservation_and_a_walk_in(floor)
+    reservation = seated[0][1]
 
-    for path, change in (
-        (booked, {"reserved_for": "2030-01-01T19:30:00Z"}),
-        (walked_in, {"quoted_wait_minutes": 30}),
-    ):
-        before = await host.ok("GET", path)
-        error = expect_error(await host.request("PATCH", path, json=change), 409, "guest_seated")
-        assert error["details"] == before
-        assert await host.ok("GET", path) == before
+    assert all("is seated" in m for m in await _history_refused(floor, [g for _, g in seated]))
     # The value it has is no change: a client sending its whole form is not refused for it.
-    same = await host.ok("PATCH", booked, json={"reserved_for": "2030-01-01T19:00:00Z"})
+    same = await floor.api.ok(
+        "PATCH", floor.guest_path(reservation), json={"reserved_for": "2030-01-01T19:00:00Z"}
+    )
     assert same["reserved_for"] == "2030-01-01T19:00:00Z"
 
 
@@ -423,26 +440,16 @@ async def test_a_departed_partys_reservation_time_and_quote_stay_history(
     restaurant: Restaurant,
 ) -> None:
     floor = Floor(restaurant)
-    host = floor.api
-    table, reservation = await seated_at(
-        floor, "Booked", kind="reservation", reserved_for="2030-01-01T19:00:00Z"
-    )
-    other_table, walk_in = await seated_at(floor, "Walked in", quoted_wait_minutes=15)
-    for seated_table in (table, other_table):
-        assert (await floor.release(seated_table)).json()["guest"]["status"] == "completed"
-    booked, walked_in = floor.guest_path(reservation), floor.guest_path(walk_in)
+    seated = await _seat_a_reservation_and_a_walk_in(floor)
+    for table, _ in seated:
+        assert (await floor.release(table)).json()["guest"]["status"] == "completed"
+    reservation = seated[0][1]
 
-    for path, change in (
-        (booked, {"reserved_for": "2030-01-01T19:30:00Z"}),
-        (walked_in, {"quoted_wait_minutes": 30}),
-    ):
-        before = await host.ok("GET", path)
-        error = expect_error(await host.request("PATCH", path, json=change), 409, "guest_seated")
-        assert "was seated" in error["message"]
-        assert error["details"] == before
-        assert await host.ok("GET", path) == before
+    assert all("was seated" in m for m in await _history_refused(floor, [g for _, g in seated]))
     # Its notes are not history: a host can still write down how the evening went.
-    noted = await host.ok("PATCH", booked, json={"notes": "birthday, came back for dessert"})
+    noted = await floor.api.ok(
+        "PATCH", floor.guest_path(reservation), json={"notes": "birthday, came back for dessert"}
+    )
     assert (noted["status"], noted["notes"]) == ("completed", "birthday, came back for dessert")
 
 

@@ -157,21 +157,23 @@ async def _read_both(db: Database) -> None:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))).scalar() == 2
 
 
-async def test_a_read_costs_no_trip_whatever_its_length(db: Database, trips: Calls) -> None:
+async def _two_items_read_once(db: Database) -> None:
+    """Items a and b, and a first read: it connects a reader (the writer is connected)."""
     async with db.write() as conn:
         await conn.execute(sa.insert(ITEMS), [{"name": "a"}, {"name": "b"}])
     await _read_both(db)
-    # It connected a reader (the writer is connected already), then BEGIN, both statements
-    # and COMMIT ran here; the next read makes no trip at all.
+
+
+async def test_a_read_costs_no_trip_whatever_its_length(db: Database, trips: Calls) -> None:
+    await _two_items_read_once(db)
+    # BEGIN, both statements and COMMIT run here: the next read makes no trip at all.
     trips.clear()
     await _read_both(db)
     assert trips.mine() == []
 
 
 async def test_a_read_costs_no_greenlet_but_its_checkout(db: Database, greenlets: Calls) -> None:
-    async with db.write() as conn:
-        await conn.execute(sa.insert(ITEMS), [{"name": "a"}, {"name": "b"}])
-    await _read_both(db)
+    await _two_items_read_once(db)
     greenlets.clear()
     await _read_both(db)
     # The pool's checkout, which could have to connect; BEGIN, the statements, COMMIT and the
