@@ -25,7 +25,8 @@ connection's auto-checkpoint is turned off at its first inline commit, and Datab
 
 A read begun `inline` runs its deferred BEGIN, its statements and its COMMIT on the calling
 thread as well: in WAL mode a reader waits for no writer and no PASSIVE checkpoint (what is
-left is the WAL's recovery after another process died in a commit, a few milliseconds), and
+left: the WAL's recovery after another process died in a commit, a few milliseconds, and
+another process holding the file in exclusive locking mode, which stops the writer too), and
 the trips there and back, one per statement and one for the COMMIT, were half of a guest
 GET's CPU.
 
