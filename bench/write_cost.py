@@ -44,7 +44,7 @@ DEVICES_READY_TIMEOUT = 600.0
 DELIVERIES_TIMEOUT = 60.0
 
 
-async def _writes(
+async def _requests(
     server: procs.Server,
     tenants: list[Tenant],
     count: int,
@@ -53,6 +53,7 @@ async def _writes(
     keyed: bool = False,
     get: bool = False,
 ) -> list[float]:
+    """`count` PATCHes (GETs with `get`) of the tenants' guests, `lanes` at once; latencies."""
     latencies: list[float] = []
     http = ConnectionPool("127.0.0.1", server.port)
     versions: dict[str, int] = {}  # per guest, what its last write returned (--keyed)
@@ -196,7 +197,7 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             _connected(server, tenants, args.devices) as receivers,
         ):
             asyncio.run(
-                _writes(
+                _requests(
                     server, tenants, args.warmup, args.concurrency, keyed=args.keyed, get=args.get
                 )
             )
@@ -205,7 +206,7 @@ def measure(args: argparse.Namespace, src: str | None) -> dict[str, Any]:
             threads0 = _thread_cpu(server, {})
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
             latencies = asyncio.run(
-                _writes(
+                _requests(
                     server, tenants, args.writes, args.concurrency, keyed=args.keyed, get=args.get
                 )
             )

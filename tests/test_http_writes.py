@@ -48,11 +48,14 @@ class Client:
     def send(self, request: bytes) -> None:
         self.sock.sendall(request)
 
+    def _receive(self) -> None:
+        chunk = self.sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        self._data += chunk
+
     def read_until(self, end: bytes) -> bytes:
         while end not in self._data:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the server closed the connection"
-            self._data += chunk
+            self._receive()
         found, _, self._data = self._data.partition(end)
         return found + end
 
@@ -68,9 +71,7 @@ class Client:
         if head_only:
             return status, b""
         while len(self._data) < length:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the server closed the connection"
-            self._data += chunk
+            self._receive()
         body, self._data = self._data[:length], self._data[length:]
         return status, body
 

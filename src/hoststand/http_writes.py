@@ -38,12 +38,8 @@ class HeldHead:
 
     def write(self, data: bytes) -> None:
         """Hold the head; write anything else, after the head if it is held."""
-        if self._passing:
-            self._transport.write(data)
-        elif self._held is not None:
-            self._passing = True
-            held, self._held = self._held, None
-            self._transport.write(held + data)
+        if self._passing or self._held is not None:
+            self._flush(data)
         elif data.startswith(_INTERIM):
             self._transport.write(data)
         else:
@@ -60,11 +56,14 @@ class HeldHead:
         self._flush()
         self._on_response()
 
-    def _flush(self) -> None:
-        if self._held is not None:
-            self._passing = True
-            held, self._held = self._held, None
-            self._transport.write(held)
+    def _flush(self, data: bytes = b"") -> None:
+        """Write `data`, after the head if it is held; from now on nothing is held."""
+        self._passing = True
+        held, self._held = self._held, None
+        if held is not None:
+            data = held + data
+        if data:
+            self._transport.write(data)
 
     def __getattr__(self, name: str) -> Any:
         # The rest of the transport (is_closing, get_extra_info, ...) as it is.

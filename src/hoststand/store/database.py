@@ -165,7 +165,7 @@ class Database:
         await conn.start()  # the pool's checkout
         try:
             async with conn.begin():
-                _driver(conn).begin(sqlite_driver.READ_BEGIN, inline=not bulk)
+                _driver(conn).begin(sqlite_driver.DEFERRED_BEGIN, inline=not bulk)
                 yield conn
         finally:
             if not conn.close_inline():

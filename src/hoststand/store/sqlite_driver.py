@@ -82,8 +82,9 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from hoststand.store.sqlite_threads import ConnectionThreads
 
-# A read's BEGIN: deferred, SQLite takes the snapshot at the first statement (OneTripDialect).
-READ_BEGIN = "BEGIN"
+# A deferred BEGIN (a read's, and any transaction's by default: OneTripDialect): it takes no
+# lock; SQLite takes the snapshot at the first statement.
+DEFERRED_BEGIN = "BEGIN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +139,10 @@ def _begin_without_waiting(connection: aiosqlite.Connection, begin: str, timeout
 def _begin_here(connection: aiosqlite.Connection, begin: str, timeout: int) -> bool:
     """Send `begin` on the calling thread if it need not wait; False, and no transaction, if not.
 
-    A read's deferred BEGIN takes no lock: it is sent as it is. A write's BEGIN IMMEDIATE takes
-    the write lock, which another connection may hold: it is tried without waiting.
+    A deferred BEGIN (a read's) takes no lock: it is sent as it is. A write's BEGIN IMMEDIATE
+    takes the write lock, which another connection may hold: it is tried without waiting.
     """
-    if begin == READ_BEGIN:
+    if begin == DEFERRED_BEGIN:
         connection._conn.execute(begin)
         return True
     return _begin_without_waiting(connection, begin, timeout)
@@ -463,7 +464,7 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
         """A plain BEGIN, with the first statement; Database.write makes a writer's IMMEDIATE."""
         connection = dbapi_connection.dbapi_connection
         assert isinstance(connection, OneTripConnection)
-        connection.begin(READ_BEGIN)
+        connection.begin(DEFERRED_BEGIN)
 
 
 # The URL that selects OneTripDialect (Database gives it to the engine for sqlite+aiosqlite).
