@@ -6,6 +6,8 @@ own, for the backends serving the connections under test, waiting until they are
 
 from __future__ import annotations
 
+import logging
+
 import psutil
 import pytest
 import sqlalchemy as sa
@@ -76,6 +78,27 @@ async def test_a_write_and_a_read_after_postgresql_closed_the_pooled_connection_
     assert restaurant is not None
     assert restaurant.last_seq == 1, "the write was done once"
     assert [e.seq for e in logged] == [1]
+
+
+async def test_a_one_statement_read_after_postgresql_closed_the_pooled_connection_succeeds(
+    postgres_backend: Backend, postgres_database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Outside a transaction the statement itself finds the closed connection; a read is run
+    # again on a new one.
+    before = _ports_to_postgres()
+    restaurant_id = await a_restaurant(postgres_database)
+    pooled = _ports_to_postgres() - before
+    assert pooled, "the database kept no connection in its pool"
+
+    assert await _terminate(postgres_backend.url, client_ports=pooled)
+
+    with caplog.at_level(logging.INFO, logger="hoststand.store.database"):
+        restaurant = await postgres_database.read_one_statement(
+            lambda conn: restaurants.get(conn, restaurant_id=restaurant_id)
+        )
+    assert restaurant is not None
+    assert restaurant.id == restaurant_id
+    assert "closed by the server; using a new one" in caplog.text
 
 
 async def test_requests_after_postgresql_closed_the_servers_connections_succeed(

@@ -13,6 +13,7 @@ for this hub's devices and for the REST token cache alike.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -239,14 +240,15 @@ class Hub:
     async def _read_page(
         self, restaurant_id: uuid.UUID, *, after: int, up_to: int
     ) -> list[event_log.LoggedMessage]:
-        async with self.ctx.db.read() as db:
-            return await event_log.read_messages(
+        return await self.ctx.db.read_one_statement(
+            lambda db: event_log.read_messages(
                 db,
                 restaurant_id=restaurant_id,
                 after=after,
                 up_to=up_to,
                 limit=self.ctx.settings.replay_page_size,
             )
+        )
 
     async def _replay(
         self, conn: Connection, page: list[event_log.LoggedMessage], *, after: int, up_to: int
@@ -269,8 +271,9 @@ class Hub:
         False when it never will: the seq is ahead of the restaurant's log (a client bug, or
         a database restored from a backup), or the room could not catch up in time.
         """
-        async with self.ctx.db.read() as db:
-            known = await restaurants.last_seqs(db, restaurant_ids=[room.restaurant_id])
+        known = await self.ctx.db.read_one_statement(
+            lambda db: restaurants.last_seqs(db, restaurant_ids=[room.restaurant_id])
+        )
         if last_seq > known.get(room.restaurant_id, 0):
             return False
         if room.seq >= last_seq:
@@ -308,8 +311,9 @@ class Hub:
             async with self._lock(restaurant_id):
                 # Subscribe first, then read the seq: nothing can fall in between.
                 await self.ctx.broker.subscribe(restaurant_id)
-                async with self.ctx.db.read() as db:
-                    seqs = await restaurants.last_seqs(db, restaurant_ids=[restaurant_id])
+                seqs = await self.ctx.db.read_one_statement(
+                    lambda db: restaurants.last_seqs(db, restaurant_ids=[restaurant_id])
+                )
             if restaurant_id not in seqs:
                 raise RestaurantGone(str(restaurant_id))
             room.seq = seqs[restaurant_id]
@@ -532,14 +536,15 @@ class Hub:
         try:
             # The poller may find the log further ahead while this runs: go on to there too.
             while room.seq < (target := max(up_to, room.behind)):
-                async with self.ctx.db.read() as db:
-                    rows = await event_log.read(
-                        db,
+                rows = await self.ctx.db.read_one_statement(
+                    functools.partial(
+                        event_log.read,
                         restaurant_id=room.restaurant_id,
                         after=room.seq,
                         up_to=target,
                         limit=self.ctx.settings.replay_page_size,
                     )
+                )
                 for event in rows:
                     if event.seq != room.seq + 1:
                         # Pruned while this room lagged (every seq up to target is committed),

@@ -164,8 +164,9 @@ class Authenticator:
             self._maybe_touch(cached.principal.token_id, now)
             return cached.principal
         generation = self._generation
-        async with self.ctx.db.read() as conn:
-            token = await tokens.by_hash(conn, secret_hash=secret_hash)
+        token = await self.ctx.db.read_one_statement(
+            lambda conn: tokens.by_hash(conn, secret_hash=secret_hash)
+        )
         if token is None or token.revoked_at is not None:
             self._cache.pop(secret_hash, None)
             return None

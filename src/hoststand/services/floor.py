@@ -79,8 +79,7 @@ async def get(
 ) -> Table:
     """One table."""
     principal.require(restaurant_id, Permission.READ)
-    async with ctx.db.read() as conn:
-        return await load(conn, restaurant_id, table_id)
+    return await ctx.db.read_one_statement(lambda conn: load(conn, restaurant_id, table_id))
 
 
 async def page(

@@ -280,8 +280,7 @@ async def get(
 ) -> Guest:
     """One guest."""
     principal.require(restaurant_id, Permission.READ)
-    async with ctx.db.read() as conn:
-        return await load(conn, restaurant_id, guest_id)
+    return await ctx.db.read_one_statement(lambda conn: load(conn, restaurant_id, guest_id))
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:

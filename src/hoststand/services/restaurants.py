@@ -121,8 +121,7 @@ async def _refuse_existing(
 async def get(ctx: ServiceContext, *, principal: Principal, restaurant_id: uuid.UUID) -> Restaurant:
     """One restaurant the principal may see."""
     principal.require(restaurant_id, Permission.READ)
-    async with ctx.db.read() as conn:
-        return await load(conn, restaurant_id)
+    return await ctx.db.read_one_statement(lambda conn: load(conn, restaurant_id))
 
 
 async def page(
@@ -130,8 +129,9 @@ async def page(
 ) -> list[Restaurant]:
     """Restaurants the principal may see: all for the admin, its own for a token."""
     only = None if principal.is_admin else principal.restaurant_id
-    async with ctx.db.read() as conn:
-        return await restaurants.page(conn, limit=limit, cursor=cursor, only=only)
+    return await ctx.db.read_one_statement(
+        lambda conn: restaurants.page(conn, limit=limit, cursor=cursor, only=only)
+    )
 
 
 async def update(

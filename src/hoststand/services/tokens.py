@@ -116,8 +116,7 @@ async def revoke(
 
 async def find_restaurant(ctx: ServiceContext, *, token_id: uuid.UUID) -> uuid.UUID | None:
     """The restaurant a token belongs to (for the CLI, which knows only the token id)."""
-    async with ctx.db.read() as conn:
-        token = await tokens.get(conn, token_id=token_id)
+    token = await ctx.db.read_one_statement(lambda conn: tokens.get(conn, token_id=token_id))
     return None if token is None else token.restaurant_id
 
 

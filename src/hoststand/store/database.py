@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -43,6 +43,10 @@ _SNAPSHOT_READ = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": T
 # restaurants.py) counts on READ COMMITTED re-reading a row it waited for, where REPEATABLE READ
 # or SERIALIZABLE would refuse the second writer of a restaurant with a serialization failure.
 _LOCKING_WRITE = {"isolation_level": "READ COMMITTED"}
+# A read of one statement on PostgreSQL: no transaction around it (Database.read_one_statement).
+_NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
+
+T = TypeVar("T")
 
 
 class Database:
@@ -172,6 +176,40 @@ class Database:
                 # Rolls back what was not committed; shielded, as AsyncConnection's own exit is.
                 await asyncio.shield(conn.close())
 
+    async def read_one_statement(self, query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`query(conn)`, a read that runs exactly one statement: one round trip on PostgreSQL.
+
+        A read transaction on PostgreSQL is three round trips (BEGIN, the statement, COMMIT).
+        One statement needs none around it: it sees one snapshot of the database at any
+        isolation level, so here it runs alone, in autocommit. A second statement on the
+        connection raises (it would see another snapshot). The statement is also what finds a
+        pooled connection that the server closed, as a transaction's BEGIN does (Database._begin):
+        SQLAlchemy invalidates it and the older pooled ones, and `query` runs once more on a new
+        connection; a read changes nothing, so nothing is done twice.
+
+        On SQLite it is a read(), which costs no trip (its statements run inline) and may run
+        more than one statement; what holds it to one is PostgreSQL's snapshot.
+        """
+        if self.is_sqlite:
+            async with self.read() as conn:
+                return await query(conn)
+        try:
+            return await self._run_alone(query)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        log.info("a pooled database connection was closed by the server; using a new one")
+        return await self._run_alone(query)
+
+    async def _run_alone(self, query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        conn = await _OneStatement(self.engine)  # the pool's checkout
+        try:
+            await conn.execution_options(**_NO_TRANSACTION)
+            return await query(conn)
+        finally:
+            # Nothing to roll back; shielded, as AsyncConnection's own exit is.
+            await asyncio.shield(conn.close())
+
     @contextlib.asynccontextmanager
     async def _transaction(
         self, options: dict[str, Any] | None = None
@@ -298,6 +336,24 @@ class _InlineConnection(AsyncConnection):
             return False
         sync.close()
         return True
+
+
+class _OneStatement(AsyncConnection):
+    """The connection of Database.read_one_statement on PostgreSQL: a second statement raises.
+
+    Outside a transaction each statement sees its own snapshot: two could see a change between
+    them that neither would alone.
+    """
+
+    statements = 0
+
+    async def execute(
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
+    ) -> Any:
+        if self.statements:
+            raise RuntimeError("read_one_statement ran a second statement; use read() instead")
+        self.statements += 1
+        return await super().execute(statement, parameters, execution_options=execution_options)
 
 
 class _InlineTransaction(AsyncTransaction):
