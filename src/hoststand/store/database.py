@@ -193,13 +193,7 @@ class Database:
         if self.is_sqlite:
             async with self.read() as conn:
                 return await query(conn)
-        try:
-            return await self._run_alone(query)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        log.info("a pooled database connection was closed by the server; using a new one")
-        return await self._run_alone(query)
+        return await _once_more_if_closed(lambda: self._run_alone(query))
 
     async def _run_alone(self, query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         conn = await _OneStatement(self.engine)  # the pool's checkout
@@ -230,13 +224,7 @@ class Database:
         SQLAlchemy invalidated it and the older pooled ones, and a second try connects afresh.
         Nothing of the transaction ran before its BEGIN, so nothing is done twice.
         """
-        try:
-            return await self._connect_and_begin(options)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        log.info("a pooled database connection was closed by the server; using a new one")
-        return await self._connect_and_begin(options)
+        return await _once_more_if_closed(lambda: self._connect_and_begin(options))
 
     async def _connect_and_begin(self, options: dict[str, Any]) -> AsyncConnection:
         conn = await self.engine.connect()
@@ -289,6 +277,21 @@ class Database:
                 await writer.close()
         finally:
             self._write_lock.release()
+
+
+async def _once_more_if_closed(attempt: Callable[[], Awaitable[T]]) -> T:
+    """`attempt()`, and once more if its pooled connection was one the server had closed.
+
+    SQLAlchemy then invalidated that connection and the older pooled ones, so the second
+    attempt connects afresh. For what has done nothing before it fails so: a BEGIN, a read.
+    """
+    try:
+        return await attempt()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    log.info("a pooled database connection was closed by the server; using a new one")
+    return await attempt()
 
 
 def _driver(conn: AsyncConnection) -> sqlite_driver.OneTripConnection:
