@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.asyncio import engine as async_engine
 
+from hoststand.store import sqlite_driver
 from hoststand.store.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from hoststand.store.sqlite_driver import OneTripConnection
 from tests.store.endless import Endless
@@ -212,20 +213,21 @@ async def test_a_read_waits_for_no_writer_and_sees_only_what_was_committed(
         other.close()
 
 
-async def test_a_bulk_write_costs_one_trip_per_statement_one_to_commit_and_a_checkpoint(
+async def test_a_bulk_write_costs_one_trip_per_statement_and_one_to_commit_then_a_checkpoint(
     db: Database, trips: Calls
 ) -> None:
     async with db.write(bulk=True) as conn:
         await conn.execute(sa.insert(ITEMS).values(name="a"))
         await conn.execute(sa.select(ITEMS).where(ITEMS.c.name == "a"))
         await conn.execute(sa.update(ITEMS).values(name="b"))
-    assert len(trips.mine()) == 5
-    assert trips.mine().count("commit") == 1
+    assert trips.mine() == ["_execute", "_execute", "_execute", "commit"]
+    await db.checkpointed()  # a bulk write's checkpoint falls due at once
     assert trips.mine().count("_checkpoint") == 1
+    trips.clear()
     async with db.write() as conn:  # the next write is inline again
         await conn.execute(sa.select(ITEMS))
         await conn.execute(sa.select(ITEMS))
-    assert len(trips.mine()) == 5
+    assert trips.mine() == []
 
 
 async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not_at_commit(
@@ -242,8 +244,99 @@ async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not
                 # A commit on the loop's thread must not copy the WAL back and fsync there.
                 pragma = sa.text("PRAGMA wal_autocheckpoint")
                 assert (await conn.execute(pragma)).scalar() == 0
-        assert trips.mine() == ["_checkpoint"]  # after the third write
+        assert trips.mine() == []
+        await database.checkpointed()  # the one the third write made due
+        assert trips.mine().count("_checkpoint") == 1
     finally:
+        await database.close()
+
+
+async def _insert(database: Database, name: str) -> None:
+    async def write() -> None:
+        async with database.write() as conn:
+            await conn.execute(sa.insert(ITEMS).values(name=name))
+
+    await asyncio.wait_for(write(), 5)
+
+
+class HeldCheckpoints:
+    """sqlite_driver's checkpoint, held on SQLite's thread at the calls the test names."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *held: int) -> None:
+        self.calls = 0
+        self.held = set(held)
+        self.reached = {n: threading.Event() for n in held}
+        self.release = {n: threading.Event() for n in held}
+        self._real = sqlite_driver._checkpoint
+        monkeypatch.setattr(sqlite_driver, "_checkpoint", self._checkpoint)
+
+    def _checkpoint(self, connection: aiosqlite.Connection) -> None:
+        self.calls += 1
+        call = self.calls
+        if call in self.held:
+            self.reached[call].set()
+            self.release[call].wait(10)
+        self._real(connection)
+
+    async def reach(self, call: int) -> None:
+        """Return once checkpoint number `call` (from 1) waits on SQLite's thread."""
+        assert await asyncio.to_thread(self.reached[call].wait, 5), f"checkpoint {call} never ran"
+
+    def let_go(self) -> None:
+        for event in self.release.values():
+            event.set()
+
+
+async def test_writes_go_on_while_a_checkpoint_copies_and_wait_only_for_its_last_frames(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=3)
+    checkpoints = HeldCheckpoints(monkeypatch, 1, 2)
+    try:
+        async with database.write() as conn:
+            await conn.execute(sa.text("CREATE TABLE items (name TEXT)"))
+        await _insert(database, "a")
+        await _insert(database, "b")  # the third write: a checkpoint falls due, and runs
+        await checkpoints.reach(1)
+        # It copies without the write lock (change_mark reads nothing while a write holds
+        # it)...
+        assert await database.change_mark() is not None
+        # ...and the writes go on meanwhile, as many as make no other checkpoint due.
+        await _insert(database, "c")
+        await _insert(database, "d")
+        checkpoints.release[1].set()
+        # What they appended, it copies under the write lock: then the copy is complete.
+        await checkpoints.reach(2)
+        assert await database.change_mark() is None
+        checkpoints.release[2].set()
+        await asyncio.wait_for(database.checkpointed(), 5)
+        assert checkpoints.calls == 2
+        assert await database.change_mark() is not None
+    finally:
+        checkpoints.let_go()
+        await database.close()
+
+
+async def test_a_checkpoint_due_while_the_last_one_still_copies_is_run_by_the_writer(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=3)
+    checkpoints = HeldCheckpoints(monkeypatch, 1)
+    try:
+        async with database.write() as conn:
+            await conn.execute(sa.text("CREATE TABLE items (name TEXT)"))
+        await _insert(database, "a")
+        await _insert(database, "b")
+        await checkpoints.reach(1)
+        for name in ("c", "d", "e"):  # the sixth write: the next falls due
+            await _insert(database, name)
+        # The writer ran it itself, before its write returned: the WAL does not grow while
+        # one copy is slow.
+        assert checkpoints.calls == 2
+        checkpoints.release[1].set()
+        await asyncio.wait_for(database.checkpointed(), 5)
+    finally:
+        checkpoints.let_go()
         await database.close()
 
 

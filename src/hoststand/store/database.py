@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import asbool
 
+from hoststand import background
 from hoststand.store import postgres_driver, sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -71,6 +72,8 @@ class Database:
         # Writes since the writer's last checkpoint (_checkpoint_when_due).
         self._checkpoint_every = checkpoint_every
         self._writes_since_checkpoint = 0
+        # The checkpoint that runs beside the writes, if one does (_checkpoint_beside_writes).
+        self._checkpointing: asyncio.Task[None] | None = None
         # What change_mark is made of: this process's write transactions ended, and the
         # writer's connections opened (each has its own data_version).
         self._writes_ended = 0
@@ -132,18 +135,52 @@ class Database:
         """Copy the WAL back into the database every so many writes, and after a bulk one.
 
         The writer commits on the event loop's thread with SQLite's auto-checkpoint off
-        (sqlite_driver), so that no commit fsyncs there. This runs the checkpoint on SQLite's
-        thread instead, under the write lock as the auto-checkpoint did, so that it copies
-        the whole WAL and the next write starts the WAL over.
+        (sqlite_driver), so that no commit fsyncs there. A checkpoint that falls due runs in a
+        task of its own, most of it while the writes go on (_checkpoint_beside_writes). Only
+        when one falls due before the previous one has ended (writes that never let it run, or
+        a copy slower than so many writes) does the writer run it itself, on SQLite's thread
+        and under the write lock, as SQLite's auto-checkpoint would: the WAL never grows
+        without bound.
         """
         self._writes_since_checkpoint += 1
         if not bulk and self._writes_since_checkpoint < self._checkpoint_every:
             return
         self._writes_since_checkpoint = 0
+        if self._checkpointing is None or self._checkpointing.done():
+            self._checkpointing = asyncio.create_task(
+                self._checkpoint_beside_writes(), name="wal-checkpoint"
+            )
+            return
         try:
             await _driver(conn).checkpoint()
         except Exception:  # the write is committed; the next checkpoint copies what this did not
             log.warning("WAL checkpoint failed", exc_info=True)
+
+    async def _checkpoint_beside_writes(self) -> None:
+        """Copy the WAL back while the writes go on, then what they added, under the write lock.
+
+        A PASSIVE checkpoint waits for no writer: on a connection of its own (and its thread)
+        it copies what was committed when it began, while the writer appends more. What was
+        appended meanwhile, a few frames, it copies under the write lock, so that the copy is
+        complete and the next write starts the WAL over (a WAL never caught up grows with every
+        write). Writes wait for those few frames, where they waited for the whole copy.
+        """
+        assert self._write_lock is not None
+        try:
+            async with self.engine.connect() as conn:
+                driver = _driver(conn)
+                ended = self._writes_ended
+                await driver.checkpoint()
+                if self._writes_ended != ended:  # a write may have committed since it began
+                    async with self._write_lock:
+                        await driver.checkpoint()
+        except Exception:  # the writes are committed; the next checkpoint copies what this did not
+            log.warning("WAL checkpoint failed", exc_info=True)
+
+    async def checkpointed(self) -> None:
+        """Return once the checkpoint running beside the writes, if any, has ended."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
 
     async def _connect_writer(self) -> AsyncConnection:
         self._writer = await _InlineConnection(self.engine)
@@ -250,6 +287,8 @@ class Database:
         seconds at most for each, after which what still runs is left to end by itself.
         """
         if self._write_lock is not None:
+            if self._checkpointing is not None:
+                await background.cancel_and_wait([self._checkpointing], "WAL checkpoint", timeout)
             await self._close_writer(timeout)
         await self.engine.dispose()
         dbapi = self.engine.dialect.loaded_dbapi
