@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import sqlite3
 import threading
@@ -251,12 +252,13 @@ async def test_the_writer_checkpoints_every_so_many_writes_on_sqlites_thread_not
         await database.close()
 
 
-async def _insert(database: Database, name: str) -> None:
-    async def write() -> None:
-        async with database.write() as conn:
-            await conn.execute(sa.insert(ITEMS).values(name=name))
+async def _write(database: Database, name: str) -> None:
+    async with database.write() as conn:
+        await conn.execute(sa.insert(ITEMS).values(name=name))
 
-    await asyncio.wait_for(write(), 5)
+
+async def _insert(database: Database, name: str) -> None:
+    await asyncio.wait_for(_write(database, name), 5)
 
 
 class HeldCheckpoints:
@@ -264,8 +266,9 @@ class HeldCheckpoints:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *held: int) -> None:
         self.calls = 0
-        self.held = set(held)
-        self.reached = {n: threading.Event() for n in held}
+        self.copying = 0
+        self.overlapped = False  # whether one began while another copied
+        self.started = collections.defaultdict(threading.Event)
         self.release = {n: threading.Event() for n in held}
         self._real = sqlite_driver._checkpoint
         monkeypatch.setattr(sqlite_driver, "_checkpoint", self._checkpoint)
@@ -273,14 +276,19 @@ class HeldCheckpoints:
     def _checkpoint(self, connection: aiosqlite.Connection) -> None:
         self.calls += 1
         call = self.calls
-        if call in self.held:
-            self.reached[call].set()
-            self.release[call].wait(10)
-        self._real(connection)
+        self.overlapped = self.overlapped or self.copying > 0
+        self.copying += 1
+        try:
+            self.started[call].set()
+            if call in self.release:
+                self.release[call].wait(10)
+            self._real(connection)
+        finally:
+            self.copying -= 1
 
     async def reach(self, call: int) -> None:
-        """Return once checkpoint number `call` (from 1) waits on SQLite's thread."""
-        assert await asyncio.to_thread(self.reached[call].wait, 5), f"checkpoint {call} never ran"
+        """Return once checkpoint number `call` (from 1) runs on SQLite's thread."""
+        assert await asyncio.to_thread(self.started[call].wait, 5), f"checkpoint {call} never ran"
 
     def let_go(self) -> None:
         for event in self.release.values():
@@ -317,7 +325,7 @@ async def test_writes_go_on_while_a_checkpoint_copies_and_wait_only_for_its_last
         await database.close()
 
 
-async def test_a_checkpoint_due_while_the_last_one_still_copies_is_run_by_the_writer(
+async def test_a_checkpoint_due_while_the_last_one_copies_waits_for_it_then_finishes_it(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=3)
@@ -328,13 +336,24 @@ async def test_a_checkpoint_due_while_the_last_one_still_copies_is_run_by_the_wr
         await _insert(database, "a")
         await _insert(database, "b")
         await checkpoints.reach(1)
-        for name in ("c", "d", "e"):  # the sixth write: the next falls due
-            await _insert(database, name)
-        # The writer ran it itself, before its write returned: the WAL does not grow while
-        # one copy is slow.
-        assert checkpoints.calls == 2
+        await _insert(database, "c")
+        await _insert(database, "d")
+        sixth = asyncio.create_task(_write(database, "e"))  # the next checkpoint falls due
+        await asyncio.sleep(0)  # one step of the task: its write, up to its checkpoint
+        # Its write waits, holding the write lock, for the copy in progress: two at once would
+        # leave one copying nothing (SQLite answers the second busy). Given half a second, the
+        # writer's own never reaches SQLite (on the tree before, it came at once).
+        assert not sixth.done()
+        assert await database.change_mark() is None
+        assert not await asyncio.to_thread(checkpoints.started[2].wait, 0.5)
         checkpoints.release[1].set()
+        # The writer copies what was left before its write returns: the WAL does not grow
+        # while a copy is slow.
+        await asyncio.wait_for(sixth, 5)
+        assert checkpoints.calls >= 2
         await asyncio.wait_for(database.checkpointed(), 5)
+        assert checkpoints.calls == 3  # and the first one's last part, which found nothing
+        assert not checkpoints.overlapped
     finally:
         checkpoints.let_go()
         await database.close()

@@ -72,8 +72,11 @@ class Database:
         # Writes since the writer's last checkpoint (_checkpoint_when_due).
         self._checkpoint_every = checkpoint_every
         self._writes_since_checkpoint = 0
-        # The checkpoint that runs beside the writes, if one does (_checkpoint_beside_writes).
+        # The checkpoint that runs beside the writes, if one does (_checkpoint_beside_writes),
+        # and what keeps two copies from running at once: the second would copy nothing
+        # (SQLite answers it busy). Taken after the write lock by whoever takes both.
         self._checkpointing: asyncio.Task[None] | None = None
+        self._copying = asyncio.Lock()
         # What change_mark is made of: this process's write transactions ended, and the
         # writer's connections opened (each has its own data_version).
         self._writes_ended = 0
@@ -139,8 +142,8 @@ class Database:
         task of its own, most of it while the writes go on (_checkpoint_beside_writes). Only
         when one falls due before the previous one has ended (writes that never let it run, or
         a copy slower than so many writes) does the writer run it itself, on SQLite's thread
-        and under the write lock, as SQLite's auto-checkpoint would: the WAL never grows
-        without bound.
+        and under the write lock, as SQLite's auto-checkpoint would, once the copy in progress
+        has ended: the WAL never grows without bound.
         """
         self._writes_since_checkpoint += 1
         if not bulk and self._writes_since_checkpoint < self._checkpoint_every:
@@ -152,7 +155,8 @@ class Database:
             )
             return
         try:
-            await _driver(conn).checkpoint()
+            async with self._copying:
+                await _driver(conn).checkpoint()
         except Exception:  # the write is committed; the next checkpoint copies what this did not
             log.warning("WAL checkpoint failed", exc_info=True)
 
@@ -170,9 +174,10 @@ class Database:
             async with self.engine.connect() as conn:
                 driver = _driver(conn)
                 ended = self._writes_ended
-                await driver.checkpoint()
+                async with self._copying:
+                    await driver.checkpoint()
                 if self._writes_ended != ended:  # a write may have committed since it began
-                    async with self._write_lock:
+                    async with self._write_lock, self._copying:
                         await driver.checkpoint()
         except Exception:  # the writes are committed; the next checkpoint copies what this did not
             log.warning("WAL checkpoint failed", exc_info=True)
