@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hoststand.domain.entities import Restaurant
-from hoststand.store import restaurants
+from hoststand.domain.entities import Guest, Restaurant, Table
+from hoststand.store import floor, guests, restaurants
 from hoststand.store.database import Database
+from hoststand.store.guests import GuestFilter
 from tests.conftest import Backend
 from tests.store.conftest import a_restaurant
 from tests.store.pg_wire import RoundTripProxy, round_trip_proxy
@@ -81,3 +82,27 @@ async def test_a_one_statement_read_on_postgresql_refuses_a_second_statement(
     )
     assert found is not None
     assert found.id == restaurant_id
+
+
+async def test_a_list_of_tables_or_guests_is_one_round_trip(
+    proxied_database: Database, proxy: RoundTripProxy
+) -> None:
+    # It was a read transaction of two statements, the restaurant and the page: four.
+    db = proxied_database
+    restaurant_id = await a_restaurant(db)
+
+    async def lists() -> tuple[list[Table] | None, list[Guest] | None]:
+        tables = await db.read_one_statement(
+            lambda conn: floor.page_if_found(conn, restaurant_id=restaurant_id, limit=10)
+        )
+        guests_of = await db.read_one_statement(
+            lambda conn: guests.page_if_found(
+                conn, restaurant_id=restaurant_id, where=GuestFilter(), limit=10
+            )
+        )
+        return tables, guests_of
+
+    await lists()  # the connection's first use of the statements prepares them
+    before = proxy.round_trips
+    assert await lists() == ([], [])
+    assert proxy.round_trips - before == 2

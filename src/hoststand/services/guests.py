@@ -304,12 +304,21 @@ async def page(
 ) -> list[Guest]:
     """The restaurant's guests, by status, kind and day (in the restaurant's time zone)."""
     principal.require(restaurant_id, Permission.READ)
+    where = GuestFilter(statuses=statuses, kind=kind)
+    if day is None:
+        found = await ctx.db.read_one_statement(
+            lambda conn: guests.page_if_found(
+                conn, restaurant_id=restaurant_id, where=where, limit=limit, cursor=cursor
+            )
+        )
+        if found is None:
+            raise not_found("restaurant", restaurant_id)
+        return found
+    # The day's bounds are the restaurant's time zone's: read it first.
     async with ctx.db.read() as conn:
         restaurant = await restaurant_service.load(conn, restaurant_id)
-        where = GuestFilter(statuses=statuses, kind=kind)
-        if day is not None:
-            start, end = day_bounds(day, restaurant.timezone)
-            where = GuestFilter(statuses=statuses, kind=kind, day_start=start, day_end=end)
+        start, end = day_bounds(day, restaurant.timezone)
+        where = GuestFilter(statuses=statuses, kind=kind, day_start=start, day_end=end)
         return await guests.page(
             conn, restaurant_id=restaurant_id, where=where, limit=limit, cursor=cursor
         )

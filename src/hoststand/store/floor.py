@@ -11,7 +11,7 @@ from hoststand.domain.entities import Table
 from hoststand.domain.status import TableStatus
 from hoststand.store import event_log
 from hoststand.store.event_log import RowWrite
-from hoststand.store.pagination import Cursor, after_cursor, page_order
+from hoststand.store.pagination import Cursor, after_cursor, page_of_restaurant, page_order
 from hoststand.store.schema import floor_tables
 
 
@@ -121,12 +121,31 @@ async def page(
     status: TableStatus | None = None,
 ) -> list[Table]:
     """The restaurant's tables in creation order, optionally by status."""
+    query = _page(restaurant_id, limit, cursor, status)
+    return [_entity(row) for row in await conn.execute(query)]
+
+
+async def page_if_found(
+    conn: AsyncConnection,
+    *,
+    restaurant_id: uuid.UUID,
+    limit: int | None,
+    cursor: Cursor | None = None,
+    status: TableStatus | None = None,
+) -> list[Table] | None:
+    """`page`, read with the restaurant in one statement; None if there is no such restaurant."""
+    query = _page(restaurant_id, limit, cursor, status)
+    rows = await page_of_restaurant(conn, query, restaurant_id)
+    return None if rows is None else [_entity(row) for row in rows]
+
+
+def _page(
+    restaurant_id: uuid.UUID, limit: int | None, cursor: Cursor | None, status: TableStatus | None
+) -> sa.Select[tuple[object, ...]]:
     query = sa.select(floor_tables).where(
         floor_tables.c.restaurant_id == restaurant_id, after_cursor(floor_tables, cursor)
     )
     if status is not None:
         query = query.where(floor_tables.c.status == status.value)
     query = query.order_by(*page_order(floor_tables))
-    if limit is not None:
-        query = query.limit(limit)
-    return [_entity(row) for row in await conn.execute(query)]
+    return query if limit is None else query.limit(limit)

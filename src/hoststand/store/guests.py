@@ -15,7 +15,7 @@ from hoststand.domain.entities import Guest
 from hoststand.domain.status import HOLDING_GUEST_STATUSES, GuestKind, GuestStatus
 from hoststand.store import event_log
 from hoststand.store.event_log import RowWrite
-from hoststand.store.pagination import Cursor, after_cursor, page_order
+from hoststand.store.pagination import Cursor, after_cursor, page_of_restaurant, page_order
 from hoststand.store.schema import guests
 
 
@@ -174,13 +174,32 @@ async def page(
     cursor: Cursor | None = None,
 ) -> list[Guest]:
     """The restaurant's guests in creation order, narrowed by `where`."""
+    query = _page(restaurant_id, where, limit, cursor)
+    return [entity(row._mapping) for row in await conn.execute(query)]
+
+
+async def page_if_found(
+    conn: AsyncConnection,
+    *,
+    restaurant_id: uuid.UUID,
+    where: GuestFilter,
+    limit: int | None,
+    cursor: Cursor | None = None,
+) -> list[Guest] | None:
+    """`page`, read with the restaurant in one statement; None if there is no such restaurant."""
+    query = _page(restaurant_id, where, limit, cursor)
+    rows = await page_of_restaurant(conn, query, restaurant_id)
+    return None if rows is None else [entity(row._mapping) for row in rows]
+
+
+def _page(
+    restaurant_id: uuid.UUID, where: GuestFilter, limit: int | None, cursor: Cursor | None
+) -> sa.Select[tuple[object, ...]]:
     query = sa.select(guests).where(
         guests.c.restaurant_id == restaurant_id, after_cursor(guests, cursor)
     )
     query = _filtered(query, where).order_by(*page_order(guests))
-    if limit is not None:
-        query = query.limit(limit)
-    return [entity(row._mapping) for row in await conn.execute(query)]
+    return query if limit is None else query.limit(limit)
 
 
 async def snapshot(
