@@ -12,6 +12,7 @@ from hoststand.domain.entities import Table, new_id
 from hoststand.domain.errors import DomainError, ErrorCode, not_found
 from hoststand.domain.events import GuestAction, TableAction
 from hoststand.domain.status import TableStatus, check_table_transition
+from hoststand.services import restaurants as restaurant_service
 from hoststand.services.commands import TableCreate, TableUpdate
 from hoststand.services.context import ServiceContext
 from hoststand.services.transaction import Change, IdempotencyKey, change
@@ -92,14 +93,13 @@ async def page(
 ) -> list[Table]:
     """The restaurant's tables, optionally by status."""
     principal.require(restaurant_id, Permission.READ)
-    found = await ctx.db.read_one_statement(
+    return await restaurant_service.page_of(
+        ctx,
+        restaurant_id,
         lambda conn: floor.page_if_found(
             conn, restaurant_id=restaurant_id, limit=limit, cursor=cursor, status=status
-        )
+        ),
     )
-    if found is None:
-        raise not_found("restaurant", restaurant_id)
-    return found
 
 
 def _permission_for(command: TableUpdate) -> Permission:

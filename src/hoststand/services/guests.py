@@ -306,14 +306,13 @@ async def page(
     principal.require(restaurant_id, Permission.READ)
     where = GuestFilter(statuses=statuses, kind=kind)
     if day is None:
-        found = await ctx.db.read_one_statement(
+        return await restaurant_service.page_of(
+            ctx,
+            restaurant_id,
             lambda conn: guests.page_if_found(
                 conn, restaurant_id=restaurant_id, where=where, limit=limit, cursor=cursor
-            )
+            ),
         )
-        if found is None:
-            raise not_found("restaurant", restaurant_id)
-        return found
     # The day's bounds are the restaurant's time zone's: read it first.
     async with ctx.db.read() as conn:
         restaurant = await restaurant_service.load(conn, restaurant_id)

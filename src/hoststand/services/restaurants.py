@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import orjson
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,8 @@ from hoststand.services.transaction import IdempotencyKey, Replayed, announce, c
 from hoststand.store import idempotency, restaurants
 from hoststand.store.idempotency import StoredResponse
 
+T = TypeVar("T")
+
 # Restaurant ids derived from an Idempotency-Key, so that a retried create finds its restaurant.
 IDEMPOTENT_CREATE_NAMESPACE = uuid.UUID("6f1c1f0e-6d0b-4a5e-9c43-1c2b4d7f0a11")
 
@@ -33,6 +36,21 @@ async def load(conn: AsyncConnection, restaurant_id: uuid.UUID) -> Restaurant:
     if restaurant is None:
         raise not_found("restaurant", restaurant_id)
     return restaurant
+
+
+async def page_of(
+    ctx: ServiceContext,
+    restaurant_id: uuid.UUID,
+    read: Callable[[AsyncConnection], Awaitable[list[T] | None]],
+) -> list[T]:
+    """A page of the restaurant's, `read` with the restaurant in one statement; or not_found.
+
+    `read` answers None when there is no such restaurant (store/pagination.page_of_restaurant).
+    """
+    found = await ctx.db.read_one_statement(read)
+    if found is None:
+        raise not_found("restaurant", restaurant_id)
+    return found
 
 
 def _require_admin(principal: Principal) -> None:
