@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import sqlite3
 import threading
@@ -265,26 +264,31 @@ class HeldCheckpoints:
     """sqlite_driver's checkpoint, held on SQLite's thread at the calls the test names."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *held: int) -> None:
+        # Written on SQLite's threads, read on the test's: the counts under a lock, and every
+        # event made here, before any thread looks one up.
+        self._lock = threading.Lock()
         self.calls = 0
         self.copying = 0
         self.overlapped = False  # whether one began while another copied
-        self.started = collections.defaultdict(threading.Event)
+        self.started = {n: threading.Event() for n in range(1, 10)}
         self.release = {n: threading.Event() for n in held}
         self._real = sqlite_driver._checkpoint
         monkeypatch.setattr(sqlite_driver, "_checkpoint", self._checkpoint)
 
     def _checkpoint(self, connection: aiosqlite.Connection) -> None:
-        self.calls += 1
-        call = self.calls
-        self.overlapped = self.overlapped or self.copying > 0
-        self.copying += 1
+        with self._lock:
+            self.calls += 1
+            call = self.calls
+            self.overlapped = self.overlapped or self.copying > 0
+            self.copying += 1
         try:
             self.started[call].set()
             if call in self.release:
                 self.release[call].wait(10)
             self._real(connection)
         finally:
-            self.copying -= 1
+            with self._lock:
+                self.copying -= 1
 
     async def reach(self, call: int) -> None:
         """Return once checkpoint number `call` (from 1) runs on SQLite's thread."""

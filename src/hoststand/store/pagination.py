@@ -1,4 +1,5 @@
-"""Keyset pagination in SQL: the WHERE and ORDER BY that match a Cursor."""
+"""Keyset pagination in SQL: the WHERE and ORDER BY that match a Cursor, and a page read with
+its restaurant (for the restaurant's 404) in the same statement."""
 
 from __future__ import annotations
 
