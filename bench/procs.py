@@ -30,6 +30,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PortTaken(RuntimeError):
+    """Another process answered on the port a server was started on."""
+
+
 @dataclass
 class Server:
     """A server process under test."""
@@ -55,8 +59,22 @@ class Server:
         """Its WebSocket base URL."""
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> Server:
-        """Start it and wait until it answers."""
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> Server:
+        """Start it and wait until it answers, on another free port if its own was taken.
+
+        free_port's port is free when it returns, not when the server binds it: another process
+        (a test run beside the benchmark) may take it in between. Then the health check is
+        answered by that process while this one dies of EADDRINUSE, so an answer counts only
+        once this process is the one listening.
+        """
+        for _ in range(attempts - 1):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> Server:
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOSTSTAND_PORT": str(self.port)}
         self.output = tempfile.TemporaryFile(prefix=f"bench-{self.name}-")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -73,10 +91,24 @@ class Server:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.base_url + self.health_path, timeout=0.5).status_code < 500:
-                    return self
+                    if self._listening():
+                        return self
+                    self.stop()
+                    raise PortTaken(f"{self.name}: port {self.port} is another process's")
             time.sleep(0.05)
         self.stop()  # not left running behind the failure
         raise TimeoutError(f"{self.name} did not start")
+
+    def _listening(self) -> bool:
+        """Whether this process (or one it started) listens on the port."""
+        with contextlib.suppress(psutil.Error):
+            processes = [self.ps, *self.ps.children(recursive=True)]
+            return any(
+                c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
+                for p in processes
+                for c in p.net_connections(kind="tcp")
+            )
+        return False
 
     @property
     def ps(self) -> psutil.Process:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sys
+import threading
+
 import httpx
 import pytest
 
@@ -31,3 +36,30 @@ def test_a_server_that_fails_to_start_says_what_it_wrote() -> None:
             server.start()
     finally:
         server.stop()
+
+
+def test_a_server_whose_port_another_process_took_starts_on_another() -> None:
+    # What a test run beside the benchmark may do between free_port and the server's bind: the
+    # health check is then answered by the other process, while this one cannot listen.
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        other = threading.Thread(target=_answer_every_request, args=(taken,), daemon=True)
+        other.start()
+        server = procs.Server(
+            "http.server",
+            [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"],
+            port=port,
+            health_path="/",
+        )
+        with procs.serving(server):
+            assert server.port != port
+            assert httpx.get(server.base_url + "/", timeout=5).status_code == 200
+
+
+def _answer_every_request(listening: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # the listening socket closed at the test's end
+        while True:
+            conn, _ = listening.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
