@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from bench import variants
-from bench.machine import describe, raise_open_files_limit
+from bench.machine import describe, raise_open_files_limit, speed_probe
 from bench.report import summary
 
 SCENARIOS = {
@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                 figures = scenario.run(args.quick)
         except Exception as exc:  # a failed scenario is reported, the others still run
             figures = {"scenario": name, "error": repr(exc)}
-        figures.update(
-            quick=args.quick, seconds=round(time.monotonic() - started, 1), machine=machine
-        )
+        seconds = round(time.monotonic() - started, 1)
+        machine["speed_probe_ms_after"] = speed_probe()  # the machine's speed may have moved
+        figures.update(quick=args.quick, seconds=seconds, machine=machine)
         results.append(figures)
         print(orjson.dumps(figures).decode(), flush=True)
     print(summary(results), file=sys.stderr, flush=True)

@@ -63,4 +63,10 @@ def summary(results: list[dict[str, Any]]) -> str:
     for result in results:
         lines.append(_line(result))
         lines.append(f"{'':<16} target: {TARGETS.get(result['scenario'], '-')}")
+        machine = result.get("machine", {})
+        if "speed_probe_ms" in machine:
+            lines.append(
+                f"{'':<16} machine: speed probe {machine['speed_probe_ms']} ms before, "
+                f"{machine.get('speed_probe_ms_after', '-')} after (lower is faster)"
+            )
     return "\n".join(lines)

@@ -37,6 +37,7 @@ from bench import procs, variants
 from bench.devices import tenant_devices
 from bench.fixtures import Tenant, fresh_sqlite, make_tenants
 from bench.http1 import ConnectionPool
+from bench.machine import speed_probe
 from bench.stats import latency_summary
 from bench.workers import Control, Pool
 
@@ -248,6 +249,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Each variant `args.rounds` times, alternating; per-variant medians and ratios."""
     served = variants.parse(args.variant)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in served}
+    probe_before = speed_probe()
     for _ in range(args.rounds):
         for name, src in served:
             runs[name].append(measure(args, src))
@@ -262,6 +264,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "devices_per_restaurant": args.devices,
         "rounds": args.rounds,
         "load_1m": round(os.getloadavg()[0], 2),
+        # bench/machine.py: how fast the machine ran, before and after (lower is faster).
+        "speed_probe_ms": [probe_before, speed_probe()],
         "medians": medians,
         "cpu_ratio_to_first": {
             name: round(m["server_cpu_ms_per_write"] / first, 3) for name, m in medians.items()

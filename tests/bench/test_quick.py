@@ -83,6 +83,8 @@ def test_write_cost_with_devices_counts_every_write_delivered_to_each_device() -
     assert result["devices_per_restaurant"] == 2
     figures = result["medians"]["current"]
     assert figures["deliveries_per_write"] == 2.0
+    assert len(result["speed_probe_ms"]) == 2
+    assert all(ms > 0 for ms in result["speed_probe_ms"])
     assert figures["server_cpu_ms_per_write"] > 0
     assert figures["samples"] == 40
 
@@ -103,7 +105,14 @@ def test_quick_idle_memory_prints_one_json_line_with_its_figures_and_a_summary()
     result, summary = _run_quick("idle_memory")
     assert result["scenario"] == "idle_memory"
     assert result["quick"] is True
-    assert {"cores", "ram_gib", "date", "load_1m"} <= set(result["machine"])
+    machine = result["machine"]
+    assert {"cores", "ram_gib", "date", "load_1m"} <= set(machine)
+    assert machine["speed_probe_ms"] > 0
+    assert machine["speed_probe_ms_after"] > 0
+    assert (
+        f"machine: speed probe {machine['speed_probe_ms']} ms before, "
+        f"{machine['speed_probe_ms_after']} after (lower is faster)"
+    ) in summary
     for server in (
         "hoststand",
         "uvicorn_sansio",
