@@ -351,9 +351,12 @@ class Hub:
     def leave(self, conn: Connection) -> None:
         """Forget a device; the last one out closes the room (see _close_if_idle)."""
         room = self.rooms.get(conn.restaurant_id)
-        if room is None or conn not in room.connections:
+        if room is None:
             return
-        at = room.connections.index(conn)
+        try:
+            at = room.connections.index(conn)
+        except ValueError:  # left already, or never joined
+            return
         room.connections = room.connections[:at] + room.connections[at + 1 :]
         conn.room = None
         token_id = conn.token_id
