@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from hoststand import __version__
 from hoststand.api import docs_pages, errors
-from hoststand.api.deps import API_PREFIX, require_bearer
+from hoststand.api.deps import API_PREFIX, document_write_headers, require_bearer
 from hoststand.api.responses import JSON
 from hoststand.api.routes import guests, health, me, restaurants, sync, tables, tokens
 from hoststand.config import Settings, load_settings
@@ -103,8 +103,12 @@ class App(FastAPI):
         await self._entry(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
-        """FastAPI's OpenAPI document, its paths in the order of SECTIONS, not of matching."""
+        """FastAPI's OpenAPI document, its paths in the order of SECTIONS, not of matching,
+        with the headers WriterDep reads itself."""
+        built = self.openapi_schema is not None  # FastAPI builds it once, then keeps it
         schema = super().openapi()
+        if not built:
+            document_write_headers(schema, self.routes)
         schema["paths"] = dict(sorted(schema["paths"].items(), key=_section))
         return schema
 

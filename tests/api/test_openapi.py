@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from tests.api.checks import expect_error, failing_fields
 from tests.conftest import Api, Restaurant
 
+SEATING_ACTIONS = ("assign", "move", "release", "reseat")
 UPDATES = {
     "RestaurantUpdate": "",
     "TableUpdate": "/tables/{table_id}",
@@ -114,6 +115,32 @@ async def test_if_match_is_documented_as_the_etags_the_server_takes(
         )
         refused = response.status_code == 422
         assert refused != documented_header.is_valid(value), (value, response.text)
+
+
+async def test_the_headers_a_change_reads_itself_are_documented_as_those_fastapi_reads(
+    openapi: dict[str, Any],
+) -> None:
+    # WriterDep reads If-Match and Idempotency-Key itself (api/deps.py), and the app documents
+    # them; ExpectedVersion (a DELETE) and IdempotencyDep (a POST) leave them to FastAPI.
+    def header(path: str, method: str, name: str) -> dict[str, Any]:
+        [found] = [p for p in operation(openapi, path, method)["parameters"] if p["name"] == name]
+        return found
+
+    tables = "/api/v1/restaurants/{restaurant_id}/tables"
+    by_fastapi = {
+        "if-match": header(f"{tables}/{{table_id}}", "delete", "if-match"),
+        "idempotency-key": header(tables, "post", "idempotency-key"),
+    }
+    changes = [
+        (f"{tables}/{{table_id}}", "patch"),
+        *((f"{tables}/{{table_id}}/{action}", "post") for action in SEATING_ACTIONS),
+        ("/api/v1/restaurants/{restaurant_id}/guests/{guest_id}", "patch"),
+    ]
+    for path, method in changes:
+        names = [p["name"] for p in operation(openapi, path, method)["parameters"]]
+        assert names[-2:] == ["if-match", "idempotency-key"], (path, names)
+        for name, documented_by_fastapi in by_fastapi.items():
+            assert header(path, method, name) == documented_by_fastapi, (path, name)
 
 
 async def test_events_past_the_last_answer_the_documented_410(
