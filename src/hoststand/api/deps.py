@@ -124,14 +124,13 @@ class WriteBearer(Bearer):
 
 
 def document_write_headers(openapi: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
-    """Document If-Match and Idempotency-Key on the routes of WriterDep, as IfMatch and
-    IdempotencyKeyHeader are documented where FastAPI reads them (ExpectedVersion and
-    IdempotencyDep): the same header parameters, after the route's own."""
+    """Document If-Match and Idempotency-Key on the routes of WriterDep.
+
+    As IfMatch and IdempotencyKeyHeader are documented where FastAPI reads them
+    (ExpectedVersion and IdempotencyDep): the same header parameters, after the route's own.
+    """
     for context in iter_route_contexts(routes):
-        dependant: Dependant | None = getattr(context, "dependant", None)
-        if dependant is None or not dependant.dependencies:
-            continue
-        if not isinstance(dependant.dependencies[0].call, WriteBearer):
+        if not isinstance(_first_dependency(context), WriteBearer):
             continue
         for method in getattr(context, "methods", None) or ():
             operation = openapi["paths"][str(context.path)][method.lower()]
@@ -162,15 +161,16 @@ def require_bearer(routes: Sequence[BaseRoute]) -> None:
     """
     for context in iter_route_contexts(routes):
         path = str(getattr(context, "path", ""))
-        dependant: Dependant | None = getattr(context, "dependant", None)
-        if path.startswith(API_PREFIX) and not _checks_the_token_first(dependant):
+        if path.startswith(API_PREFIX) and not isinstance(_first_dependency(context), Bearer):
             raise RuntimeError(f"{path}: its first dependency must be CallerDep or WriterDep")
 
 
-def _checks_the_token_first(dependant: Dependant | None) -> bool:
+def _first_dependency(context: object) -> object:
+    """What a route's first dependency calls; None for a route without one."""
+    dependant: Dependant | None = getattr(context, "dependant", None)
     if dependant is None or not dependant.dependencies:
-        return False
-    return isinstance(dependant.dependencies[0].call, Bearer)
+        return None
+    return dependant.dependencies[0].call
 
 
 def _version_of(if_match: str | None) -> int | None:
